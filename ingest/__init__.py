@@ -1,0 +1,1 @@
+"""Channel adapters and the one producer through which every tip enters tipline."""

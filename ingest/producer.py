@@ -1,0 +1,112 @@
+"""The one producer: every adapter hands its RawTip here, and nowhere else writes tips.raw.
+
+``submit`` returns only after the broker has acknowledged the record with ``acks=all``, so an
+adapter may acknowledge a tip to its sender as soon as ``submit`` returns: an accepted tip is
+never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from schemas import RawTip
+from tipline.errors import TransientError
+
+log = logging.getLogger(__name__)
+
+
+class TipSink(Protocol):
+    """What an adapter needs: hand over a tip, learn when it is durably accepted."""
+
+    def submit(self, tip: RawTip) -> None: ...
+
+    async def submit_async(self, tip: RawTip) -> None: ...
+
+
+def encode(tip: RawTip) -> tuple[bytes, bytes]:
+    """Kafka key and value for a raw tip: keyed by object so per-object state is co-located."""
+    return tip.partition_key().encode(), tip.model_dump_json().encode()
+
+
+class TipProducer:
+    """kafka-python producer: acks=all, idempotent, batched; one per process."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        *,
+        linger_ms: int = 5,
+        timeout_s: float = 30.0,
+        **overrides: Any,
+    ) -> None:
+        self.topic = topic
+        self._timeout_s = timeout_s
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers.split(","),
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=linger_ms,
+            batch_size=256 * 1024,
+            compression_type=None,
+            retries=5,
+            max_in_flight_requests_per_connection=5,
+            client_id="tipline-ingest",
+            **overrides,
+        )
+
+    def _send(self, tip: RawTip) -> Any:
+        key, value = encode(tip)
+        return self._producer.send(self.topic, key=key, value=value)
+
+    def submit(self, tip: RawTip) -> None:
+        """Send one tip and wait for the broker's acknowledgement."""
+        try:
+            self._send(tip).get(timeout=self._timeout_s)
+        except KafkaError as exc:
+            raise TransientError(f"broker did not acknowledge tip {tip.tip_id}: {exc}") from exc
+        log.debug("accepted tip %s", tip.tip_id)
+
+    async def submit_async(self, tip: RawTip) -> None:
+        """As ``submit`` without blocking the event loop: awaits the broker's acknowledgement."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def ok(_: Any) -> None:
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+        def failed(exc: BaseException) -> None:
+            err = TransientError(f"broker did not acknowledge tip {tip.tip_id}: {exc}")
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(err))
+
+        future = self._send(tip)
+        future.add_callback(ok)
+        future.add_errback(failed)
+        await asyncio.wait_for(done, self._timeout_s)
+
+    def submit_many(self, tips: Iterable[RawTip]) -> int:
+        """Send many tips pipelined, then wait for all acknowledgements. Returns the count."""
+        futures = [(tip.tip_id, self._send(tip)) for tip in tips]
+        self._producer.flush(timeout=self._timeout_s)
+        for tip_id, future in futures:
+            try:
+                future.get(timeout=self._timeout_s)
+            except KafkaError as exc:
+                raise TransientError(f"broker did not acknowledge tip {tip_id}: {exc}") from exc
+        return len(futures)
+
+    def close(self) -> None:
+        self._producer.flush(timeout=self._timeout_s)
+        self._producer.close(timeout=self._timeout_s)
+
+    def __enter__(self) -> TipProducer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

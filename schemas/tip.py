@@ -1,0 +1,170 @@
+"""The tip models: the contract between adapters, stages and the reviewer database.
+
+    RawTip     tips.raw     what an adapter hands over; the only model with ``channel_meta``
+    Tip        tips.clean   normalised, redacted, language known; no field derives from the tipster
+    ScoredTip  tips.scored  a Tip with its duplicate cluster, corroboration, score and reasons
+
+``redact`` is the one function that turns a RawTip into a Tip, so transport metadata cannot reach
+a clean topic by type: Tip has no field to hold it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+
+from schemas.base import FrozenModel
+
+SCHEMA_VERSION = 1
+MAX_BODY_CHARS = 20_000
+MAX_SUBJECT_CHARS = 500
+MAX_ATTACHMENTS = 10
+
+Channel = Literal["web", "email", "social", "import"]
+
+# Ids travel in URLs, Kafka keys and SQL: keep them to a safe, printable alphabet.
+TipId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+]
+ObjectRef = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+]
+Subject = Annotated[str, StringConstraints(max_length=MAX_SUBJECT_CHARS)]
+Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^([a-z]{2}|und)$")]
+
+RedactionKind = Literal[
+    "EMAIL", "PHONE", "IBAN", "IP", "CARD", "HANDLE", "PERSON", "ADDRESS", "URL_TOKEN"
+]
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+
+
+class Attachment(FrozenModel):
+    """A sanitised image, stored content-addressed; the original bytes are never kept."""
+
+    sha256: Sha256
+    media_type: Literal["image/jpeg", "image/png", "image/webp"]
+    size: int = Field(ge=1, le=10 * 1024 * 1024)
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+
+
+class RawTip(FrozenModel):
+    """A tip as a channel adapter hands it over, before any cleaning."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    # Stable idempotency key: derived from the channel's own message id where there is one,
+    # so a re-sent message keeps its id and the sink stores it once.
+    tip_id: TipId
+    channel: Channel
+    received_at: UtcDatetime
+    object_ref: ObjectRef | None = None
+    object_refs: tuple[ObjectRef, ...] = ()
+    subject: Subject = ""
+    body: Body
+    attachments: tuple[Attachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
+    # Transport metadata (IP, mail headers, handle, ...). Exists only on tips.raw; redact drops it.
+    channel_meta: dict[str, str | list[str]] = Field(default_factory=dict)
+
+    def partition_key(self) -> str:
+        """Tips about one object share a partition, so per-object state lives on one worker."""
+        return self.object_ref or self.tip_id
+
+
+class Evidence(FrozenModel):
+    """What a tip says about where the object comes from, in canonical form."""
+
+    countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2, e.g. "PL"
+    cities: tuple[str, ...] = ()  # canonical (English) city name, e.g. "Graz"
+    shops: tuple[str, ...] = ()  # canonical shop-chain name from the lexicon, e.g. "Rossmann"
+    brands: tuple[str, ...] = ()  # canonical brand name from the lexicon
+    product_ids: tuple[str, ...] = ()  # checksum-valid EANs and article numbers
+    urls: tuple[str, ...] = ()  # shop/product URLs, personal tokens already removed
+    years: tuple[int, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not any(
+            (
+                self.countries,
+                self.cities,
+                self.shops,
+                self.brands,
+                self.product_ids,
+                self.urls,
+                self.years,
+            )
+        )
+
+
+class Tip(FrozenModel):
+    """A cleaned tip: normalised, redacted, language detected. Safe for every downstream topic."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    tip_id: TipId
+    channel: Channel
+    received_at: UtcDatetime
+    object_ref: ObjectRef | None = None
+    object_refs: tuple[ObjectRef, ...] = ()
+    subject: Subject = ""
+    body: Body
+    attachments: tuple[Attachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
+    # Keyed HMAC of the channel identity: counts floods and independent tipsters, names nobody.
+    sender_key: str | None = None
+    language: LanguageCode = "und"
+    language_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    redactions: dict[RedactionKind, int] = Field(default_factory=dict)
+    evidence: Evidence = Evidence()
+
+    def partition_key(self) -> str:
+        return self.object_ref or self.tip_id
+
+
+class Cluster(FrozenModel):
+    """The near-duplicate cluster a tip joined: one line per guess for the analyst."""
+
+    cluster_id: str
+    representative_tip_id: TipId
+    size: int = Field(ge=1)
+    distinct_senders: int = Field(ge=0)
+    # The earlier tip this one matched, with its similarity (None for a cluster's first tip).
+    duplicate_of: TipId | None = None
+    similarity: float = Field(default=0.0, ge=0.0, le=1.0)
+    exact: bool = False
+
+
+class Corroboration(FrozenModel):
+    """How many independent tipsters name the same piece of evidence for this object."""
+
+    kind: Literal["country", "city", "shop", "brand", "product_id"]
+    value: str
+    senders: int = Field(ge=1)
+
+
+class Reason(FrozenModel):
+    """One feature that moved the score, readable by an analyst."""
+
+    feature: str  # machine name, e.g. "shop"
+    text: str  # e.g. "names a shop chain: Rossmann"
+    weight: int  # signed points added to the score
+
+    def __str__(self) -> str:
+        return f"{self.text} {self.weight:+d}"
+
+
+class ScoredTip(Tip):
+    """A tip after triage: clustered, corroborated, scored and explained."""
+
+    cluster: Cluster | None = None
+    corroboration: tuple[Corroboration, ...] = ()
+    score: int = Field(default=0, ge=0, le=100)
+    reasons: tuple[Reason, ...] = ()
+    score_version: str = ""
