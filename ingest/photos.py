@@ -1,0 +1,227 @@
+"""Photo sanitiser and media store: every tip photo is decoded and re-encoded from pixels only.
+
+Contract:
+
+    sanitise_image(data) -> SanitisedImage
+        ``data`` is untrusted bytes from a tipster. The result is a new JPEG, PNG or WebP image
+        built from pixel data alone, so no EXIF (GPS, camera serial), XMP, IPTC, comment, ICC
+        profile or embedded thumbnail of the original survives. EXIF orientation is applied
+        first so the picture still looks the right way up. Anything else raises
+        ``RejectedContentError`` with a reason that is safe to log (it never quotes the input).
+
+    MediaStore(root).put(image) -> Attachment
+        Stores the sanitised bytes content-addressed by sha256 (atomic, idempotent) where the
+        reviewer database can show them. Original bytes are never passed to the store.
+
+The format is decided by magic bytes, never by a file name or a declared content type, and the
+declared image size is checked against ``max_pixels`` before a single pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+from PIL import Image, ImageFile, ImageOps
+
+from schemas.tip import Attachment
+from tipline.errors import RejectedContentError
+
+log = logging.getLogger(__name__)
+
+MediaType = Literal["image/jpeg", "image/png", "image/webp"]
+
+DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024
+DEFAULT_MAX_PIXELS: Final = 40_000_000
+
+# Pillow's own bomb guard is process-wide: it warns above MAX_IMAGE_PIXELS and raises above
+# twice that. We turn the warning into an error below, so this is a second, independent limit
+# behind the explicit header check in ``sanitise_image`` (a caller may ask for less, never more).
+Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
+# A truncated upload is refused, not padded with grey.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+_JPEG_QUALITY: Final = 90
+_WEBP_QUALITY: Final = 90
+_SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")
+
+# Pillow format name -> media type
+_FORMATS: Final[dict[str, MediaType]] = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+}
+
+
+@dataclass(frozen=True)
+class SanitisedImage:
+    """A re-encoded image: pixels only, no metadata. ``sha256`` is of ``data``."""
+
+    data: bytes
+    media_type: MediaType
+    width: int
+    height: int
+    sha256: str
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The Pillow format name the bytes really are (by magic bytes), or None if not allowed."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def sanitise_image(
+    data: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> SanitisedImage:
+    """Decode ``data`` and re-encode it from pixels only; refuse anything unsafe or unexpected."""
+    if not data:
+        raise RejectedContentError("image is empty")
+    if len(data) > max_bytes:
+        raise RejectedContentError(f"image is larger than {max_bytes} bytes")
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise RejectedContentError("not a JPEG, PNG or WebP image (checked by content)")
+
+    max_pixels = min(max_pixels, DEFAULT_MAX_PIXELS)
+    with warnings.catch_warnings():
+        # A bomb warning is a rejection, never a log line.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            # formats=[fmt]: Pillow must not fall back to another decoder for these bytes.
+            with Image.open(io.BytesIO(data), formats=[fmt]) as img:
+                width, height = img.size
+                # The header is read, no pixel yet: refuse bombs before decoding them.
+                if width < 1 or height < 1:
+                    raise RejectedContentError("image has no pixels")
+                if width * height > max_pixels:
+                    raise RejectedContentError(f"image is larger than {max_pixels} pixels")
+                img.load()
+                clean = _pixels_only(img)
+        except RejectedContentError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise RejectedContentError(f"image is larger than {max_pixels} pixels") from exc
+        except Exception as exc:
+            # Untrusted input through a C decoder: any failure at all means "not a usable image".
+            # Only the exception type is kept; its message could quote the input.
+            raise RejectedContentError(
+                f"image could not be decoded ({type(exc).__name__})"
+            ) from exc
+
+    out_fmt, encoded = _encode(clean, fmt)
+    if len(encoded) > max_bytes and out_fmt != "JPEG":
+        # A noisy photo can grow as lossless PNG; JPEG keeps it within the limit.
+        out_fmt, encoded = _encode(clean, "JPEG")
+    if len(encoded) > max_bytes:
+        raise RejectedContentError(f"sanitised image is larger than {max_bytes} bytes")
+    media_type = _FORMATS[out_fmt]
+    return SanitisedImage(
+        data=encoded,
+        media_type=media_type,
+        width=clean.width,
+        height=clean.height,
+        sha256=hashlib.sha256(encoded).hexdigest(),
+    )
+
+
+def _pixels_only(img: Image.Image) -> Image.Image:
+    """A new image holding only the (upright) pixels of ``img``: no info, no EXIF, no profile."""
+    # Only the first frame of an animation: a tip photo is a still, and later frames could hide
+    # other content from a reviewer who sees the first.
+    upright = ImageOps.exif_transpose(img) or img
+    has_alpha = upright.mode in ("RGBA", "LA", "PA") or (
+        upright.mode == "P" and "transparency" in upright.info
+    )
+    if has_alpha:
+        mode = "RGBA"
+    elif upright.mode in ("L", "1", "I;16", "I", "F"):
+        mode = "L"
+    else:
+        mode = "RGB"
+    converted = upright if upright.mode == mode else upright.convert(mode)
+    # frombytes makes a fresh image whose ``info`` is empty: nothing of the original rides along.
+    return Image.frombytes(mode, converted.size, converted.tobytes())
+
+
+def _encode(img: Image.Image, fmt: str) -> tuple[str, bytes]:
+    """Encode with no metadata arguments at all; returns the format actually written."""
+    buf = io.BytesIO()
+    if fmt == "JPEG":
+        if img.mode == "RGBA":
+            # JPEG has no alpha: flatten onto white, as a browser would show it.
+            background = Image.new("RGB", img.size, (255, 255, 255))
+            background.paste(img, mask=img.getchannel("A"))
+            img = background
+        img.save(buf, format="JPEG", quality=_JPEG_QUALITY, optimize=False)
+    elif fmt == "PNG":
+        img.save(buf, format="PNG", compress_level=6)
+    elif fmt == "WEBP":
+        img.save(buf, format="WEBP", quality=_WEBP_QUALITY, method=4)
+    else:  # pragma: no cover - sniff_format only returns the three above
+        raise RejectedContentError("unsupported image format")
+    return fmt, buf.getvalue()
+
+
+class MediaStore:
+    """Sanitised images on disk, content-addressed by sha256: ``root/ab/cd/<sha256>``.
+
+    ``put`` is atomic (temporary file, fsync, rename) and idempotent: storing the same image
+    twice writes it once. Only ``SanitisedImage`` goes in, so original upload bytes cannot.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, sha256: str) -> Path:
+        """Where the image with this digest lives (whether or not it exists yet)."""
+        if not _SHA256_RE.fullmatch(sha256):
+            # The digest becomes a path: anything else could walk out of the store.
+            raise ValueError("not a lower-case hex sha256 digest")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, image: SanitisedImage) -> Attachment:
+        """Store ``image`` (once) and return the attachment record that names it."""
+        digest = hashlib.sha256(image.data).hexdigest()
+        if digest != image.sha256:
+            raise RejectedContentError("image digest does not match its bytes")
+        attachment = Attachment(
+            sha256=digest,
+            media_type=image.media_type,
+            size=len(image.data),
+            width=image.width,
+            height=image.height,
+        )
+        path = self.path_for(digest)
+        if path.exists():
+            return attachment
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(image.data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp_name, 0o640)
+            # Same content, same name: a concurrent writer of the same image cannot corrupt it.
+            os.replace(tmp_name, path)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        log.debug("stored media %s (%s, %d bytes)", digest, image.media_type, len(image.data))
+        return attachment
