@@ -124,12 +124,14 @@ def sanitise_image(
                 f"image could not be decoded ({type(exc).__name__})"
             ) from exc
 
+    # The output limit is the Attachment schema's, not the caller's input limit: re-encoding a
+    # tight JPEG may add a few bytes, and that must not turn an accepted upload into a refusal.
     out_fmt, encoded = _encode(clean, fmt)
-    if len(encoded) > max_bytes and out_fmt != "JPEG":
+    if len(encoded) > DEFAULT_MAX_BYTES and out_fmt != "JPEG":
         # A noisy photo can grow as lossless PNG; JPEG keeps it within the limit.
         out_fmt, encoded = _encode(clean, "JPEG")
-    if len(encoded) > max_bytes:
-        raise RejectedContentError(f"sanitised image is larger than {max_bytes} bytes")
+    if len(encoded) > DEFAULT_MAX_BYTES:
+        raise RejectedContentError(f"sanitised image is larger than {DEFAULT_MAX_BYTES} bytes")
     media_type = _FORMATS[out_fmt]
     return SanitisedImage(
         data=encoded,
