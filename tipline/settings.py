@@ -55,5 +55,44 @@ class Settings(BaseSettings):
         default="k1", description="Id of the current sender-key secret (rotate: new id + secret)."
     )
 
+    # --- e-mail intake (ingest/email.py, ingest/imap.py) ---
+    smtp_host: str = Field(default="127.0.0.1", description="Address the SMTP/LMTP receiver binds.")
+    smtp_port: int = Field(default=2525, description="Port of the SMTP/LMTP receiver.")
+    smtp_lmtp: bool = Field(default=False, description="Speak LMTP (behind an MTA) instead of SMTP.")
+    tips_addresses: tuple[str, ...] = Field(
+        default=("tips@localhost",),
+        description="Accepted recipients; 'tips+<object_ref>@…' is accepted for each of them.",
+    )
+    email_max_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="Largest message (SMTP SIZE, 552 above)."
+    )
+    imap_host: str | None = Field(default=None, description="IMAP server of a hosted mailbox.")
+    imap_port: int = Field(default=993, description="IMAP port (993 with TLS, 143 without).")
+    imap_ssl: bool = Field(default=True, description="Use IMAP over TLS.")
+    imap_user: str | None = Field(default=None, description="IMAP login name.")
+    imap_password: SecretStr | None = Field(default=None, description="IMAP password.")
+    imap_mailbox: str = Field(default="INBOX", description="Mailbox polled for unseen tips.")
+    imap_done_mailbox: str | None = Field(
+        default=None, description="Move accepted mail here (unset: only mark it seen)."
+    )
+    imap_reject_mailbox: str | None = Field(
+        default=None, description="Move refused mail here (unset: mark it seen and flagged)."
+    )
+    imap_poll_seconds: float = Field(default=60.0, gt=0, description="Seconds between IMAP polls.")
+
+    # --- social intake (ingest/social.py, ingest/webhook.py) ---
+    mastodon_url: str | None = Field(default=None, description="Base URL of the project's instance.")
+    mastodon_token: SecretStr | None = Field(default=None, description="Access token (read scope).")
+    mastodon_account: str | None = Field(
+        default=None, description="The project's acct, e.g. 'tipline' (its leading @mention is cut)."
+    )
+    mastodon_cursor_file: Path | None = Field(
+        default=None, description="Polling cursor file (default: data_dir/mastodon.cursor)."
+    )
+    mastodon_poll_seconds: float = Field(default=60.0, gt=0, description="Seconds between polls.")
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict, description="Per-source HMAC secrets for POST /hooks/{source}."
+    )
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

@@ -1,0 +1,321 @@
+"""MIME to RawTip: the sample corpus, tip-id stability, privacy of headers, limits."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from ingest.mime import (
+    MAX_DEPTH,
+    TRUNCATION_MARKER,
+    decode_bytes,
+    html_to_text,
+    object_ref_from_recipients,
+    parse_message,
+)
+from ingest.photos import sanitise_image
+from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, RawTip
+from tipline.errors import RejectedContentError
+
+CORPUS = Path(__file__).parents[2] / "data" / "mail"
+EXPECTED: dict[str, dict[str, str]] = json.loads((CORPUS / "expected.json").read_text())
+NOW = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
+
+
+def memory_store(data: bytes) -> Attachment:
+    """The real sanitiser without the disk: the attachment record MediaStore.put would return."""
+    image = sanitise_image(data)
+    return Attachment(
+        sha256=image.sha256,
+        media_type=image.media_type,
+        size=len(image.data),
+        width=image.width,
+        height=image.height,
+    )
+
+
+def parse(data: bytes, **kw: object) -> RawTip:
+    kw.setdefault("received_at", NOW)
+    kw.setdefault("store_image", memory_store)
+    kw.setdefault("transport", "test")
+    return parse_message(data, **kw)  # type: ignore[arg-type]
+
+
+def eml(name: str) -> bytes:
+    return (CORPUS / f"{name}.eml").read_bytes()
+
+
+def plain(body: str, *, headers: str = "", charset: str = "utf-8") -> bytes:
+    return (
+        "From: Tipster <someone@example.net>\r\nTo: tips@tipline.example\r\nSubject: s\r\n"
+        + headers
+        + f"Content-Type: text/plain; charset={charset}\r\n\r\n"
+    ).encode() + body.encode(charset)
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if e["outcome"] == "tip"))
+def test_corpus_message_becomes_a_tip_with_its_text(name: str) -> None:
+    tip = parse(eml(name))
+    assert EXPECTED[name]["phrase"] in tip.body
+    assert tip.channel == "email"
+    assert tip.tip_id.startswith("m-")
+    assert "\r" not in tip.body
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, e in EXPECTED.items() if e["outcome"] == "refused")
+)
+def test_corpus_message_is_refused_with_a_reason(name: str) -> None:
+    with pytest.raises(RejectedContentError) as info:
+        parse(eml(name))
+    assert info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [("encoded_subject", "Torba z Żabki"), ("plain_utf8", "Tip"), ("bad_headers", None)],
+)
+def test_subject_is_decoded(name: str, subject: str | None) -> None:
+    tip = parse(eml(name))
+    if subject is None:
+        assert len(tip.subject) <= MAX_SUBJECT_CHARS
+    else:
+        assert tip.subject == subject
+
+
+def test_alternative_prefers_plain_and_html_only_drops_markup() -> None:
+    assert "HTML:" not in parse(eml("alternative")).body
+    html = parse(eml("html_only")).body
+    assert "<" not in html
+    assert "alert" not in html
+    assert "color:red" not in html
+
+
+def test_forwarded_message_inner_text_is_not_the_body() -> None:
+    tip = parse(eml("nested_forward"))
+    assert "Kaufland" not in tip.body
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+def test_image_attachment_is_sanitised_and_kept() -> None:
+    tip = parse(eml("image_attachment"))
+    assert len(tip.attachments) == 1
+    assert tip.attachments[0].media_type == "image/jpeg"
+    assert (tip.attachments[0].width, tip.attachments[0].height) == (32, 24)
+
+
+@pytest.mark.parametrize(
+    ("name", "refused"),
+    [
+        ("exe_attachment", ["application/x-msdownload", "application/zip"]),
+        ("image_named_exe", ["image/jpeg"]),
+    ],
+)
+def test_other_attachments_are_refused_and_logged_without_names(
+    name: str, refused: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="ingest.mime"):
+        tip = parse(eml(name))
+    assert tip.attachments == ()
+    assert tip.channel_meta["refused_attachments"] == refused
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert tip.tip_id in logged
+    for secret in ("label.exe", "more.zip", "jana", "example.cz", "program"):
+        assert secret not in logged.lower()
+
+
+def test_image_without_store_is_refused_not_crashed() -> None:
+    tip = parse(eml("image_attachment"), store_image=None)
+    assert tip.attachments == ()
+    assert tip.channel_meta["refused_attachments"] == ["image/jpeg"]
+
+
+def test_image_only_mail_is_a_tip() -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "PNG")
+    data = (
+        "From: a@example.net\r\nMessage-ID: <img@x>\r\n"
+        'Content-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\n'
+        "Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.b64encode(buf.getvalue()).decode()
+        + "\r\n--B--\r\n"
+    ).encode()
+    tip = parse(data)
+    assert tip.body == ""
+    assert [a.media_type for a in tip.attachments] == ["image/png"]
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def test_tip_id_is_the_hash_of_the_message_id() -> None:
+    digest = hashlib.sha256(b"message-id:<plain_utf8@example.org>").hexdigest()[:32]
+    assert parse(eml("plain_utf8")).tip_id == "m-" + digest
+
+
+@pytest.mark.parametrize("name", ["plain_utf8", "no_message_id", "image_attachment"])
+def test_redelivery_through_another_relay_is_the_same_tip(name: str) -> None:
+    original = eml(name)
+    relayed = b"Received: from other.relay by mx2; Tue, 4 Jun 2024 01:00:00 +0000\r\n" + original
+    lf_only = original.replace(b"\r\n", b"\n")
+    ids = {parse(original).tip_id, parse(relayed).tip_id, parse(lf_only).tip_id}
+    assert len(ids) == 1
+
+
+def test_different_messages_without_message_id_get_different_ids() -> None:
+    one = parse(plain("Seen in Graz.")).tip_id
+    other = parse(plain("Seen in Linz.")).tip_id
+    assert one != other
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if e["outcome"] == "tip"))
+def test_headers_and_sender_only_in_channel_meta(name: str) -> None:
+    tip = parse(eml(name), envelope_from="bounce-jana@example.cz")
+    outside = tip.model_dump_json(exclude={"channel_meta"}).lower()
+    # The body is the tipster's own text (a signature in it is normalise's to strip); what
+    # must not leak is what only the headers and the envelope carry.
+    traces = ("jana.novakova", "nováková", "example.cz", "relay.example.net", "@example.org")
+    for trace in traces:
+        assert trace not in outside
+    assert "h:from" in tip.channel_meta
+
+
+def test_sender_is_the_from_address_lower_cased() -> None:
+    tip = parse(plain("x", headers="").replace(b"someone@", b"SomeOne@"))
+    assert tip.channel_meta["sender"] == "someone@example.net"
+
+
+def test_sender_falls_back_to_the_envelope() -> None:
+    data = b"Subject: s\r\nContent-Type: text/plain\r\n\r\nhello"
+    tip = parse(data, envelope_from="Env@Example.net")
+    assert tip.channel_meta["sender"] == "env@example.net"
+
+
+@pytest.mark.parametrize(
+    ("recipients", "ref"),
+    [
+        (["tips+OBJ-42@tipline.example"], "OBJ-42"),
+        (["tips@tipline.example"], None),
+        (["tips+@tipline.example"], None),
+        (["tips+../etc@tipline.example"], None),
+        (["tips@x", "tips+a.b_c@x"], "a.b_c"),
+    ],
+)
+def test_object_ref_from_plus_address(recipients: list[str], ref: str | None) -> None:
+    assert object_ref_from_recipients(recipients) == ref
+
+
+def test_object_ref_reaches_the_tip() -> None:
+    tip = parse(plain("hello"), recipients=("tips+OBJ-7@tipline.example",))
+    assert tip.object_ref == "OBJ-7"
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_long_body_is_truncated_with_a_marker() -> None:
+    tip = parse(plain("Graz " * 10_000))
+    assert len(tip.body) == MAX_BODY_CHARS
+    assert tip.body.endswith(TRUNCATION_MARKER)
+    assert tip.channel_meta["body_truncated"] == "true"
+
+
+def test_long_subject_is_cut_to_the_limit() -> None:
+    tip = parse(plain("x").replace(b"Subject: s", b"Subject: " + b"a" * 2000))
+    assert len(tip.subject) == MAX_SUBJECT_CHARS
+
+
+def test_nesting_at_the_limit_is_read_and_beyond_it_refused() -> None:
+    def nested(depth: int) -> bytes:
+        text = "From: a@b.c\r\n"
+        for i in range(depth):
+            text += f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'
+        text += "Content-Type: text/plain\r\n\r\nDeep tip.\r\n"
+        for i in reversed(range(depth)):
+            text += f"--b{i}--\r\n"
+        return text.encode()
+
+    assert parse(nested(MAX_DEPTH)).body.strip() == "Deep tip."
+    with pytest.raises(RejectedContentError):
+        parse(nested(MAX_DEPTH + 1))
+
+
+def test_many_headers_are_capped_in_channel_meta() -> None:
+    headers = "".join(f"X-H{i}: v\r\n" for i in range(1000))
+    tip = parse(plain("x", headers=headers))
+    assert len(tip.channel_meta) < 260
+    assert tip.channel_meta["headers_truncated"] == "true"
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+@pytest.mark.parametrize(
+    ("text", "charset"),
+    [
+        ("Zażółć gęślą jaźń", "iso-8859-2"),
+        ("Příliš žluťoučký kůň", "windows-1250"),
+        ("Съешь же ещё этих", "koi8-r"),
+        ("いろはにほへと", "shift_jis"),
+        ("Grüße aus Köln", "latin-1"),
+        ("漢字と仮名", "euc-jp"),
+    ],
+)
+def test_legacy_charsets_decode(text: str, charset: str) -> None:
+    assert decode_bytes(text.encode(charset), charset) == text
+
+
+def test_utf8_mislabelled_as_ascii_is_recovered() -> None:
+    assert decode_bytes("Straße".encode(), "us-ascii") == "Straße"
+
+
+@given(st.binary(max_size=300), st.sampled_from(["utf-8", "koi8-r", "bogus", "", "shift_jis"]))
+def test_decode_bytes_never_raises(data: bytes, charset: str) -> None:
+    assert isinstance(decode_bytes(data, charset), str)
+
+
+@given(st.text(max_size=300))
+def test_html_to_text_never_raises_and_drops_tags(text: str) -> None:
+    out = html_to_text(f"<p>{text}</p><script>evil()</script>")
+    assert "evil()" not in out or "evil()" in text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=2000))
+def test_arbitrary_bytes_are_a_tip_or_a_clean_refusal(data: bytes) -> None:
+    try:
+        tip = parse(data)
+    except RejectedContentError:
+        return
+    assert tip.tip_id.startswith("m-")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=400))
+def test_any_plain_text_survives_the_round_trip(text: str) -> None:
+    data = plain(text)
+    expected = text.replace("\r\n", "\n")
+    try:
+        tip = parse(data)
+    except RejectedContentError:
+        assert not expected.strip()
+        return
+    assert tip.body == expected
