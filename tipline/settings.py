@@ -94,5 +94,38 @@ class Settings(BaseSettings):
         default_factory=dict, description="Per-source HMAC secrets for POST /hooks/{source}."
     )
 
+    # --- web intake (ingest/web.py) ---
+    web_host: str = Field(default="127.0.0.1", description="Address the web intake binds.")
+    web_port: int = Field(default=8080, description="Port of the web intake.")
+    web_catalogue: Path | None = Field(
+        default=None,
+        description="JSON of published objects {id: {lang: {title, description}}}; unset: any id.",
+    )
+    web_media_dir: Path | None = Field(
+        default=None, description="Sanitised photos, content-addressed (default: data_dir/media)."
+    )
+    web_api_keys: dict[str, SecretStr] = Field(
+        default_factory=dict, description="Partner name -> API key for POST /api/tips."
+    )
+    web_source_rate: float = Field(
+        default=0.05, gt=0, description="Form tips per second per client address (sustained)."
+    )
+    web_source_burst: int = Field(default=5, ge=1, description="Form tips per address at once.")
+    web_partner_rate: float = Field(
+        default=50.0, gt=0, description="API tips per second per partner (sustained)."
+    )
+    web_partner_burst: int = Field(default=200, ge=1, description="API tips per partner at once.")
+    web_global_rate: float = Field(
+        default=2000.0, gt=0, description="Tips per second over all sources (sustained)."
+    )
+    web_global_burst: int = Field(default=2000, ge=1, description="Tips over all sources at once.")
+    web_secure_cookies: bool = Field(
+        default=True, description="Mark the CSRF cookie Secure and send HSTS (off only for plain HTTP)."
+    )
+    web_forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Reverse proxies trusted for X-Forwarded-For (rate-limit source); unset: none.",
+    )
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

@@ -1,0 +1,1 @@
+"""The reviewer database: schema migrations, the sink writer and the analyst queue."""

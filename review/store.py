@@ -1,0 +1,43 @@
+"""Read access to stored tips for the processors: earlier tips of an object, to rebuild state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from schemas import ScoredTip
+from tipline.errors import TransientError
+
+_RECENT_OF_OBJECT = """
+SELECT record FROM (
+    SELECT record, ingested_at, tip_id FROM tips
+    WHERE object_ref IS NOT DISTINCT FROM %s
+    ORDER BY ingested_at DESC, tip_id DESC
+    LIMIT %s
+) recent ORDER BY ingested_at, tip_id
+"""
+
+
+class TipStore:
+    """Earlier scored tips, oldest first, so dedupe state can be restored after a restart."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def recent_tips(self, object_ref: str | None, limit: int) -> list[ScoredTip]:
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+            cur = await self._conn.execute(_RECENT_OF_OBJECT, (object_ref, limit))
+            rows = await cur.fetchall()
+        except psycopg.OperationalError as exc:
+            await self.close()
+            raise TransientError(f"database unavailable: {type(exc).__name__}") from exc
+        return [ScoredTip.model_validate(row[0]) for row in rows]
+
+    async def close(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            await self._conn.close()
+            self._conn = None

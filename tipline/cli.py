@@ -1,0 +1,154 @@
+"""The `tipline` command: one entry point for people."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tipline import logs, services
+from tipline.errors import ConfigurationError, TiplineError
+from tipline.settings import Settings
+from tipline.topics import Topics
+
+
+def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from tipline.supervisor import run
+
+    return run(settings)
+
+
+def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    import faust
+
+    from processors.app import create_app
+    from processors.sender_key import SenderKeyer
+
+    resolved = services.resolve(settings)
+    keyer = SenderKeyer(resolved.sender_key_id, services.sender_key_secret(resolved))
+    app = create_app(resolved, keyer)
+    worker = faust.Worker(app, loglevel=resolved.log_level, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
+    return 0
+
+
+def _cmd_submit(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.producer import TipProducer
+    from schemas import RawTip
+
+    resolved = services.resolve(settings)
+    tip = RawTip(
+        tip_id=f"cli-{uuid.uuid4().hex}",
+        channel="import",
+        received_at=datetime.now(UTC),
+        object_ref=args.object,
+        subject=args.subject or "",
+        body=args.text,
+    )
+    assert resolved.kafka
+    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+        producer.submit(tip)
+    print(f"accepted tip {tip.tip_id}")
+    return 0
+
+
+def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.bulk import import_file
+    from ingest.producer import TipProducer
+
+    resolved = services.resolve(settings)
+    assert resolved.kafka
+    rejects = args.rejects or args.file.with_suffix(args.file.suffix + ".rejected.jsonl")
+    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+        summary = import_file(args.file, producer, rejects_path=rejects, progress=True)
+    print(summary)
+    return 0
+
+
+def _cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
+    from tipline.topics import ensure_topics
+
+    resolved = services.resolve(settings)
+    assert resolved.kafka
+    topics = Topics.from_settings(resolved)
+    ensure_topics(resolved.kafka, topics, resolved.partitions, resolved.replication_factor)
+    print("topics ready: " + ", ".join(topics.all()))
+    return 0
+
+
+def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from review.migrate import migrate
+
+    resolved = services.resolve(settings)
+    assert resolved.database_url
+    applied = migrate(resolved.database_url.get_secret_value())
+    print(f"applied migrations: {applied or 'none (up to date)'}")
+    return 0
+
+
+def _cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
+    from review.queue import print_queue
+
+    resolved = services.resolve(settings)
+    assert resolved.database_url
+    print_queue(resolved.database_url.get_secret_value(), object_ref=args.object, limit=args.limit)
+    return 0
+
+
+def _cmd_dead(settings: Settings, args: argparse.Namespace) -> int:
+    from tipline.deadletters import read_dead_letters
+
+    resolved = services.resolve(settings)
+    assert resolved.kafka
+    for record in read_dead_letters(resolved.kafka, Topics.from_settings(resolved).dead):
+        print(f"{record.failed_at:%Y-%m-%d %H:%M:%S} {record.stage:<7} {record.tip_id or '-'}: "
+              f"{record.reason}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tipline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the whole pipeline (embedded services where unconfigured)")
+    sub.add_parser("worker", help="run one stream worker (clean, triage, sink)")
+    submit = sub.add_parser("submit", help="send one tip through the producer")
+    submit.add_argument("text", help="the tip's text")
+    submit.add_argument("--object", help="published object the tip answers")
+    submit.add_argument("--subject", help="optional subject line")
+    imp = sub.add_parser("import", help="bulk-import tips from a JSONL or CSV file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--rejects", type=Path, help="where rejected rows go (default FILE.rejected.jsonl)")
+    sub.add_parser("topics", help="create missing topics")
+    sub.add_parser("migrate", help="apply reviewer-database migrations")
+    queue = sub.add_parser("queue", help="show the analyst queue, best tips first")
+    queue.add_argument("--object", help="only tips about this object")
+    queue.add_argument("--limit", type=int, default=20)
+    sub.add_parser("dead", help="list dead-lettered messages and their reasons")
+    return parser
+
+
+_COMMANDS = {
+    "run": _cmd_run,
+    "worker": _cmd_worker,
+    "submit": _cmd_submit,
+    "import": _cmd_import,
+    "topics": _cmd_topics,
+    "migrate": _cmd_migrate,
+    "queue": _cmd_queue,
+    "dead": _cmd_dead,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    logs.configure(settings.log_level)
+    try:
+        code = _COMMANDS[args.command](settings, args)
+    except (ConfigurationError, TiplineError) as exc:
+        print(f"tipline: {exc}", file=sys.stderr)
+        code = 2
+    sys.exit(code)

