@@ -184,7 +184,9 @@ def _walk(msg: Message) -> Iterator[tuple[int, Message]]:
         if part.is_multipart():
             children = part.get_payload()
             if isinstance(children, list):
-                stack.extend((depth + 1, child) for child in reversed(children))
+                stack.extend(
+                    (depth + 1, child) for child in reversed(children) if isinstance(child, Message)
+                )
 
 
 def _is_attachment(part: Message) -> bool:
