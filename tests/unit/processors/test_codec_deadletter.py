@@ -1,0 +1,72 @@
+"""Decoding at the edge and dead-letter records: clear reasons, no tipster data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from processors.codec import decode
+from processors.deadletter import dead_letter, sanitise_payload
+from schemas import RawTip
+from tipline.errors import DecodeError, InvalidInputError
+
+GOOD = {
+    "tip_id": "w-1",
+    "channel": "web",
+    "received_at": "2026-11-22T10:30:00Z",
+    "body": "Saw this bag in a Lidl in Graz",
+}
+
+
+def test_decode_good_message() -> None:
+    assert decode(RawTip, json.dumps(GOOD).encode()).tip_id == "w-1"
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason_start"),
+    [
+        (b"{not json", "message: Invalid JSON"),
+        (json.dumps(GOOD | {"colour": "red"}).encode(), "colour: Extra inputs are not permitted"),
+        (json.dumps(GOOD | {"body": "x" * 20_001}).encode(), "body: String should have at most"),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "body"}).encode(), "body: Field required"),
+        (None, "message: empty value"),
+    ],
+)
+def test_decode_errors_name_the_field(payload: bytes | None, reason_start: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode(RawTip, payload)
+    assert caught.value.reason.startswith(reason_start)
+
+
+def test_decode_error_never_quotes_the_input() -> None:
+    secret = "call me on +43 660 1234567"
+    with pytest.raises(DecodeError) as caught:
+        decode(RawTip, json.dumps(GOOD | {"body": secret * 1000}).encode())
+    assert "1234567" not in caught.value.reason
+
+
+def test_sanitised_payload_drops_channel_meta_and_redacts_text() -> None:
+    payload = json.dumps(
+        GOOD | {"body": "mail me: anna.k@example.org", "channel_meta": {"ip": "203.0.113.7"}}
+    ).encode()
+    text = sanitise_payload(payload)
+    assert "203.0.113.7" not in text
+    assert "channel_meta" not in text
+    assert "anna.k@example.org" not in text
+    assert "Lidl in Graz" in text  # what is not identifying survives
+    assert "[EMAIL]" in text
+
+
+def test_sanitised_payload_scrubs_unparseable_bytes() -> None:
+    text = sanitise_payload(b"\xff\xfe garbage from 203.0.113.7 and bob@example.net")
+    assert "203.0.113.7" not in text
+    assert "bob@example.net" not in text
+
+
+def test_dead_letter_reason_only_verbatim_for_invalid_input() -> None:
+    invalid = dead_letter("clean", InvalidInputError("body: too long"), b"{}", source_topic="t")
+    assert invalid.reason == "body: too long"
+    crash = dead_letter("triage", KeyError("anna@example.org"), b"{}", source_topic="t")
+    assert crash.reason == "unexpected error in stage triage: KeyError"
+    assert "anna" not in crash.model_dump_json()
