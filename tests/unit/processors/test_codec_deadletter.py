@@ -48,13 +48,19 @@ def test_decode_error_never_quotes_the_input() -> None:
 
 def test_sanitised_payload_drops_channel_meta_and_redacts_text() -> None:
     payload = json.dumps(
-        GOOD | {"body": "mail me: anna.k@example.org", "channel_meta": {"ip": "203.0.113.7"}}
+        GOOD
+        | {
+            "subject": "Lidl in Graz",
+            "body": "mail me: anna.k@example.org",
+            "channel_meta": {"ip": "203.0.113.7"},
+        }
     ).encode()
     text = sanitise_payload(payload)
     assert "203.0.113.7" not in text
     assert "channel_meta" not in text
     assert "anna.k@example.org" not in text
     assert "Lidl in Graz" in text  # what is not identifying survives
+    assert "2026-11-22T10:30:00Z" in text  # a timestamp is not a phone number
     assert "[EMAIL]" in text
 
 
