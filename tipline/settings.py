@@ -127,5 +127,20 @@ class Settings(BaseSettings):
         description="Reverse proxies trusted for X-Forwarded-For (rate-limit source); unset: none.",
     )
 
+    # --- dedupe: near-duplicate threshold and per-worker memory caps (see processors/dedupe.py) ---
+    dedupe_threshold: float = Field(
+        default=0.8, gt=0, le=1, description="Similarity (0-1) at which two tips are one guess."
+    )
+    dedupe_max_objects: int = Field(default=1000, ge=1, description="Objects held per worker.")
+    dedupe_max_indexed_tips: int = Field(
+        default=50_000, ge=8, description="Near-duplicate signatures kept per object."
+    )
+    dedupe_max_exact_keys: int = Field(
+        default=200_000, ge=1, description="Exact-duplicate keys kept per object."
+    )
+    dedupe_max_senders: int = Field(
+        default=1000, ge=1, description="Senders remembered per cluster and evidence item."
+    )
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
