@@ -1,50 +1,545 @@
-"""dedupe: put each tip in a cluster of (near-)identical tips about the same object."""
+"""dedupe: put each tip in a cluster of (near-)identical tips about the same object.
+
+How a tip is placed (all state is per object, ``tip.object_ref``; tips without one share a
+no-object bucket):
+
+1. **Key.** The body (the subject only when the body is empty: subjects are mostly boilerplate
+   such as "Re: appeal" and would make unrelated tips look alike) is casefolded, stripped of
+   accents, redaction placeholders, apostrophes and punctuation, and whitespace-collapsed.
+2. **Exact duplicate.** A hash of the key is looked up in a per-object table.
+3. **Near duplicate.** MinHash/LSH (``processors.minhash``) over 4-character shingles of the
+   key yields candidates that share at least one band key. They are ranked by the number of
+   shared bands and at most ``max_candidates`` are verified with rapidfuzz. A candidate
+   matches when the similarity reaches ``threshold`` and nothing in the two tips disagrees:
+   no conflicting evidence (different countries, cities, shops, brands, product ids or years),
+   no conflicting numbers in the text, and no negation word that only one of them has.
+   Only a cluster's *exemplars* are in the LSH index: its first tip, plus up to
+   ``max_exemplars`` later members that were new variants (similarity below ``novelty``).
+   A bucket holds at most one exemplar per cluster and at most ``bucket_cap`` clusters, so a
+   flood of variants of one guess does not grow a hot bucket: lookup cost stays flat.
+4. **Cluster.** ``cluster_id`` is derived from the object and the cluster's first tip id
+   (stable across restarts); its representative is that first tip. ``size`` counts tips,
+   ``distinct_senders`` counts distinct ``sender_key`` values (a tip without one, e.g. from
+   the anonymous web form, counts as its own sender), so a flood from one sender counts once.
+5. **Corroboration.** Per object and per evidence item (kind, value) the set of distinct
+   senders is kept; each tip gets the count for every item it names, itself included. This is
+   what makes "Made in Poland", "z Polski" and "aus Polen" agree: the evidence stage maps all
+   three to country PL even though the texts are not near-duplicates.
+
+Memory is bounded by these ``DedupeIndex`` caps (keyword-only; defaults in brackets):
+
+    max_objects       [1000]    objects held; the least recently used object is dropped whole
+    max_indexed_tips  [50000]   exemplars (signatures) per object; when over, the least recently
+                                matched cluster is forgotten with all its exemplars
+    max_exemplars     [8]       exemplars per cluster
+    max_exact_keys    [200000]  exact-duplicate keys per object, least recently used dropped
+    max_senders       [1000]    senders remembered per cluster and per evidence item; counts
+                                saturate there ("at least 1000 independent tipsters")
+    max_evidence      [10000]   evidence items per object, least recently used dropped
+    redelivery_window [256]     latest results per object kept by tip id, so a tip Kafka
+                                delivers twice gets the same answer and is not counted twice
+
+A forgotten cluster is not an error: a later variant of it starts a new cluster.
+
+Restart: ``DedupeIndex.restore`` replays stored ``ScoredTip``s with their recorded decisions
+(cluster id, exact flag, similarity, ``Cluster.sequence``), rebuilding exactly the state an
+uninterrupted worker would hold. Nothing here reads the environment or logs tip content.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
-from schemas import Cluster, ScoredTip, Tip
+import numpy as np
+from rapidfuzz import fuzz
+
+from processors.minhash import MinHasher
+from schemas import Cluster, Corroboration, Evidence, ScoredTip, Tip
+
+if TYPE_CHECKING:
+    from tipline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+CorroborationKind = Literal["country", "city", "shop", "brand", "product_id"]
+
+# Evidence fields that are counted as corroboration, with the kind name the schema uses.
+_CORROBORATED: tuple[tuple[str, CorroborationKind], ...] = (
+    ("countries", "country"),
+    ("cities", "city"),
+    ("shops", "shop"),
+    ("brands", "brand"),
+    ("product_ids", "product_id"),
+)
+# Evidence fields where two tips naming different values make different claims. Shops and
+# brands are one group: the lexicon may file a chain (IKEA, Tesco) under either.
+_CONFLICTING: tuple[tuple[str, ...], ...] = (
+    ("countries",),
+    ("cities",),
+    ("shops", "brands"),
+    ("product_ids",),
+    ("years",),
+)
+
+_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|IBAN|IP|CARD|HANDLE|PERSON|ADDRESS|URL_TOKEN)\]")
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+_APOSTROPHE = re.compile(r"['`´\u2018\u2019\u02bc]")
+_NON_WORD = re.compile(r"[\W_]+")
+_DIGITS = re.compile(r"\d")
+
+# Rapidfuzz cost grows with length squared; tips longer than this are compared on their start.
+FUZZY_CHARS = 1000
+# Shorter/longer length ratio from which a text containing the other's words counts in full.
+CONTAINMENT_LENGTH = 0.4
+
+# Words that flip a claim ("not from IKEA"). Compared after key normalisation (accents and
+# apostrophes gone), so "n'est", "isn't" and "não" appear as "nest", "isnt", "nao".
+NEGATIONS = frozenset(
+    {
+        # en
+        "not", "no", "never", "isnt", "wasnt", "arent", "werent", "dont", "doesnt", "didnt",
+        "cant", "cannot", "nothing", "neither", "nor",
+        # de, nl, scandinavian
+        "nicht", "kein", "keine", "keinen", "keiner", "keines", "nie", "niemals", "niet",
+        "geen", "nooit", "inte", "ikke", "ej", "aldrig", "ei",
+        # fr, es, it, pt, ro
+        "pas", "ne", "nest", "jamais", "non", "nunca", "nao", "nu", "mai",
+        # pl, cs, sk, hu, hr, sl
+        "nigdy", "neni", "nebyl", "nebola", "nem", "soha", "nije", "ni",
+    }
+)  # fmt: skip
 
 
-@dataclass
-class _ClusterState:
+def text_key(text: str) -> str:
+    """The comparison key: casefolded, unaccented, no placeholders or punctuation."""
+    text = _PLACEHOLDER.sub(" ", text).casefold()
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    text = _APOSTROPHE.sub("", text)
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def tip_key(tip: Tip) -> str:
+    """The key of a tip: its body, or its subject when the body says nothing."""
+    return text_key(tip.body) or text_key(tip.subject)
+
+
+def similarity(a: str, b: str) -> float:
+    """Similarity of two keys in [0, 1], the best of three rapidfuzz views.
+
+    ``ratio`` catches typos, ``token_sort_ratio`` reordered words, and ``token_set_ratio``
+    re-posts with added words ("Hello, made in Poland. Good luck"). The last is damped by the
+    length ratio below ``CONTAINMENT_LENGTH``, because on its own it rates a two-word tip as
+    identical to every long tip that happens to contain those two words.
+    """
+    a, b = a[:FUZZY_CHARS], b[:FUZZY_CHARS]
+    if not a or not b:
+        return 0.0
+    contained = fuzz.token_set_ratio(a, b)
+    damping = min(1.0, min(len(a), len(b)) / max(len(a), len(b)) / CONTAINMENT_LENGTH)
+    best = max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b), contained * damping)
+    return round(best / 100.0, 4)
+
+
+def _conflicts(key_a: str, ev_a: Evidence, key_b: str, ev_b: Evidence) -> bool:
+    """True when two similar-looking tips still make different claims."""
+    for names in _CONFLICTING:
+        va = {v for name in names for v in getattr(ev_a, name)}
+        vb = {v for name in names for v in getattr(ev_b, name)}
+        if va and vb and not (va <= vb or vb <= va):
+            return True
+    words_a, words_b = set(key_a.split()), set(key_b.split())
+    nums_a = {w for w in words_a if _DIGITS.search(w)}
+    nums_b = {w for w in words_b if _DIGITS.search(w)}
+    if nums_a and nums_b and not (nums_a <= nums_b or nums_b <= nums_a):
+        return True
+    return not NEGATIONS.isdisjoint(words_a ^ words_b)
+
+
+@dataclass(slots=True, eq=False)
+class _Exemplar:
+    cluster: _Cluster
+    tip_id: str
+    key: str
+    evidence: Evidence
+    bands: bytes  # the band keys as packed uint64, to take the exemplar out of its buckets
+
+
+@dataclass(slots=True, eq=False)
+class _Cluster:
     cluster_id: str
     representative_tip_id: str
+    seq: int  # creation order within the object: the deterministic tie-break
     size: int = 0
     senders: set[str] = field(default_factory=set)
+    exemplars: list[_Exemplar] = field(default_factory=list)
+    alive: bool = True
+
+
+@dataclass(slots=True, eq=False)
+class _ObjectState:
+    clusters: OrderedDict[str, _Cluster] = field(default_factory=OrderedDict)  # LRU order
+    buckets: dict[int, list[_Exemplar]] = field(default_factory=dict)
+    exact: OrderedDict[bytes, tuple[_Cluster, str]] = field(default_factory=OrderedDict)
+    evidence: OrderedDict[tuple[str, str], set[str]] = field(default_factory=OrderedDict)
+    recent: OrderedDict[str, tuple[Cluster, tuple[Corroboration, ...]]] = field(
+        default_factory=OrderedDict
+    )
+    indexed: int = 0
+    sequence: int = 0  # tips seen: the next tip gets sequence + 1
+    clusters_made: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    cluster: _Cluster
+    duplicate_of: str
+    similarity: float
+    exact: bool
+
+
+def _cluster_id(object_ref: str | None, first_tip_id: str) -> str:
+    digest = hashlib.sha256(f"{object_ref or ''}\x00{first_tip_id}".encode()).hexdigest()
+    return f"c-{digest[:16]}"
+
+
+def _exact_hash(key: str) -> bytes:
+    return hashlib.blake2b(key.encode(), digest_size=8).digest()
+
+
+def _sender(tip: Tip) -> str:
+    # No sender key (anonymous web form): the tip is its own independent sender.
+    return tip.sender_key if tip.sender_key else f"tip:{tip.tip_id}"
 
 
 class DedupeIndex:
-    """First version: exact duplicates only, in memory. Near-duplicates are issue #4's job."""
+    """Per-object near-duplicate clusters and evidence corroboration, bounded in memory.
 
-    def __init__(self) -> None:
-        self._by_text: dict[tuple[str | None, str], _ClusterState] = {}
+    Not thread-safe: one index per worker, fed from that worker's partitions in order.
+    See the module docstring for the caps and what happens at each.
+    """
 
-    def assign(self, tip: Tip) -> Cluster:
-        text = " ".join(f"{tip.subject} {tip.body}".casefold().split())
-        key = (tip.object_ref, text)
-        state = self._by_text.get(key)
-        exact = state is not None
-        if state is None:
-            digest = hashlib.sha256(f"{tip.object_ref}\x00{text}".encode()).hexdigest()[:16]
-            state = _ClusterState(cluster_id=f"c-{digest}", representative_tip_id=tip.tip_id)
-            self._by_text[key] = state
-        state.size += 1
-        if tip.sender_key:
-            state.senders.add(tip.sender_key)
-        return Cluster(
-            cluster_id=state.cluster_id,
-            representative_tip_id=state.representative_tip_id,
-            size=state.size,
-            distinct_senders=len(state.senders),
-            duplicate_of=state.representative_tip_id if exact else None,
-            similarity=1.0 if exact else 0.0,
-            exact=exact,
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.85,
+        novelty: float = 0.9,
+        max_objects: int = 1000,
+        max_indexed_tips: int = 50_000,
+        max_exemplars: int = 8,
+        max_exact_keys: int = 200_000,
+        max_senders: int = 1000,
+        max_evidence: int = 10_000,
+        max_candidates: int = 16,
+        bucket_cap: int = 8,
+        redelivery_window: int = 256,
+        minhash: MinHasher | None = None,
+    ) -> None:
+        if not 0.0 < threshold <= 1.0 or not threshold <= novelty <= 1.0:
+            raise ValueError("need 0 < threshold <= novelty <= 1")
+        caps = (max_objects, max_indexed_tips, max_exemplars, max_exact_keys, max_senders)
+        if min(*caps, max_evidence, max_candidates, bucket_cap) < 1 or redelivery_window < 0:
+            raise ValueError("caps must be positive")
+        if max_indexed_tips < max_exemplars:
+            raise ValueError("max_indexed_tips must hold at least one full cluster")
+        self.threshold = threshold
+        self.novelty = novelty
+        self.max_objects = max_objects
+        self.max_indexed_tips = max_indexed_tips
+        self.max_exemplars = max_exemplars
+        self.max_exact_keys = max_exact_keys
+        self.max_senders = max_senders
+        self.max_evidence = max_evidence
+        self.max_candidates = max_candidates
+        self.bucket_cap = bucket_cap
+        self.redelivery_window = redelivery_window
+        self._minhash = minhash or MinHasher()
+        self._objects: OrderedDict[str | None, _ObjectState] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DedupeIndex:
+        """An index with the operator's thresholds and caps."""
+        return cls(
+            threshold=settings.dedupe_threshold,
+            max_objects=settings.dedupe_max_objects,
+            max_indexed_tips=settings.dedupe_max_indexed_tips,
+            max_exact_keys=settings.dedupe_max_exact_keys,
+            max_senders=settings.dedupe_max_senders,
         )
+
+    # ----------------------------------------------------------------------------- public
+
+    def assign(self, tip: Tip) -> tuple[Cluster, tuple[Corroboration, ...]]:
+        """Place ``tip`` in a cluster and count its evidence; returns both for ``dedupe``."""
+        state = self._state(tip.object_ref)
+        earlier = state.recent.get(tip.tip_id)
+        if earlier is not None:
+            return earlier  # a redelivered message: same answer, counted once
+        key = tip_key(tip)
+        # Nothing to compare (an empty tip or only placeholders): a cluster of its own.
+        match = self._find(state, tip, key) if key else None
+        sequence = state.sequence + 1
+        cluster = self._record(
+            state,
+            tip,
+            key,
+            cluster_id=match.cluster.cluster_id
+            if match
+            else _cluster_id(tip.object_ref, tip.tip_id),
+            representative=match.cluster.representative_tip_id if match else tip.tip_id,
+            exact=bool(match and match.exact),
+            similarity=match.similarity if match else 0.0,
+            duplicate_of=match.duplicate_of if match else None,
+            sequence=sequence,
+            known=match.cluster if match else None,
+        )
+        corroboration = self._corroborate(state, tip)
+        self._remember(state, tip.tip_id, cluster, corroboration)
+        return cluster, corroboration
+
+    def restore(self, tips: Iterable[ScoredTip]) -> None:
+        """Rebuild the state of every object in ``tips`` from its stored, already-clustered tips.
+
+        The state of those objects is replaced, not merged. Tips are replayed in their recorded
+        ``Cluster.sequence`` order (falling back to ``received_at`` for tips stored without
+        one), each with its recorded decision, so later tips are placed exactly as an
+        uninterrupted index would place them.
+        """
+        by_object: dict[str | None, list[ScoredTip]] = {}
+        for tip in tips:
+            by_object.setdefault(tip.object_ref, []).append(tip)
+        for object_ref, stored in by_object.items():
+            self._objects.pop(object_ref, None)
+            if all(t.cluster is not None and t.cluster.sequence > 0 for t in stored):
+                stored.sort(key=lambda t: t.cluster.sequence if t.cluster else 0)
+            else:
+                stored.sort(key=lambda t: (t.received_at, t.tip_id))
+            for tip in stored:
+                self._replay(tip)
+            logger.info("dedupe state restored: %d tips of one object", len(stored))
+
+    def stats(self) -> dict[str, int]:
+        """Sizes of the held state, for metrics and the benchmark."""
+        states = self._objects.values()
+        return {
+            "objects": len(self._objects),
+            "clusters": sum(len(s.clusters) for s in states),
+            "exemplars": sum(s.indexed for s in states),
+            "buckets": sum(len(s.buckets) for s in states),
+            "exact_keys": sum(len(s.exact) for s in states),
+            "evidence_items": sum(len(s.evidence) for s in states),
+        }
+
+    # ---------------------------------------------------------------------------- placing
+
+    def _state(self, object_ref: str | None) -> _ObjectState:
+        state = self._objects.get(object_ref)
+        if state is None:
+            state = self._objects[object_ref] = _ObjectState()
+            while len(self._objects) > self.max_objects:
+                self._objects.popitem(last=False)
+                logger.info("dedupe: least recently used object dropped (max_objects)")
+        else:
+            self._objects.move_to_end(object_ref)
+        return state
+
+    def _find(self, state: _ObjectState, tip: Tip, key: str) -> _Match | None:
+        hit = state.exact.get(_exact_hash(key))
+        if hit is not None and hit[0].alive:
+            return _Match(cluster=hit[0], duplicate_of=hit[1], similarity=1.0, exact=True)
+        votes: dict[_Exemplar, int] = {}
+        for band in self._minhash.keys(key[:FUZZY_CHARS]):
+            for exemplar in state.buckets.get(band, ()):
+                votes[exemplar] = votes.get(exemplar, 0) + 1
+        if not votes:
+            return None
+        ranked = sorted(votes.items(), key=lambda item: (-item[1], item[0].cluster.seq))
+        best: tuple[float, int, int] | None = None
+        found: _Exemplar | None = None
+        for exemplar, vote in ranked[: self.max_candidates]:
+            score = similarity(key, exemplar.key)
+            if score < self.threshold:
+                continue
+            if _conflicts(key, tip.evidence, exemplar.key, exemplar.evidence):
+                continue
+            rank = (score, vote, -exemplar.cluster.seq)
+            if best is None or rank > best:
+                best, found = rank, exemplar
+        if found is None or best is None:
+            return None
+        return _Match(
+            cluster=found.cluster, duplicate_of=found.tip_id, similarity=best[0], exact=False
+        )
+
+    def _record(
+        self,
+        state: _ObjectState,
+        tip: Tip,
+        key: str,
+        *,
+        cluster_id: str,
+        representative: str,
+        exact: bool,
+        similarity: float,
+        duplicate_of: str | None,
+        sequence: int,
+        known: _Cluster | None,
+    ) -> Cluster:
+        """Apply one placement decision to the state; shared by live assignment and replay."""
+        state.sequence = max(state.sequence, sequence)
+        cluster = known
+        if cluster is None and key:
+            cluster = state.clusters.get(cluster_id)
+        created = cluster is None
+        if cluster is None:
+            cluster = _Cluster(cluster_id, representative, seq=state.clusters_made)
+            state.clusters_made += 1
+            if key:
+                state.clusters[cluster_id] = cluster
+        else:
+            state.clusters.move_to_end(cluster_id)
+        cluster.size += 1
+        if len(cluster.senders) < self.max_senders:
+            cluster.senders.add(_sender(tip))
+        if key:
+            # A new cluster is always findable (on replay too, if its first tip was not stored).
+            first = created
+            variant = not exact and duplicate_of is not None and similarity < self.novelty
+            if first or (variant and len(cluster.exemplars) < self.max_exemplars):
+                self._index(state, cluster, tip, key)
+            self._note_exact(state, key, cluster, tip.tip_id)
+            self._evict(state)
+        return Cluster(
+            cluster_id=cluster.cluster_id,
+            representative_tip_id=cluster.representative_tip_id,
+            size=cluster.size,
+            distinct_senders=len(cluster.senders),
+            duplicate_of=duplicate_of,
+            similarity=similarity,
+            exact=exact,
+            sequence=sequence,
+        )
+
+    def _index(self, state: _ObjectState, cluster: _Cluster, tip: Tip, key: str) -> None:
+        bands = self._minhash.keys(key[:FUZZY_CHARS])
+        exemplar = _Exemplar(
+            cluster=cluster,
+            tip_id=tip.tip_id,
+            key=key[:FUZZY_CHARS],
+            evidence=tip.evidence,
+            bands=np.array(bands, dtype=np.uint64).tobytes(),
+        )
+        cluster.exemplars.append(exemplar)
+        state.indexed += 1
+        for band in bands:
+            bucket = state.buckets.get(band)
+            if bucket is None:
+                state.buckets[band] = [exemplar]
+                continue
+            # One exemplar per cluster per bucket is enough to find the cluster.
+            if any(other.cluster is cluster for other in bucket):
+                continue
+            bucket.append(exemplar)
+            if len(bucket) > self.bucket_cap:
+                del bucket[0]  # the oldest cluster in a hot bucket is still in its other buckets
+
+    def _note_exact(self, state: _ObjectState, key: str, cluster: _Cluster, tip_id: str) -> None:
+        digest = _exact_hash(key)
+        hit = state.exact.get(digest)
+        if hit is not None and hit[0].alive:
+            state.exact.move_to_end(digest)
+            return
+        state.exact[digest] = (cluster, tip_id)
+        state.exact.move_to_end(digest)
+        while len(state.exact) > self.max_exact_keys:
+            state.exact.popitem(last=False)
+
+    def _evict(self, state: _ObjectState) -> None:
+        while state.indexed > self.max_indexed_tips:
+            _, cluster = state.clusters.popitem(last=False)
+            cluster.alive = False
+            for exemplar in cluster.exemplars:
+                for band in np.frombuffer(exemplar.bands, dtype=np.uint64).tolist():
+                    bucket = state.buckets.get(band)
+                    if bucket is None:
+                        continue
+                    for i, other in enumerate(bucket):
+                        if other is exemplar:
+                            del bucket[i]
+                            break
+                    if not bucket:
+                        del state.buckets[band]
+            state.indexed -= len(cluster.exemplars)
+            cluster.exemplars.clear()
+
+    def _corroborate(self, state: _ObjectState, tip: Tip) -> tuple[Corroboration, ...]:
+        sender = _sender(tip)
+        out: list[Corroboration] = []
+        for name, kind in _CORROBORATED:
+            values: tuple[str, ...] = getattr(tip.evidence, name)
+            for value in dict.fromkeys(values):
+                item = (kind, value)
+                senders = state.evidence.get(item)
+                if senders is None:
+                    senders = state.evidence[item] = set()
+                    while len(state.evidence) > self.max_evidence:
+                        state.evidence.popitem(last=False)
+                else:
+                    state.evidence.move_to_end(item)
+                if len(senders) < self.max_senders:
+                    senders.add(sender)
+                out.append(Corroboration(kind=kind, value=value, senders=len(senders)))
+        return tuple(out)
+
+    def _remember(
+        self,
+        state: _ObjectState,
+        tip_id: str,
+        cluster: Cluster,
+        corroboration: tuple[Corroboration, ...],
+    ) -> None:
+        if self.redelivery_window == 0:
+            return
+        state.recent[tip_id] = (cluster, corroboration)
+        while len(state.recent) > self.redelivery_window:
+            state.recent.popitem(last=False)
+
+    def _replay(self, tip: ScoredTip) -> None:
+        stored = tip.cluster
+        if stored is None:
+            # Stored before dedupe ran (should not happen): place it as a new tip.
+            self.assign(tip)
+            return
+        state = self._state(tip.object_ref)
+        key = tip_key(tip)
+        sequence = stored.sequence or state.sequence + 1
+        self._record(
+            state,
+            tip,
+            key,
+            cluster_id=stored.cluster_id,
+            representative=stored.representative_tip_id,
+            exact=stored.exact,
+            similarity=stored.similarity,
+            duplicate_of=stored.duplicate_of,
+            sequence=sequence,
+            known=None,
+        )
+        corroboration = self._corroborate(state, tip)
+        known = state.clusters.get(stored.cluster_id)
+        if known is not None and known.size < stored.size:
+            # Earlier members missing from the store: trust the recorded size.
+            known.size = stored.size
+        self._remember(state, tip.tip_id, stored, tip.corroboration or corroboration)
 
 
 def dedupe(tip: Tip, index: DedupeIndex) -> ScoredTip:
-    """Return the tip as a ScoredTip carrying its cluster."""
-    return ScoredTip(**tip.model_dump(), cluster=index.assign(tip))
+    """Return the tip as a ScoredTip carrying its cluster and evidence corroboration."""
+    cluster, corroboration = index.assign(tip)
+    return ScoredTip(**tip.model_dump(), cluster=cluster, corroboration=corroboration)

@@ -139,6 +139,9 @@ class Cluster(FrozenModel):
     duplicate_of: TipId | None = None
     similarity: float = Field(default=0.0, ge=0.0, le=1.0)
     exact: bool = False
+    # This tip's 1-based position in its object's dedupe stream (0: unknown). A restarted
+    # worker replays stored tips in this order to rebuild exactly the same dedupe state.
+    sequence: int = Field(default=0, ge=0)
 
 
 class Corroboration(FrozenModel):

@@ -129,7 +129,7 @@ class Settings(BaseSettings):
 
     # --- dedupe: near-duplicate threshold and per-worker memory caps (see processors/dedupe.py) ---
     dedupe_threshold: float = Field(
-        default=0.8, gt=0, le=1, description="Similarity (0-1) at which two tips are one guess."
+        default=0.85, gt=0, le=1, description="Similarity (0-1) at which two tips are one guess."
     )
     dedupe_max_objects: int = Field(default=1000, ge=1, description="Objects held per worker.")
     dedupe_max_indexed_tips: int = Field(
