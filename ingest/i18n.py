@@ -28,7 +28,7 @@ LANGUAGES: Final[dict[str, str]] = {
 }
 
 _RANGE_RE: Final = re.compile(
-    r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?"
+    r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([^\s,;]+))?"
 )
 
 Catalogue = Mapping[str, str]
