@@ -119,7 +119,9 @@ NEGATIONS = frozenset(
 
 def text_key(text: str) -> str:
     """The comparison key: casefolded, unaccented, no placeholders or punctuation."""
-    text = _PLACEHOLDER.sub(" ", text).casefold()
+    # Decompose on both sides of casefold: compatibility forms fold to capitals ("𝛢" -> "Α")
+    # and casefold can produce combining marks ("İ" -> "i̇").
+    text = unicodedata.normalize("NFKD", _PLACEHOLDER.sub(" ", text)).casefold()
     text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = _APOSTROPHE.sub("", text)
     return " ".join(_NON_WORD.sub(" ", text).split())
