@@ -99,7 +99,7 @@ _NUMBER_WORD: Final = (
 # Not a decimal ("12.5 cm"), a date ("12/05") or the start of a longer token ("12b").
 _REF_NUMBER: Final = r"\d{1,10}(?!\w|[.,:/]\d)"
 _TEXT_REF: Final = re.compile(
-    rf"\b(?:{_OBJECT_WORD})[\s-]*(?:(?:{_NUMBER_WORD})[\s:-]*)?#?"
+    rf"\b(?:{_OBJECT_WORD})[\s:-]*(?:(?:{_NUMBER_WORD})[\s:-]*)?#?"
     rf"(?P<first>{_REF_NUMBER})"
     rf"(?P<more>(?:\s*(?:,|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bi\b|\ben\b|\bor\b|\boder\b|\bou\b)"
     rf"\s*#?{_REF_NUMBER})*)"
@@ -155,25 +155,26 @@ def _clean_subject(text: str) -> str:
 
 
 def find_object_refs(text: str) -> list[str]:
-    """Object ids named in ``text``, in order of first mention."""
-    refs: list[str] = []
+    """Object ids named in ``text``, each once, in order of first mention."""
+    found: list[tuple[int, str]] = []
     plain = text
     if "://" in text:
         for url in _URL.finditer(text):
             for match in _URL_REF.finditer(url.group()):
-                refs.append(match.group("path") or match.group("query"))
-        # URLs are blanked before the word rules so a link's "#123" fragment or "/objects/"
-        # path is not read twice or misread.
-        plain = _URL.sub(" ", text)
+                found.append((url.start(), match.group("path") or match.group("query")))
+        # URLs are blanked (same length, so positions hold) before the word rules, so that a
+        # link's "#123" fragment or "/objects/" path is not read twice or misread.
+        plain = _URL.sub(lambda m: " " * len(m.group()), text)
     # The substring tests are a cheap gate in front of the (slower) word regex.
     lowered = plain.lower()
     if any(stem in lowered for stem in _OBJECT_STEMS):
         for match in _TEXT_REF.finditer(plain):
-            refs.append(match.group("first"))
-            refs.extend(_DIGITS.findall(match.group("more")))
+            found.append((match.start(), match.group("first")))
+            found.extend((match.start(), ref) for ref in _DIGITS.findall(match.group("more")))
     if "#" in plain:
-        refs.extend(match.group("first") for match in _HASH_REF.finditer(plain))
-    return refs
+        found.extend((m.start(), m.group("first")) for m in _HASH_REF.finditer(plain))
+    found.sort(key=lambda item: item[0])  # stable: refs of one match keep their order
+    return list(dict.fromkeys(ref for _, ref in found))
 
 
 def normalise(raw: RawTip) -> RawTip:

@@ -15,10 +15,13 @@ from html.parser import HTMLParser
 from typing import Final
 
 # Only these names count as evidence of markup; an unknown "<word>" stays text.
+# A tag must also be well formed — attributes as name=value — so that "a<b and c>d" or
+# "<a@example.org>" in a plain tip is not mistaken for markup.
 _HTML_HINT: Final = re.compile(
-    r"<(?:!doctype|!--|/?(?:html|head|body|div|p|br|span|a|b|i|u|em|strong|font|table|tbody|"
+    r"<(?:!doctype\b|!--|/?(?:html|head|body|div|p|br|span|a|b|i|u|em|strong|font|table|tbody|"
     r"thead|tr|td|th|ul|ol|li|h[1-6]|blockquote|img|hr|pre|center|style|script|meta|title|"
-    r"section|article|small|sup|sub|wbr)\b[^<>]*>)",
+    r"section|article|small|sup|sub|wbr)"
+    r"(?:\s+[\w:-]+\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s<>\"']+))*\s*/?>)",
     re.IGNORECASE,
 )
 
@@ -58,6 +61,22 @@ class _TextExtractor(HTMLParser):
         self._pre_depth = 0
         self._link_href: str | None = None
         self._link_start = 0
+        self._trailing_newlines = 2  # the start of a document counts as a paragraph break
+
+    def _emit(self, text: str) -> None:
+        if not text:
+            return
+        self.parts.append(text)
+        stripped = text.rstrip("\n")
+        if stripped.strip(" "):
+            self._trailing_newlines = len(text) - len(stripped)
+        else:
+            self._trailing_newlines += len(text) - len(stripped)
+
+    def _break(self, newlines: int) -> None:
+        """End the current line (1) or paragraph (2) unless the output already does."""
+        if self._trailing_newlines < newlines:
+            self._emit("\n" * (newlines - self._trailing_newlines))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _DROP:
@@ -65,17 +84,19 @@ class _TextExtractor(HTMLParser):
                 self._drop_depth += 1
             return
         if tag == "br":
-            self.parts.append("\n")
+            # <br> always breaks, even twice in a row (an intended blank line).
+            self._emit("\n")
         elif tag in _PARAGRAPH:
-            self.parts.append("\n\n")
+            self._break(2)
         elif tag == "blockquote":
-            self.parts.append(f"\n{_QUOTE_OPEN}\n")
+            self._break(1)
+            self._emit(f"{_QUOTE_OPEN}\n")
         elif tag in _BLOCK:
-            self.parts.append("\n")
+            self._break(1)
             if tag == "pre":
                 self._pre_depth += 1
         elif tag in _CELL:
-            self.parts.append(" ")
+            self._emit(" ")
         elif tag == "a":
             href = dict(attrs).get("href") or ""
             self._link_href = href.strip() if href.strip().lower().startswith("http") else None
@@ -94,11 +115,12 @@ class _TextExtractor(HTMLParser):
             self._drop_depth = max(0, self._drop_depth - 1)
             return
         if tag in _PARAGRAPH:
-            self.parts.append("\n\n")
+            self._break(2)
         elif tag == "blockquote":
-            self.parts.append(f"\n{_QUOTE_CLOSE}\n")
+            self._break(1)
+            self._emit(f"{_QUOTE_CLOSE}\n")
         elif tag in _BLOCK:
-            self.parts.append("\n")
+            self._break(1)
             if tag == "pre":
                 self._pre_depth = max(0, self._pre_depth - 1)
         elif tag == "a" and self._link_href is not None:
@@ -115,7 +137,7 @@ class _TextExtractor(HTMLParser):
         # Mastodon and mail clients shorten long links on display ("example.org/objects/12…").
         shown_bare = shown.split("://", 1)[-1].rstrip("/…")
         if bare not in shown and not bare.startswith(shown_bare):
-            self.parts.append(f" ({href})")
+            self._emit(f" ({href})")
 
     def handle_data(self, data: str) -> None:
         if self._drop_depth:
@@ -123,7 +145,9 @@ class _TextExtractor(HTMLParser):
         data = _CONTROL.sub("", data)
         if not self._pre_depth:
             data = _INLINE_SPACE.sub(" ", data)
-        self.parts.append(data)
+            if self._trailing_newlines and not data.strip():
+                return  # indentation between block tags is not text
+        self._emit(data)
 
 
 def _apply_quote_markers(text: str) -> str:

@@ -33,7 +33,7 @@ _QUOTED: Final = re.compile(r"^(?:>[ \t]?)+")
 
 _FORWARD_MARKER: Final = re.compile(
     r"^[-_=*\s]*(?:"
-    r"forwarded message|begin forwarded message|forwarded by .*|fwd? ?message"
+    r"forwarded message|begin forwarded message|fwd? ?message"
     r"|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|weitergeleitete e-mail"
     r"|message transf[ée]r[ée]|d[ée]but du message r[ée]exp[ée]di[ée]|message r[ée]exp[ée]di[ée]"
     r"|mensaje reenviado|inicio del mensaje reenviado"
@@ -87,7 +87,7 @@ _ATTRIBUTION: Final = re.compile(
     r"|el\b.{3,250}\bescribi[óo]"
     r"|il\b.{3,250}\bha scritto"
     r"|(?:w dniu|dnia)\b.{3,250}\b(?:napisa[łl](?:\(a\)|a)?|pisze)"
-    r"|op\b.{3,250}\b(?:schreef|heeft .{1,120} geschreven)"
+    r"|op\b.{3,250}\b(?:schreef\b.{0,200}|heeft .{1,120} geschreven)"
     r"|(?:em|no dia|às)\b.{3,250}\bescreveu"
     r"|den\b.{3,250}\bskrev|d\.\s?\d.{3,250}\bskrev"
     r"|(?:dne|v)\b.{3,250}\bnapsal(?:\(a\)|a)?"
@@ -223,18 +223,24 @@ def _skip_headers(lines: list[str], start: int) -> int:
     return i
 
 
-def _history_block(lines: list[str]) -> tuple[int, int] | None:
-    """(start of boilerplate, start of the forwarded/quoted content) of the first history block."""
+def _history_block(lines: list[str]) -> tuple[int, int, bool] | None:
+    """The first history block: (start of boilerplate, start of content, is a forward).
+
+    An explicit forward marker means the tipster chose to send that content; an Outlook
+    "Original Message" or From/Sent header block is as often the appeal they reply to.
+    """
     for i, line in enumerate(lines):
         if not line:
             continue
-        if _FORWARD_MARKER.match(line) or _ORIGINAL_MARKER.match(line):
-            return i, _skip_headers(lines, i + 1)
+        if _FORWARD_MARKER.match(line):
+            return i, _skip_headers(lines, i + 1), True
+        if _ORIGINAL_MARKER.match(line):
+            return i, _skip_headers(lines, i + 1), False
         if _HEADER_FROM_LINE.match(line) and any(
             _HEADER_WHEN_LINE.match(nxt) for nxt in lines[i + 1 : i + 4]
         ):
             start = i - 1 if i and _UNDERSCORE_RULE.match(lines[i - 1]) else i
-            return start, _skip_headers(lines, i)
+            return start, _skip_headers(lines, i), False
     return None
 
 
@@ -261,9 +267,9 @@ def _attribution(lines: list[str]) -> tuple[int, int] | None:
 def _strip_history_once(lines: list[str]) -> tuple[list[str], list[str]]:
     block = _history_block(lines)
     if block is not None:
-        start, content = block
+        start, content, forward = block
         own, rest = lines[:start], lines[content:]
-        if _is_cover_note(own):
+        if not _has_content(own) or (forward and _is_cover_note(own)):
             return [*own, "", *rest], []
         return own, rest
     attribution = _attribution(lines)
