@@ -1,0 +1,89 @@
+"""Benchmark detect_language on tests/data/language: accuracy, per-language figures, speed.
+
+Run: .venv/bin/python benchmarks/bench_language.py   (part of `make bench`)
+Accuracy counts ``und`` as wrong. Speed is texts per second of CPU time in this process
+(one core), so other load on the machine disturbs it less than wall-clock time would.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from processors.language import SUPPORTED, UNDETERMINED, identify, warm_up  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "language" / "sentences.tsv"
+SHORT = 60
+SPEED_ROUNDS = 3
+
+
+def main() -> None:
+    with DATA.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    warm_up()
+
+    predictions = [identify(row["text"]).language for row in rows]
+
+    def accuracy(indices: list[int]) -> str:
+        if not indices:
+            return "   n/a"
+        hits = sum(predictions[i] == rows[i]["lang"] for i in indices)
+        return f"{100 * hits / len(indices):6.2f}"
+
+    everything = list(range(len(rows)))
+    print(f"language detection on {len(rows)} sentences ({DATA.relative_to(ROOT)})")
+    print(f"{'subset':<28}{'n':>6}{'acc %':>8}{'<60 acc %':>11}{'und %':>8}")
+    for name, keep in (
+        ("all", lambda r: True),
+        ("held-out (test split)", lambda r: r["split"] == "test"),
+        ("tuning (dev split)", lambda r: r["split"] == "dev"),
+    ):
+        idx = [i for i in everything if keep(rows[i])]
+        short = [i for i in idx if len(rows[i]["text"]) < SHORT]
+        und = sum(predictions[i] == UNDETERMINED for i in idx)
+        print(
+            f"{name:<28}{len(idx):>6}{accuracy(idx):>8}{accuracy(short):>11}"
+            f"{100 * und / max(len(idx), 1):8.2f}"
+        )
+
+    print(f"\n{'lang':<6}{'n':>5}{'acc %':>8}{'<60 n':>7}{'<60 acc %':>11}  most common error")
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        by_lang[row["lang"]].append(i)
+    for lang in SUPPORTED:
+        idx = by_lang.get(lang, [])
+        short = [i for i in idx if len(rows[i]["text"]) < SHORT]
+        errors: dict[str, int] = defaultdict(int)
+        for i in idx:
+            if predictions[i] != lang:
+                errors[predictions[i]] += 1
+        worst = max(errors.items(), key=lambda kv: kv[1]) if errors else None
+        note = f"{worst[0]} x{worst[1]}" if worst else ""
+        print(
+            f"{lang:<6}{len(idx):>5}{accuracy(idx):>8}{len(short):>7}{accuracy(short):>11}  {note}"
+        )
+
+    texts = [row["text"] for row in rows]
+    best_cpu = best_wall = float("inf")
+    for _ in range(SPEED_ROUNDS):
+        cpu, wall = time.process_time(), time.perf_counter()
+        for text in texts:
+            identify(text)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+    mean_len = sum(map(len, texts)) / len(texts)
+    print(
+        f"\nspeed (best of {SPEED_ROUNDS}, mean {mean_len:.0f} chars): "
+        f"{len(texts) / best_cpu:,.0f} texts/s per core (CPU time), "
+        f"{len(texts) / best_wall:,.0f} texts/s wall clock"
+    )
+
+
+if __name__ == "__main__":
+    main()
