@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,9 +36,16 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with embedded_postgres(tmp_path_factory.mktemp("pg") / "data") as url:
-        yield url
+def postgres_server() -> Iterator[str]:
+    # Not under pytest's 0700 tmp dirs: the server runs as its own system user (we are root in
+    # CI), and pg_ctl must be able to reach its data directory to stop it cleanly.
+    parent = Path(tempfile.mkdtemp(prefix="tipline-pg-"))
+    parent.chmod(0o755)
+    try:
+        with embedded_postgres(parent / "data") as url:
+            yield url
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture
