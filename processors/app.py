@@ -24,7 +24,7 @@ from processors.codec import decode
 from processors.deadletter import dead_letter
 from processors.dedupe import DedupeIndex, dedupe
 from processors.evidence import extract_evidence
-from processors.language import detect_language
+from processors.language import detect_language, warm_up
 from processors.normalise import normalise
 from processors.redact import redact
 from processors.score import score
@@ -104,6 +104,7 @@ def create_app(
     raw_topic, clean_topic = topic(topics.raw), topic(topics.clean)
     scored_topic, dead_topic = topic(topics.scored), topic(topics.dead)
     pipeline = Pipeline(sender_keys=sender_keys, index=index or DedupeIndex())
+    warm_up()  # load language models now, not on the first tip after a press release
     store = TipStore(database_url)
     writer = TipWriter(database_url)
     restored: set[str | None] = set()

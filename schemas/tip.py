@@ -17,7 +17,7 @@ from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from schemas.base import FrozenModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 MAX_BODY_CHARS = 20_000
 MAX_SUBJECT_CHARS = 500
 MAX_ATTACHMENTS = 10

