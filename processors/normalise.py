@@ -68,12 +68,16 @@ _MOJIBAKE_PAIR: Final = re.compile(
     "|[\u0420\u0421\u0432][\u0402-\u040f\u0452-\u045f\u0490\u0491\u00a0-\u00bf\u2013-\u2122]"
     "|[\u0080-\u009f\x1b]"
 )
-# Invisible characters that carry no letter: C0/C1 controls (not \t, \n), soft hyphen,
+# Invisible characters that carry no letter: C0 controls (not \t, \n), soft hyphen,
 # zero-width space, word joiner, BOM, bidi embeddings/isolates (text-spoofing tools).
 # ZWJ/ZWNJ stay: they change how Persian, Indic scripts and emoji read.
 _INVISIBLE: Final = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b-\x1f\x7f\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
 )
+# C1 controls go only after ftfy has seen them: in UTF-8 read as Latin-1 they are the
+# evidence it needs ("Ã\x9f" is "ß").
+_C1: Final = re.compile("[\x80-\x9f]")
+_FTFY_ROUNDS: Final = 4
 _LINE_BREAKS: Final = re.compile("[\r\u2028\u2029\x85\x0b\x0c\x1c-\x1e]")
 _SPACES: Final = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _ANY_SPACE: Final = re.compile(r"\s+")
@@ -122,26 +126,42 @@ _URL_REF: Final = re.compile(
 _DIGITS: Final = re.compile(r"\d+")
 
 
-def _fix_text(text: str) -> str:
-    """Steps 1-4 above: HTML, mojibake, NFC, invisible characters, line-level whitespace."""
+def _tidy(text: str, *, single_line: bool) -> str:
+    """Line breaks, invisible characters and whitespace (step 4)."""
+    text = _INVISIBLE.sub("", _LINE_BREAKS.sub("\n", text.replace("\r\n", "\n")))
+    if single_line:
+        return _ANY_SPACE.sub(" ", text).strip()
+    return "\n".join(line.strip() for line in _SPACES.sub(" ", text).split("\n"))
+
+
+def _fix_text(text: str, *, single_line: bool = False) -> str:
+    """Steps 1-4 above. Whitespace is tidied before ftfy runs because ftfy judges each line on
+    its own: it must see the same lines on a second pass, or normalise is not idempotent."""
     if looks_like_html(text):
         text = html_to_text(text)
-    if not text.isascii() and _MOJIBAKE_CHAR.search(text) and _MOJIBAKE_PAIR.search(text):
-        text = ftfy.fix_text(text, _FTFY_CONFIG)
-    text = _LINE_BREAKS.sub("\n", text.replace("\r\n", "\n"))
-    text = _INVISIBLE.sub("", text)
+    text = _tidy(text, single_line=single_line)
+    if text.isascii():
+        return text
+    if _MOJIBAKE_CHAR.search(text) and _MOJIBAKE_PAIR.search(text):
+        # Removing the C1 controls ftfy left can reveal new mojibake ("\x8dÂ\x80" -> "Â€"), so
+        # repeat to a fixed point; real text settles after the first round.
+        for _ in range(_FTFY_ROUNDS):
+            fixed = _tidy(_C1.sub("", ftfy.fix_text(text, _FTFY_CONFIG)), single_line=single_line)
+            if fixed == text:
+                break
+            text = fixed
+    elif _C1.search(text):
+        text = _tidy(_C1.sub("", text), single_line=single_line)
     if not text.isascii():
-        # Removing an invisible character can bring a letter and a combining mark together,
-        # so composition comes after it.
+        # After the invisible characters are gone: removing one can bring a letter and a
+        # combining mark together.
         text = unicodedata.normalize("NFC", text)
-    text = _SPACES.sub(" ", text)
     return text
 
 
 def _clean_body(text: str) -> tuple[str, str]:
     """Return ``(body, removed_history)``."""
-    text = _fix_text(text)
-    lines = [line.strip() for line in text.split("\n")]
+    lines = _fix_text(text).split("\n")
     lines, removed = strip_history(lines)
     lines = strip_signature(lines)
     # strip_history/strip_signature already keep at most one blank line between paragraphs.
@@ -150,7 +170,7 @@ def _clean_body(text: str) -> tuple[str, str]:
 
 
 def _clean_subject(text: str) -> str:
-    text = _ANY_SPACE.sub(" ", _fix_text(text)).strip()
+    text = _fix_text(text, single_line=True)
     return _SUBJECT_PREFIX.sub("", text)[:MAX_SUBJECT_CHARS].rstrip()
 
 
