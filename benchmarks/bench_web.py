@@ -242,6 +242,7 @@ def run_mode(mode: str, bootstrap: str | None, rows: list[list[str]]) -> None:
         saturated = asyncio.run(closed_loop(base, SATURATION_S))
         rows.append(row(f"{mode}: API saturated, {CONCURRENCY} in flight", SATURATION_S, saturated))
         rate = max(10.0, saturated[0] / SATURATION_S / 2)
+        asyncio.run(open_loop(base, rate, 1.0))  # warm-up: the open loop's own connections
         below = asyncio.run(open_loop(base, rate, OPEN_LOOP_S))
         rows.append(row(f"{mode}: API open loop at {rate:,.0f}/s", OPEN_LOOP_S, below))
         if mode == "memory":
