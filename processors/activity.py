@@ -1,0 +1,67 @@
+"""SenderActivity: how many tips one sender key sent in a recent window, bounded and deterministic.
+
+Time is the tips' own ``received_at``, never the wall clock, so replaying a topic gives the same
+counts. Memory is bounded twice: at most ``max_senders`` keys (the least recently active is
+forgotten first) and at most ``max_events`` remembered tips per key (a sender past that is already
+far over any burst threshold). State lives in one worker's memory: the faust app keeps one
+instance per partition, and after a restart counts start again from zero, which can only make a
+score higher for one window, never lower.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from schemas import Tip
+
+
+@dataclass(frozen=True)
+class ActivityLimits:
+    """Window and caps; see ``Settings.sender_activity_*``."""
+
+    window: timedelta = timedelta(hours=1)
+    # More tips than this from one sender within the window lowers the score of each further one.
+    burst: int = 5
+    max_senders: int = 100_000
+    max_events: int = 200
+
+
+class SenderActivity:
+    """Per-sender_key counter of tips received within ``window`` before each tip."""
+
+    def __init__(self, limits: ActivityLimits | None = None) -> None:
+        self.limits = limits or ActivityLimits()
+        # sender_key -> (received_at, tip_id) in arrival order; OrderedDict order = recency.
+        self._events: OrderedDict[str, deque[tuple[datetime, str]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def observe(self, tip: Tip) -> int:
+        """Record ``tip`` and return how many of its sender's tips fall in the window ending at it.
+
+        The count includes ``tip`` itself; a tip without a sender key counts 1. Seeing the same
+        ``tip_id`` again (a replayed message) does not count it twice.
+        """
+        key = tip.sender_key
+        if key is None:
+            return 1
+        now = tip.received_at
+        events = self._events.get(key)
+        if events is None:
+            events = deque(maxlen=self.limits.max_events)
+            self._events[key] = events
+            while len(self._events) > self.limits.max_senders:
+                self._events.popitem(last=False)
+        else:
+            self._events.move_to_end(key)
+        if all(tip_id != tip.tip_id for _, tip_id in events):
+            events.append((now, tip.tip_id))
+        start = now - self.limits.window
+        # Events older than the window are useless for every later tip; tips arrive roughly in
+        # order, so dropping from the left keeps the deque short.
+        while events and events[0][0] < start:
+            events.popleft()
+        return sum(1 for at, _ in events if start <= at <= now)

@@ -1,0 +1,1 @@
+"""Packaged data files: places.toml (gazetteer), lexicon.toml (shops, brands), signals.toml."""
