@@ -142,5 +142,23 @@ class Settings(BaseSettings):
         default=1000, ge=1, description="Senders remembered per cluster and evidence item."
     )
 
+    # --- scoring (processors/evidence.py, score.py, activity.py) ---
+    score_lexicon_path: Path | None = Field(
+        default=None,
+        description="Shop/brand lexicon TOML (unset: the packaged processors/data/lexicon.toml).",
+    )
+    sender_activity_window_seconds: float = Field(
+        default=3600.0, gt=0, description="Window in which one sender's tips are counted."
+    )
+    sender_activity_burst: int = Field(
+        default=5, ge=1, description="Tips per window from one sender before the score drops."
+    )
+    sender_activity_max_senders: int = Field(
+        default=100_000, ge=1, description="Sender keys remembered per worker (LRU beyond)."
+    )
+    sender_activity_max_events: int = Field(
+        default=200, ge=1, description="Tips remembered per sender key."
+    )
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
