@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from processors.minhash import MinHasher
 from schemas import Cluster, Corroboration, Evidence, ScoredTip, Tip
@@ -132,21 +132,41 @@ def tip_key(tip: Tip) -> str:
     return text_key(tip.body) or text_key(tip.subject)
 
 
-def similarity(a: str, b: str) -> float:
-    """Similarity of two keys in [0, 1], the best of three rapidfuzz views.
+def similarity(a: str, b: str, cutoff: float = 0.0) -> float:
+    """Similarity of two keys in [0, 1], the best of rapidfuzz's edit and token views.
 
-    ``ratio`` catches typos, ``token_sort_ratio`` reordered words, and ``token_set_ratio``
-    re-posts with added words ("Hello, made in Poland. Good luck"). The last is damped by the
-    length ratio below ``CONTAINMENT_LENGTH``, because on its own it rates a two-word tip as
-    identical to every long tip that happens to contain those two words.
+    ``ratio`` catches typos; ``token_ratio`` (the better of ``token_sort_ratio`` and
+    ``token_set_ratio``) catches reordered words and re-posts with added words ("Hello, made in
+    Poland. Good luck"). The token view is damped by the length ratio below
+    ``CONTAINMENT_LENGTH``, because on its own it rates a two-word tip as identical to every
+    long tip that happens to contain those two words.
+
+    With ``cutoff``, any result below it may be returned as 0.0: the length bounds and
+    rapidfuzz's ``score_cutoff`` then skip most of the work for candidates that cannot match.
     """
     a, b = a[:FUZZY_CHARS], b[:FUZZY_CHARS]
     if not a or not b:
         return 0.0
-    contained = fuzz.token_set_ratio(a, b)
-    damping = min(1.0, min(len(a), len(b)) / max(len(a), len(b)) / CONTAINMENT_LENGTH)
-    best = max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b), contained * damping)
-    return round(best / 100.0, 4)
+    cut = cutoff * 100.0
+    return _similarity(a, set(a.split()), b, fuzz.ratio(a, b, score_cutoff=cut), cut)
+
+
+def _similarity(a: str, a_words: set[str], b: str, edit: float, cut: float) -> float:
+    """``similarity`` given ``a``'s word set and the edit ratio (0-100) already computed."""
+    if edit < 100:
+        short, long = sorted((len(a), len(b)))
+        # The damped token view cannot exceed ``damping``.
+        damping = min(1.0, short / long / CONTAINMENT_LENGTH)
+        if cut <= 100 * damping and _share_most_words(a_words, b):
+            edit = max(edit, fuzz.token_ratio(a, b, score_cutoff=cut / damping) * damping)
+    return round(edit / 100.0, 4)
+
+
+def _share_most_words(a_words: set[str], b: str) -> bool:
+    # Reordered and contained texts share most of their words; checking that first skips the
+    # token view (the costliest rapidfuzz call here) for most candidates that cannot match.
+    b_words = set(b.split())
+    return 2 * len(a_words & b_words) >= min(len(a_words), len(b_words))
 
 
 def _conflicts(key_a: str, ev_a: Evidence, key_b: str, ev_b: Evidence) -> bool:
@@ -285,7 +305,7 @@ class DedupeIndex:
             return earlier  # a redelivered message: same answer, counted once
         key = tip_key(tip)
         # Nothing to compare (an empty tip or only placeholders): a cluster of its own.
-        match = self._find(state, tip, key) if key else None
+        match, bands = self._find(state, tip, key) if key else (None, None)
         sequence = state.sequence + 1
         cluster = self._record(
             state,
@@ -300,6 +320,7 @@ class DedupeIndex:
             duplicate_of=match.duplicate_of if match else None,
             sequence=sequence,
             known=match.cluster if match else None,
+            bands=bands,
         )
         corroboration = self._corroborate(state, tip)
         self._remember(state, tip.tip_id, cluster, corroboration)
@@ -351,21 +372,34 @@ class DedupeIndex:
             self._objects.move_to_end(object_ref)
         return state
 
-    def _find(self, state: _ObjectState, tip: Tip, key: str) -> _Match | None:
+    def _find(
+        self, state: _ObjectState, tip: Tip, key: str
+    ) -> tuple[_Match | None, list[int] | None]:
+        """The best earlier match for ``key``, and the band keys if they were computed."""
         hit = state.exact.get(_exact_hash(key))
         if hit is not None and hit[0].alive:
-            return _Match(cluster=hit[0], duplicate_of=hit[1], similarity=1.0, exact=True)
+            return _Match(cluster=hit[0], duplicate_of=hit[1], similarity=1.0, exact=True), None
+        bands = self._minhash.keys(key[:FUZZY_CHARS])
         votes: dict[_Exemplar, int] = {}
-        for band in self._minhash.keys(key[:FUZZY_CHARS]):
+        for band in bands:
             for exemplar in state.buckets.get(band, ()):
                 votes[exemplar] = votes.get(exemplar, 0) + 1
         if not votes:
-            return None
-        ranked = sorted(votes.items(), key=lambda item: (-item[1], item[0].cluster.seq))
+            return None, bands
+        # Most shared bands first; ties keep the order buckets were read in (a stable sort).
+        ranked = sorted(votes, key=votes.__getitem__, reverse=True)[: self.max_candidates]
         best: tuple[float, int, int] | None = None
         found: _Exemplar | None = None
-        for exemplar, vote in ranked[: self.max_candidates]:
-            score = similarity(key, exemplar.key)
+        query = key[:FUZZY_CHARS]
+        words = set(query.split())
+        cut = self.threshold * 100.0
+        # Edit ratios of all candidates in one call; the token view only where needed.
+        edits = process.cdist(
+            [query], [e.key for e in ranked], scorer=fuzz.ratio, score_cutoff=cut
+        )[0].tolist()
+        for exemplar, edit in zip(ranked, edits, strict=True):
+            vote = votes[exemplar]
+            score = _similarity(query, words, exemplar.key, edit, cut)
             if score < self.threshold:
                 continue
             if _conflicts(key, tip.evidence, exemplar.key, exemplar.evidence):
@@ -373,11 +407,14 @@ class DedupeIndex:
             rank = (score, vote, -exemplar.cluster.seq)
             if best is None or rank > best:
                 best, found = rank, exemplar
+            if score >= self.novelty:
+                break  # candidates come most-shared-bands first: a closer one would not differ
         if found is None or best is None:
-            return None
-        return _Match(
+            return None, bands
+        match = _Match(
             cluster=found.cluster, duplicate_of=found.tip_id, similarity=best[0], exact=False
         )
+        return match, bands
 
     def _record(
         self,
@@ -392,6 +429,7 @@ class DedupeIndex:
         duplicate_of: str | None,
         sequence: int,
         known: _Cluster | None,
+        bands: list[int] | None = None,
     ) -> Cluster:
         """Apply one placement decision to the state; shared by live assignment and replay."""
         state.sequence = max(state.sequence, sequence)
@@ -414,7 +452,7 @@ class DedupeIndex:
             first = created
             variant = not exact and duplicate_of is not None and similarity < self.novelty
             if first or (variant and len(cluster.exemplars) < self.max_exemplars):
-                self._index(state, cluster, tip, key)
+                self._index(state, cluster, tip, key, bands)
             self._note_exact(state, key, cluster, tip.tip_id)
             self._evict(state)
         return Cluster(
@@ -428,8 +466,16 @@ class DedupeIndex:
             sequence=sequence,
         )
 
-    def _index(self, state: _ObjectState, cluster: _Cluster, tip: Tip, key: str) -> None:
-        bands = self._minhash.keys(key[:FUZZY_CHARS])
+    def _index(
+        self,
+        state: _ObjectState,
+        cluster: _Cluster,
+        tip: Tip,
+        key: str,
+        bands: list[int] | None,
+    ) -> None:
+        if bands is None:
+            bands = self._minhash.keys(key[:FUZZY_CHARS])
         exemplar = _Exemplar(
             cluster=cluster,
             tip_id=tip.tip_id,
