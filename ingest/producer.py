@@ -78,12 +78,21 @@ class TipProducer:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
+        # kafka-python calls these on its I/O thread; the future belongs to the event loop.
+        def settle(error: BaseException | None) -> None:
+            if done.done():
+                return
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+
         def ok(_: Any) -> None:
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+            loop.call_soon_threadsafe(settle, None)
 
         def failed(exc: BaseException) -> None:
             err = TransientError(f"broker did not acknowledge tip {tip.tip_id}: {exc}")
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(err))
+            loop.call_soon_threadsafe(settle, err)
 
         future = self._send(tip)
         future.add_callback(ok)

@@ -16,10 +16,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 import faust
+from faust.types import EventT, StreamT
 
+from processors.activity import SenderActivity
 from processors.codec import decode
 from processors.deadletter import dead_letter
 from processors.dedupe import DedupeIndex, dedupe
@@ -39,6 +42,7 @@ from tipline.topics import Topics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Event = EventT[bytes]
 
 STREAM_BATCH = 200  # events per produce round-trip in the stream stages
 STREAM_BATCH_SECONDS = 0.05
@@ -51,15 +55,20 @@ class Pipeline:
 
     sender_keys: SenderKeyer
     index: DedupeIndex = field(default_factory=DedupeIndex)
+    activity: SenderActivity = field(default_factory=SenderActivity)
 
     def clean(self, raw: RawTip) -> Tip:
         return detect_language(redact(normalise(raw), self.sender_keys))
 
     def triage(self, tip: Tip) -> ScoredTip:
-        return score(dedupe(extract_evidence(tip), self.index))
+        return score(dedupe(extract_evidence(tip), self.index), self.activity)
 
 
-def hold(events: Sequence[faust.EventT]) -> None:
+class RowRefusedError(InvalidInputError):
+    """The database refused a row (a data error, not an outage); its reason names the type."""
+
+
+def hold(events: Sequence[Event]) -> None:
     """Keep a failed batch's offsets uncommitted, so it is replayed after a restart.
 
     faust's ``take_events`` acks a batch in a ``finally`` even when the body raised; an extra
@@ -69,8 +78,158 @@ def hold(events: Sequence[faust.EventT]) -> None:
         event.message.incref()
 
 
-def _where(event: faust.EventT) -> dict[str, Any]:
-    return {"partition": event.message.partition, "offset": event.message.offset}
+async def retry_transient(
+    call: Callable[[], Awaitable[T]],
+    what: str,
+    *,
+    first_delay: float = 0.2,
+    max_delay: float = 30.0,
+) -> T:
+    """Await ``call()`` until it stops raising TransientError, backing off exponentially.
+
+    Waiting is right here: the batch stays uncommitted, Kafka keeps the input, and the worker
+    resumes where it stopped once the service is back.
+    """
+    delay = first_delay
+    while True:
+        try:
+            return await call()
+        except TransientError as exc:
+            log.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+
+
+@dataclass
+class Worker:
+    """One worker's stages, topics and service clients; each ``*_batch`` handles one batch and
+    returns the sends to await before the batch may be committed."""
+
+    pipeline: Pipeline
+    clean_topic: faust.TopicT
+    scored_topic: faust.TopicT
+    dead_topic: faust.TopicT
+    writer: TipWriter
+    store: TipStore
+    restored: set[str | None] = field(default_factory=set)
+
+    async def send(self, topic: faust.TopicT, key: str, value: bytes) -> Awaitable[Any]:
+        fut: Awaitable[Any] = await topic.send(key=key.encode(), value=value)
+        return fut
+
+    async def send_dead(
+        self, stage: Stage, exc: BaseException, event: Event, tip_id: str | None = None
+    ) -> Awaitable[Any]:
+        msg = event.message
+        record = dead_letter(
+            stage,
+            exc,
+            event.value,
+            source_topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            tip_id=tip_id,
+        )
+        log.warning(
+            "dead-lettered %s[%d]@%d (tip %s): %s",
+            msg.topic,
+            msg.partition,
+            msg.offset,
+            record.tip_id,
+            record.reason,
+        )
+        return await self.send(
+            self.dead_topic, record.tip_id or "", record.model_dump_json().encode()
+        )
+
+    async def clean_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
+        sends = []
+        for event in events:
+            tip_id = None
+            try:
+                raw = decode(RawTip, event.value)
+                tip_id = raw.tip_id
+                tip = self.pipeline.clean(raw)
+            except Exception as exc:  # one bad tip must never stop the worker
+                sends.append(await self.send_dead("clean", exc, event, tip_id))
+                continue
+            sends.append(
+                await self.send(
+                    self.clean_topic, tip.partition_key(), tip.model_dump_json().encode()
+                )
+            )
+        return sends
+
+    async def restore(self, object_ref: str | None) -> None:
+        """Rebuild an object's dedupe state from the database the first time we see it."""
+        if object_ref in self.restored:
+            return
+        earlier = await self.store.recent_tips(object_ref, RESTORE_LIMIT)
+        self.pipeline.index.restore(earlier)
+        self.restored.add(object_ref)
+        if earlier:
+            log.info("restored dedupe state of object %s from %d tips", object_ref, len(earlier))
+
+    async def triage_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
+        sends = []
+        for event in events:
+            tip_id = None
+            try:
+                tip = decode(Tip, event.value)
+                tip_id = tip.tip_id
+                await retry_transient(partial(self.restore, tip.object_ref), "dedupe restore")
+                scored = self.pipeline.triage(tip)
+            except Exception as exc:  # one bad tip must never stop the worker
+                sends.append(await self.send_dead("triage", exc, event, tip_id))
+                continue
+            sends.append(
+                await self.send(
+                    self.scored_topic, scored.partition_key(), scored.model_dump_json().encode()
+                )
+            )
+        return sends
+
+    async def sink_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
+        sends = []
+        batch: list[ScoredTip] = []
+        origin: dict[str, Event] = {}
+        for event in events:
+            try:
+                tip = decode(ScoredTip, event.value)
+            except Exception as exc:  # one bad tip must never stop the worker
+                sends.append(await self.send_dead("sink", exc, event))
+                continue
+            batch.append(tip)
+            origin[tip.tip_id] = event
+        result = await retry_transient(partial(self.writer.write, batch), "sink write")
+        for tip, reason in result.rejected:
+            refused = RowRefusedError(reason, tip_id=tip.tip_id)
+            sends.append(await self.send_dead("sink", refused, origin[tip.tip_id], tip.tip_id))
+        log.info("stored %d new of %d tips", result.inserted, len(batch))
+        return sends
+
+
+def batch_agent(
+    name: str,
+    handle: Callable[[Sequence[Event]], Awaitable[list[Awaitable[Any]]]],
+    size: int,
+    within: float,
+) -> Callable[[StreamT[bytes]], AsyncIterator[None]]:
+    """An agent that feeds its stream to ``handle`` in batches. A batch is committable only
+    once every send it made was acknowledged, and is held back (replayed later) if anything in
+    it failed."""
+
+    async def agent(stream: StreamT[bytes]) -> AsyncIterator[None]:
+        async for events in stream.take_events(size, within=within):  # type: ignore[attr-defined]
+            try:
+                await asyncio.gather(*await handle(events))
+            except BaseException:
+                hold(events)
+                raise
+            yield None
+
+    agent.__name__ = agent.__qualname__ = name  # faust names the agent (and its logs) by this
+    return agent
 
 
 def create_app(
@@ -101,144 +260,29 @@ def create_app(
     def topic(name: str) -> faust.TopicT:
         return app.topic(name, key_type=bytes, value_type=bytes, value_serializer="raw")
 
-    raw_topic, clean_topic = topic(topics.raw), topic(topics.clean)
-    scored_topic, dead_topic = topic(topics.scored), topic(topics.dead)
-    pipeline = Pipeline(sender_keys=sender_keys, index=index or DedupeIndex())
+    worker = Worker(
+        pipeline=Pipeline(
+            sender_keys=sender_keys, index=index or DedupeIndex.from_settings(settings)
+        ),
+        clean_topic=topic(topics.clean),
+        scored_topic=topic(topics.scored),
+        dead_topic=topic(topics.dead),
+        writer=TipWriter(database_url),
+        store=TipStore(database_url),
+    )
     warm_up()  # load language models now, not on the first tip after a press release
-    store = TipStore(database_url)
-    writer = TipWriter(database_url)
-    restored: set[str | None] = set()
 
-    async def send_dead(
-        stage: Stage, exc: BaseException, event: faust.EventT, tip_id: str | None = None
-    ) -> Awaitable[Any]:
-        record = dead_letter(
-            stage, exc, event.value, source_topic=event.message.topic, tip_id=tip_id,
-            **_where(event),
+    app.agent(topic(topics.raw), name="clean", concurrency=1)(
+        batch_agent("clean", worker.clean_batch, STREAM_BATCH, STREAM_BATCH_SECONDS)
+    )
+    app.agent(worker.clean_topic, name="triage", concurrency=1)(
+        batch_agent("triage", worker.triage_batch, STREAM_BATCH, STREAM_BATCH_SECONDS)
+    )
+    app.agent(worker.scored_topic, name="sink", concurrency=1)(
+        batch_agent(
+            "sink", worker.sink_batch, settings.sink_batch_size, settings.sink_batch_seconds
         )
-        log.warning(
-            "dead-lettered message at %s[%d]@%d (tip %s): %s",
-            event.message.topic, event.message.partition, event.message.offset,
-            record.tip_id, record.reason,
-        )
-        fut: Awaitable[Any] = await dead_topic.send(
-            key=(record.tip_id or "").encode() or None, value=record.model_dump_json().encode()
-        )
-        return fut
-
-    @app.agent(raw_topic, name="clean", concurrency=1)
-    async def clean(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for events in stream.take_events(STREAM_BATCH, within=STREAM_BATCH_SECONDS):
-            try:
-                pending: list[Awaitable[Any]] = []
-                for event in events:
-                    tip_id = None
-                    try:
-                        raw = decode(RawTip, event.value)
-                        tip_id = raw.tip_id
-                        tip = pipeline.clean(raw)
-                    except Exception as exc:  # one bad tip must never stop the worker
-                        pending.append(await send_dead("clean", exc, event, tip_id))
-                        continue
-                    pending.append(
-                        await clean_topic.send(
-                            key=tip.partition_key().encode(), value=tip.model_dump_json().encode()
-                        )
-                    )
-                await asyncio.gather(*pending)
-            except BaseException:
-                hold(events)
-                raise
-            yield None
-
-    async def restore(object_ref: str | None) -> None:
-        """Rebuild an object's dedupe state from the database the first time we see it."""
-        if object_ref in restored:
-            return
-        earlier = await store.recent_tips(object_ref, RESTORE_LIMIT)
-        pipeline.index.restore(earlier)
-        restored.add(object_ref)
-        if earlier:
-            log.info("restored dedupe state of object %s from %d tips", object_ref, len(earlier))
-
-    @app.agent(clean_topic, name="triage", concurrency=1)
-    async def triage(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for events in stream.take_events(STREAM_BATCH, within=STREAM_BATCH_SECONDS):
-            try:
-                pending: list[Awaitable[Any]] = []
-                for event in events:
-                    tip_id = None
-                    try:
-                        tip = decode(Tip, event.value)
-                        tip_id = tip.tip_id
-                        await retry_transient(lambda t=tip: restore(t.object_ref), "restore")
-                        scored = pipeline.triage(tip)
-                    except Exception as exc:  # one bad tip must never stop the worker
-                        pending.append(await send_dead("triage", exc, event, tip_id))
-                        continue
-                    pending.append(
-                        await scored_topic.send(
-                            key=scored.partition_key().encode(),
-                            value=scored.model_dump_json().encode(),
-                        )
-                    )
-                await asyncio.gather(*pending)
-            except BaseException:
-                hold(events)
-                raise
-            yield None
-
-    @app.agent(scored_topic, name="sink", concurrency=1)
-    async def sink(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for events in stream.take_events(
-            settings.sink_batch_size, within=settings.sink_batch_seconds
-        ):
-            try:
-                pending: list[Awaitable[Any]] = []
-                batch: list[ScoredTip] = []
-                origin: dict[str, faust.EventT] = {}
-                for event in events:
-                    try:
-                        tip = decode(ScoredTip, event.value)
-                    except Exception as exc:
-                        pending.append(await send_dead("sink", exc, event))
-                        continue
-                    batch.append(tip)
-                    origin[tip.tip_id] = event
-                result = await retry_transient(lambda: writer.write(batch), "sink write")
-                for tip, reason in result.rejected:
-                    exc = _Refused(reason)
-                    pending.append(await send_dead("sink", exc, origin[tip.tip_id], tip.tip_id))
-                await asyncio.gather(*pending)
-                log.info("stored %d new of %d tips", result.inserted, len(batch))
-            except BaseException:
-                hold(events)
-                raise
-            yield None
-
-    # The connections close with the process: closing them earlier, while an agent may still
-    # be finishing a batch, would only turn a clean stop into a retry.
-    del clean, triage, sink  # registered on the app; the names only label its logs
+    )
+    # Database connections close with the process: closing them earlier, while an agent may
+    # still be finishing a batch, would only turn a clean stop into a retry.
     return app
-
-
-class _Refused(InvalidInputError):
-    """A row the database refused; its reason names the error type only."""
-
-
-async def retry_transient(
-    call: Callable[[], Awaitable[T]], what: str, *, first_delay: float = 0.2, max_delay: float = 30.0
-) -> T:
-    """Await ``call()`` until it stops raising TransientError, backing off exponentially.
-
-    Waiting is right here: the batch stays uncommitted, Kafka keeps the input, and the worker
-    resumes where it stopped once the service is back.
-    """
-    delay = first_delay
-    while True:
-        try:
-            return await call()
-        except TransientError as exc:
-            log.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_delay)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -11,7 +12,10 @@ from schemas import DeadLetter, RedactionKind
 from schemas.dead import Stage
 from tipline.errors import InvalidInputError
 
+log = logging.getLogger(__name__)
+
 _MAX_PAYLOAD = 50_000
+_WITHHELD = "[payload withheld: scrubbing failed]"
 
 
 def sanitise_payload(payload: bytes | None) -> str:
@@ -22,6 +26,14 @@ def sanitise_payload(payload: bytes | None) -> str:
     """
     if not payload:
         return ""
+    try:
+        return _sanitise(payload)
+    except Exception:  # a dead letter must always be writable, even if scrubbing breaks
+        log.exception("payload scrubbing failed; payload withheld")
+        return _WITHHELD
+
+
+def _sanitise(payload: bytes) -> str:
     text = payload[: _MAX_PAYLOAD * 2].decode("utf-8", errors="replace")
     try:
         value = json.loads(text)

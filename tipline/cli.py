@@ -57,6 +57,7 @@ def _cmd_submit(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.bulk import import_file
+
     from ingest.producer import TipProducer
 
     resolved = services.resolve(settings)
@@ -104,8 +105,10 @@ def _cmd_dead(settings: Settings, args: argparse.Namespace) -> int:
     resolved = services.resolve(settings)
     assert resolved.kafka
     for record in read_dead_letters(resolved.kafka, Topics.from_settings(resolved).dead):
-        print(f"{record.failed_at:%Y-%m-%d %H:%M:%S} {record.stage:<7} {record.tip_id or '-'}: "
-              f"{record.reason}")
+        print(
+            f"{record.failed_at:%Y-%m-%d %H:%M:%S} {record.stage:<7} {record.tip_id or '-'}: "
+            f"{record.reason}"
+        )
     return 0
 
 
@@ -125,7 +128,8 @@ def _cmd_psql(settings: Settings, args: argparse.Namespace) -> int:
         pass
     if psql is None:
         raise ConfigurationError("psql not found")
-    os.execv(psql, [psql, resolved.database_url.get_secret_value(), *args.psql_args])
+    # Replacing this process is the point: psql gets the terminal. No shell is involved.
+    os.execv(psql, [psql, resolved.database_url.get_secret_value(), *args.psql_args])  # noqa: S606
     return 0  # not reached: execv replaces this process
 
 
@@ -155,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--subject", help="optional subject line")
     imp = sub.add_parser("import", help="bulk-import tips from a JSONL or CSV file")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--rejects", type=Path, help="where rejected rows go (default FILE.rejected.jsonl)")
+    imp.add_argument(
+        "--rejects", type=Path, help="where rejected rows go (default FILE.rejected.jsonl)"
+    )
     sub.add_parser("topics", help="create missing topics")
     sub.add_parser("migrate", help="apply reviewer-database migrations")
     queue = sub.add_parser("queue", help="show the analyst queue, best tips first")

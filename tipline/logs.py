@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import logging
 
-_LEVELS = {"crit": "CRITICAL", "error": "ERROR", "warn": "WARNING", "info": "INFO", "debug": "DEBUG"}
+_LEVELS = {
+    "crit": "CRITICAL",
+    "error": "ERROR",
+    "warn": "WARNING",
+    "info": "INFO",
+    "debug": "DEBUG",
+}
 
 
 def configure(level: str) -> None:

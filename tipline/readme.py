@@ -7,9 +7,7 @@ from pathlib import Path
 
 from tipline.cli import settings_table
 
-_BLOCK = re.compile(
-    r"(<!-- settings-table:start -->\n).*?(<!-- settings-table:end -->)", re.DOTALL
-)
+_BLOCK = re.compile(r"(<!-- settings-table:start -->\n).*?(<!-- settings-table:end -->)", re.DOTALL)
 
 
 def render(readme: str) -> str:

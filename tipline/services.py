@@ -17,7 +17,7 @@ from tipline.errors import ConfigurationError
 from tipline.settings import Settings
 
 RUN_FILE = "services.json"
-SECRET_FILE = "sender_key.secret"
+SECRET_FILE = "sender_key.secret"  # noqa: S105 - a file name, not a secret
 
 
 def write_run_file(settings: Settings, kafka: str, database_url: str) -> Path:

@@ -80,9 +80,7 @@ def start_services(settings: Settings, stack: ExitStack) -> Settings:
         database_url = stack.enter_context(embedded_postgres(data_dir / "postgres"))
     from pydantic import SecretStr
 
-    resolved = settings.model_copy(
-        update={"kafka": kafka, "database_url": SecretStr(database_url)}
-    )
+    resolved = settings.model_copy(update={"kafka": kafka, "database_url": SecretStr(database_url)})
     ensure_topics(
         kafka, Topics.from_settings(resolved), resolved.partitions, resolved.replication_factor
     )
@@ -99,7 +97,9 @@ def run(settings: Settings, extra_children: list[tuple[str, list[str]]] | None =
         resolved = start_services(settings, stack)
         secret = services.sender_key_secret(resolved)
         services.write_run_file(
-            resolved, resolved.kafka or "", resolved.database_url.get_secret_value()  # type: ignore[union-attr]
+            resolved,
+            resolved.kafka or "",
+            resolved.database_url.get_secret_value(),  # type: ignore[union-attr]
         )
         stack.callback(services.remove_run_file, resolved)
         env = child_env(resolved, secret)
@@ -139,7 +139,10 @@ def print_banner(settings: Settings, children: list[Child]) -> None:
         f"  Kafka broker      {settings.kafka}",
         f"  topics            {', '.join(topics.all())} ({settings.partitions} partitions)",
         f"  PostgreSQL        {db}",
-        *(f"  {c.name:<17} pid {c.proc.pid if c.proc else '?'}, log {c.log_path}" for c in children),
+        *(
+            f"  {c.name:<17} pid {c.proc.pid if c.proc else '?'}, log {c.log_path}"
+            for c in children
+        ),
         "",
         '  send a tip:       .venv/bin/tipline submit --object 7 "Saw this bag in a Lidl in Graz"',
         "  see the queue:    .venv/bin/tipline queue",

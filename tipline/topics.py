@@ -44,7 +44,9 @@ def ensure_topics(
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="tipline-admin")
+            admin = KafkaAdminClient(
+                bootstrap_servers=bootstrap.split(","), client_id="tipline-admin"
+            )
             break
         except KafkaError:
             if time.monotonic() > deadline:

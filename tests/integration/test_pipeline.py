@@ -43,9 +43,7 @@ def make_tips(n: int) -> list[RawTip]:
     ]
 
 
-def test_thousand_tips_stored_once_without_channel_meta(
-    settings: Settings, worker: Worker
-) -> None:
+def test_thousand_tips_stored_once_without_channel_meta(settings: Settings, worker: Worker) -> None:
     assert settings.kafka and settings.database_url
     url = settings.database_url.get_secret_value()
     tips = make_tips(1000)

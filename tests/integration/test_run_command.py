@@ -17,7 +17,11 @@ from tipline.embedded import free_port
 def tipline(*args: str, env: dict[str, str], timeout: float = 60) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "tipline", *args],
-        env=env, capture_output=True, text=True, timeout=timeout, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
     )
     return done.stdout
 
@@ -28,9 +32,13 @@ def test_run_submit_queue_and_clean_stop() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
     env.update(TIPLINE_DATA_DIR=str(data_dir), TIPLINE_EMBEDDED_KAFKA_PORT=str(free_port()))
     log = (data_dir / "run.log").open("wb")
-    run = subprocess.Popen([sys.executable, "-m", "tipline", "run"], env=env, stdout=log, stderr=log)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "tipline", "run"], env=env, stdout=log, stderr=log
+    )
     try:
-        wait_for(lambda: "tipline is running" in (data_dir / "run.log").read_text(), 90, "run banner")
+        wait_for(
+            lambda: "tipline is running" in (data_dir / "run.log").read_text(), 90, "run banner"
+        )
         out = tipline("submit", "--object", "7", "Saw this bag in a Lidl in Graz", env=env)
         tip_id = out.split()[-1]
         assert tip_id.startswith("cli-")
@@ -45,5 +53,7 @@ def test_run_submit_queue_and_clean_stop() -> None:
         log.close()
     assert code == 0, (data_dir / "run.log").read_text()[-3000:]
     assert not (data_dir / "services.json").exists()
-    leftover = subprocess.run(["pgrep", "-f", str(data_dir)], capture_output=True, text=True)
+    leftover = subprocess.run(
+        ["pgrep", "-f", str(data_dir)], capture_output=True, text=True, check=False
+    )
     assert leftover.stdout.strip() == "", "a service outlived `tipline run`"

@@ -29,7 +29,10 @@ def test_decode_good_message() -> None:
         (b"{not json", "message: Invalid JSON"),
         (json.dumps(GOOD | {"colour": "red"}).encode(), "colour: Extra inputs are not permitted"),
         (json.dumps(GOOD | {"body": "x" * 20_001}).encode(), "body: String should have at most"),
-        (json.dumps({k: v for k, v in GOOD.items() if k != "body"}).encode(), "body: Field required"),
+        (
+            json.dumps({k: v for k, v in GOOD.items() if k != "body"}).encode(),
+            "body: Field required",
+        ),
         (None, "message: empty value"),
     ],
 )
@@ -76,3 +79,14 @@ def test_dead_letter_reason_only_verbatim_for_invalid_input() -> None:
     crash = dead_letter("triage", KeyError("anna@example.org"), b"{}", source_topic="t")
     assert crash.reason == "unexpected error in stage triage: KeyError"
     assert "anna" not in crash.model_dump_json()
+
+
+def test_payload_is_withheld_when_scrubbing_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import processors.deadletter as module
+
+    def broken(text: str, counts: object) -> str:
+        raise NameError("a bug in a redaction rule")
+
+    monkeypatch.setattr(module, "redact_text", broken)
+    record = dead_letter("clean", InvalidInputError("x"), b"anna@example.org", source_topic="t")
+    assert record.payload == "[payload withheld: scrubbing failed]"

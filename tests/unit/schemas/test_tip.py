@@ -49,14 +49,18 @@ def scored() -> ScoredTip:
         language_confidence=0.99,
         redactions={"EMAIL": 2},
         evidence=Evidence(countries=("DE",), shops=("Rossmann",), years=(2020,)),
-        cluster=Cluster(cluster_id="c-1", representative_tip_id="m-abc", size=3, distinct_senders=2),
+        cluster=Cluster(
+            cluster_id="c-1", representative_tip_id="m-abc", size=3, distinct_senders=2
+        ),
         score=63,
         reasons=(Reason(feature="shop", text="names a shop chain: Rossmann", weight=18),),
         score_version="1",
     )
 
 
-@pytest.mark.parametrize("model", [raw(channel_meta={"sender": "a@b.c", "received": ["x", "y"]}), scored()])
+@pytest.mark.parametrize(
+    "model", [raw(channel_meta={"sender": "a@b.c", "received": ["x", "y"]}), scored()]
+)
 def test_json_round_trip_is_lossless(model: RawTip | ScoredTip) -> None:
     again = type(model).model_validate_json(model.model_dump_json())
     assert again == model
@@ -88,7 +92,9 @@ def test_received_at_is_normalised_to_utc() -> None:
         ({"schema_version": 2}, "schema_version", "Input should be 1"),
     ],
 )
-def test_invalid_input_names_the_field(overrides: dict[str, object], field: str, message: str) -> None:
+def test_invalid_input_names_the_field(
+    overrides: dict[str, object], field: str, message: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         raw(**overrides)
     errors = caught.value.errors()
@@ -125,7 +131,12 @@ def test_evidence_is_empty() -> None:
 
 def test_dead_letter_round_trip() -> None:
     record = DeadLetter(
-        stage="clean", reason="body: too long", error="DecodeError", source_topic="tips.raw",
-        partition=1, offset=5, failed_at=NOW,
+        stage="clean",
+        reason="body: too long",
+        error="DecodeError",
+        source_topic="tips.raw",
+        partition=1,
+        offset=5,
+        failed_at=NOW,
     )
     assert DeadLetter.model_validate_json(record.model_dump_json()) == record
