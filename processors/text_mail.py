@@ -49,7 +49,7 @@ _FORWARD_MARKER: Final = re.compile(
     re.IGNORECASE,
 )
 _ORIGINAL_MARKER: Final = re.compile(
-    r"^[-_=*\s]*(?:original message|ursprüngliche nachricht|originalnachricht"
+    r"^[-_=*\s]*(?:original message|ursprüngliche nachricht|original-?nachricht"
     r"|message d'origine|mensaje original|messaggio originale|wiadomo[śs][ćc] oryginalna"
     r"|oorspronkelijk bericht|oorspronkelijk e-?mailbericht|mensagem original"
     r"|ursprungligt meddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti"
@@ -67,7 +67,8 @@ _HEADER_WHEN: Final = (
 )
 _HEADER_OTHER: Final = (
     r"to|an|à|a|para|do|aan|till|til|vastaanottaja|komu|címzett|către|кому|kime"
-    r"|cc|bcc|reply-to|antwort an|répondre à|responder a|rispondi a"
+    r"|pour|destinataire|destinatario|mittente|cc|bcc|reply-to|antwort an|répondre à"
+    r"|responder a|rispondi a|sujet|fecha"
     r"|subject|betreff|objet|asunto|oggetto|temat|onderwerp|assunto|ämne|emne|aihe|předmět"
     r"|tárgy|subiect|тема|konu"
 )
@@ -144,7 +145,7 @@ _CLOSINGS: Final = (
     "|merci d'avance|amicalement|bien amicalement|bises|[àa] bient[ôo]t|respectueusement"
     # es
     "|saludos|un saludo|saludos cordiales|atentamente|un abrazo|gracias|muchas gracias"
-    "|cordialmente|besos"
+    "|cordialmente|besos|un cordial saludo|cordiales saludos|un fuerte abrazo"
     # it
     "|cordiali saluti|distinti saluti|saluti|un saluto|grazie|grazie mille|a presto"
     "|un abbraccio|buona giornata"
@@ -172,11 +173,12 @@ _PARTICLES: Final = frozenset(
     {"van", "von", "de", "der", "den", "da", "di", "del", "la", "le", "y"}
 )
 _CLOSING_LINE: Final = re.compile(
-    rf"^(?i:{_CLOSINGS})(?:\s+(?i:and|und|et|y|e|i|en|&)\s+\w+)?[\s,.!:;]*"
+    rf"^(?i:{_CLOSINGS})(?:\s+(?i:and|und|et|y|e|i|en|&)\s+(?:(?i:{_CLOSINGS})|\w+))?[\s,.!:;]*"
     rf"(?:{_NAME_WORDS}[.!]?)?$"
 )
 _CLOSING_INLINE: Final = re.compile(
-    rf"(?<=[.!?…)])\s+(?i:{_CLOSINGS})[\s,.!:;]*(?:{_NAME_WORDS}[.!]?)?$"
+    rf"(?<=[.!?…)])\s+(?i:{_CLOSINGS})(?:\s+(?i:and|und|et|y|e|i|en|&)\s+(?i:{_CLOSINGS}))?"
+    rf"[\s,.!:;]*(?:{_NAME_WORDS}[.!]?)?$"
 )
 
 
