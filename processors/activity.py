@@ -13,8 +13,12 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from schemas import Tip
+
+if TYPE_CHECKING:
+    from tipline.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,15 @@ class ActivityLimits:
     burst: int = 5
     max_senders: int = 100_000
     max_events: int = 200
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ActivityLimits:
+        return cls(
+            window=timedelta(seconds=settings.sender_activity_window_seconds),
+            burst=settings.sender_activity_burst,
+            max_senders=settings.sender_activity_max_senders,
+            max_events=settings.sender_activity_max_events,
+        )
 
 
 class SenderActivity:

@@ -194,6 +194,16 @@ def _strip_parenthetical(name: str) -> str:
     return re.sub(r"\s*\(.*?\)\s*", " ", name).strip()
 
 
+# Irish and Maltese names carry the article ("an Ghearmáin", "il-Ġermanja"), which merges with
+# prepositions in running text ("fil-Ġermanja", "sa Ghearmáin"): index the bare noun too.
+_ARTICLE_PREFIX = re.compile(r"^(?:an t|an |na |i[lċdnrstxżz]-|l-)", re.IGNORECASE)
+
+
+def _name_variants(name: str) -> set[str]:
+    bare = _strip_parenthetical(name)
+    return {name, bare, _ARTICLE_PREFIX.sub("", bare)}
+
+
 @cache
 def _places() -> dict[str, Any]:
     text = resources.files("processors.data").joinpath("places.toml").read_text("utf-8")
@@ -217,7 +227,7 @@ def _add_places(builder: _Builder) -> dict[str, Any]:
         for code, name in locale.territories.items():
             if len(code) != 2 or not code.isalpha() or code in _NOT_COUNTRIES:
                 continue
-            for variant in {name, _strip_parenthetical(name)}:
+            for variant in _name_variants(name):
                 builder.add(
                     "country", code, variant, case_for(variant), inflects=language in _INFLECTING
                 )
