@@ -35,6 +35,7 @@ _FORWARD_MARKER: Final = re.compile(
     r"^[-_=*\s]*(?:"
     r"forwarded message|begin forwarded message|fwd? ?message"
     r"|weitergeleitete nachricht|anfang der weitergeleiteten nachricht|weitergeleitete e-mail"
+    r"|original-nachricht"  # Thunderbird (de) heads an inline forward with it
     r"|message transf[ée]r[ée]|d[ée]but du message r[ée]exp[ée]di[ée]|message r[ée]exp[ée]di[ée]"
     r"|mensaje reenviado|inicio del mensaje reenviado"
     r"|messaggio inoltrato|inizio messaggio inoltrato"
@@ -49,7 +50,7 @@ _FORWARD_MARKER: Final = re.compile(
     re.IGNORECASE,
 )
 _ORIGINAL_MARKER: Final = re.compile(
-    r"^[-_=*\s]*(?:original message|ursprüngliche nachricht|original-?nachricht"
+    r"^[-_=*\s]*(?:original message|ursprüngliche nachricht|originalnachricht"
     r"|message d'origine|mensaje original|messaggio originale|wiadomo[śs][ćc] oryginalna"
     r"|oorspronkelijk bericht|oorspronkelijk e-?mailbericht|mensagem original"
     r"|ursprungligt meddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti"

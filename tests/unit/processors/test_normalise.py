@@ -253,6 +253,8 @@ FORWARDS = [
     ("es", "---------- Mensaje reenviado ---------\nDe: Anna <anna@example.org>\nDate: lun, 3 jun 2024 a las 10:00\nSubject: bolso\nTo: <me@example.org>"),
     ("it", "---------- Messaggio inoltrato ---------\nDa: Anna <anna@example.org>\nDate: lun 3 giu 2024 alle ore 10:00\nSubject: borsa\nTo: <me@example.org>"),
     ("pl", "---------- Wiadomość przekazana dalej ---------\nOd: Anna <anna@example.org>\nDate: pon., 3 cze 2024 o 10:00\nSubject: torba\nTo: <me@example.org>"),
+    ("de", "-------- Original-Nachricht --------\nBetreff: Tasche\nDatum: 2024-06-03T10:00:00+02:00\nVon: Anna <anna@example.org>\nAn: me@example.org"),
+    ("fr", "-------- Message transféré --------\nSujet : sac\nDate : Mon, 3 Jun 2024 10:00:00 +0200\nDe : Anna <anna@example.org>\nPour : me@example.org"),
     ("nl", "---------- Doorgestuurd bericht ---------\nVan: Anna <anna@example.org>\nDate: ma 3 jun. 2024 om 10:00\nSubject: tas\nTo: <me@example.org>"),
 ]  # fmt: skip
 FORWARDED_CONTENT = "The bag is sold at Kaufland in Dresden, I bought one in 2022."
@@ -312,9 +314,11 @@ SIGNATURES = [
     ("de", "Gesendet von meinem Samsung Galaxy Smartphone."),
     ("fr", "Cordialement,\nJean Dupont\n06 12 34 56 78"),
     ("fr", "Bien à vous,\nMarie"),
+    ("fr", "Merci et bonne journée,\nCamille"),
     ("fr", "Envoyé de mon iPhone"),
     ("es", "Saludos cordiales,\nJuan García"),
     ("es", "Un saludo\nMaría"),
+    ("es", "Un cordial saludo,\nLucía Fernández\nMadrid"),
     ("es", "Enviado desde mi iPhone"),
     ("it", "Cordiali saluti\nMario Rossi"),
     ("it", "Grazie mille, Giulia"),
@@ -347,6 +351,7 @@ def test_signature_then_reply_history(lang: str, signature: str) -> None:
     [
         ("Die Tasche ist von Rossmann. LG Maria", "Die Tasche ist von Rossmann."),
         ("Vu chez Carrefour à Nice. Merci, Julie", "Vu chez Carrefour à Nice."),
+        ("C'est Decathlon. Merci et bonne journée, Camille", "C'est Decathlon."),
         ("Visto en Zara Sevilla. Saludos, Pedro Gómez", "Visto en Zara Sevilla."),
         ("Vista all'Oviesse di Bari! Grazie", "Vista all'Oviesse di Bari!"),
         ("Widziałam w Pepco. Pozdrawiam Kasia", "Widziałam w Pepco."),
