@@ -97,7 +97,10 @@ class TipProducer:
         future = self._send(tip)
         future.add_callback(ok)
         future.add_errback(failed)
-        await asyncio.wait_for(done, self._timeout_s)
+        try:
+            await asyncio.wait_for(done, self._timeout_s)
+        except TimeoutError as exc:
+            raise TransientError(f"broker did not acknowledge tip {tip.tip_id} in time") from exc
 
     def submit_many(self, tips: Iterable[RawTip]) -> int:
         """Send many tips pipelined, then wait for all acknowledgements. Returns the count."""

@@ -18,7 +18,19 @@ from tipline.topics import Topics
 def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from tipline.supervisor import run
 
-    return run(settings)
+    intake = [(name, [name]) for name in settings.run_intake]
+    return run(settings, extra_children=intake)
+
+
+def _cmd_web(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.producer import TipProducer
+    from ingest.web import serve
+
+    resolved = services.resolve(settings)
+    assert resolved.kafka
+    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+        serve(resolved, producer)
+    return 0
 
 
 def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -153,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the whole pipeline (embedded services where unconfigured)")
     sub.add_parser("worker", help="run one stream worker (clean, triage, sink)")
+    sub.add_parser("web", help="run the web intake: tip form per object and partner API")
     submit = sub.add_parser("submit", help="send one tip through the producer")
     submit.add_argument("text", help="the tip's text")
     submit.add_argument("--object", help="published object the tip answers")
@@ -176,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 _COMMANDS = {
     "run": _cmd_run,
     "worker": _cmd_worker,
+    "web": _cmd_web,
     "submit": _cmd_submit,
     "import": _cmd_import,
     "topics": _cmd_topics,

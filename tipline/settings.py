@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         default=0.5, gt=0, description="Longest wait to fill a sink batch."
     )
     log_level: str = Field(default="info", description="crit | error | warn | info | debug.")
+    run_intake: tuple[str, ...] = Field(
+        default=("web",),
+        description="Intake services `tipline run` starts beside the workers (web, smtp, …).",
+    )
 
     # --- privacy ---
     sender_key_secret: SecretStr | None = Field(
@@ -58,7 +62,9 @@ class Settings(BaseSettings):
     # --- e-mail intake (ingest/email.py, ingest/imap.py) ---
     smtp_host: str = Field(default="127.0.0.1", description="Address the SMTP/LMTP receiver binds.")
     smtp_port: int = Field(default=2525, description="Port of the SMTP/LMTP receiver.")
-    smtp_lmtp: bool = Field(default=False, description="Speak LMTP (behind an MTA) instead of SMTP.")
+    smtp_lmtp: bool = Field(
+        default=False, description="Speak LMTP (behind an MTA) instead of SMTP."
+    )
     tips_addresses: tuple[str, ...] = Field(
         default=("tips@localhost",),
         description="Accepted recipients; 'tips+<object_ref>@…' is accepted for each of them.",
@@ -81,10 +87,13 @@ class Settings(BaseSettings):
     imap_poll_seconds: float = Field(default=60.0, gt=0, description="Seconds between IMAP polls.")
 
     # --- social intake (ingest/social.py, ingest/webhook.py) ---
-    mastodon_url: str | None = Field(default=None, description="Base URL of the project's instance.")
+    mastodon_url: str | None = Field(
+        default=None, description="Base URL of the project's instance."
+    )
     mastodon_token: SecretStr | None = Field(default=None, description="Access token (read scope).")
     mastodon_account: str | None = Field(
-        default=None, description="The project's acct, e.g. 'tipline' (its leading @mention is cut)."
+        default=None,
+        description="The project's acct, e.g. 'tipline' (its leading @mention is cut).",
     )
     mastodon_cursor_file: Path | None = Field(
         default=None, description="Polling cursor file (default: data_dir/mastodon.cursor)."
@@ -120,7 +129,8 @@ class Settings(BaseSettings):
     )
     web_global_burst: int = Field(default=2000, ge=1, description="Tips over all sources at once.")
     web_secure_cookies: bool = Field(
-        default=True, description="Mark the CSRF cookie Secure and send HSTS (off only for plain HTTP)."
+        default=True,
+        description="Mark the CSRF cookie Secure and send HSTS (off only for plain HTTP).",
     )
     web_forwarded_allow_ips: str | None = Field(
         default=None,

@@ -146,6 +146,11 @@ def print_banner(settings: Settings, children: list[Child]) -> None:
         "",
         '  send a tip:       .venv/bin/tipline submit --object 7 "Saw this bag in a Lidl in Graz"',
         "  see the queue:    .venv/bin/tipline queue",
+        *(
+            [f"  tip form:         http://{settings.web_host}:{settings.web_port}/objects/7"]
+            if "web" in settings.run_intake
+            else []
+        ),
         "  stop:             Ctrl-C",
     ]
     print("\n".join(lines), flush=True)

@@ -3,15 +3,19 @@ the README's first-tip walk-through, end to end."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 from tests.integration.conftest import wait_for
 from tipline.embedded import free_port
+
+API_KEY = "museum-partner-key-0123456789abcdef"
 
 
 def tipline(*args: str, env: dict[str, str], timeout: float = 60) -> str:
@@ -26,11 +30,36 @@ def tipline(*args: str, env: dict[str, str], timeout: float = 60) -> str:
     return done.stdout
 
 
+def http_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+            return int(response.status)
+    except OSError:
+        return None
+
+
+def post_json(url: str, body: dict[str, str]) -> object:
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        assert response.status == 202
+        return json.loads(response.read())
+
+
 def test_run_submit_queue_and_clean_stop() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="tipline-run-"))
     data_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
-    env.update(TIPLINE_DATA_DIR=str(data_dir), TIPLINE_EMBEDDED_KAFKA_PORT=str(free_port()))
+    web_port = free_port()
+    env.update(
+        TIPLINE_DATA_DIR=str(data_dir),
+        TIPLINE_EMBEDDED_KAFKA_PORT=str(free_port()),
+        TIPLINE_WEB_PORT=str(web_port),
+        TIPLINE_WEB_API_KEYS=json.dumps({"museum": API_KEY}),
+    )
     log = (data_dir / "run.log").open("wb")
     run = subprocess.Popen(
         [sys.executable, "-m", "tipline", "run"], env=env, stdout=log, stderr=log
@@ -47,6 +76,23 @@ def test_run_submit_queue_and_clean_stop() -> None:
             return tip_id in tipline("queue", "--object", "7", env=env)
 
         wait_for(queued, 60, "the tip in the analyst queue")
+
+        # The web intake runs beside the workers: its form page answers, and a partner's tip
+        # sent over HTTP reaches the queue too.
+        base = f"http://127.0.0.1:{web_port}"
+        wait_for(lambda: http_status(f"{base}/healthz") == 200, 30, "the web intake")
+        page = urllib.request.urlopen(f"{base}/objects/7", timeout=5)  # noqa: S310
+        assert page.status == 200 and b"<form" in page.read()
+        receipt = post_json(
+            f"{base}/api/tips",
+            {"message_id": "m1", "object_ref": "7", "body": "Ta torba jest z Biedronki w Krakowie"},
+        )
+        assert receipt == {"tip_id": "p-museum-m1", "status": "accepted"}
+        wait_for(
+            lambda: "p-museum-m1" in tipline("queue", "--object", "7", env=env),
+            60,
+            "the partner's tip in the analyst queue",
+        )
     finally:
         run.send_signal(signal.SIGTERM)
         code = run.wait(timeout=60)
