@@ -2,28 +2,98 @@
 
 from __future__ import annotations
 
-import re
+import logging
 from collections import Counter
+from collections.abc import Callable
 
+from processors.pii import Span, placeholder
+from processors.pii.numbers import (
+    find_cards,
+    find_ibans,
+    find_ips,
+    find_phones,
+    find_protected_numbers,
+    has_long_number,
+)
+from processors.pii.person import find_addresses, find_self_names, find_signatures
+from processors.pii.web import find_emails, find_handles, find_urls
 from processors.sender_key import SenderKeyer
 from schemas import RawTip, RedactionKind, Tip
 
-# First version: a few patterns; the multilingual rule set is issue #3's job.
-_RULES: tuple[tuple[RedactionKind, re.Pattern[str]], ...] = (
-    ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("IP", re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")),
-    ("PHONE", re.compile(r"\+?\d[\d ()./-]{7,}\d")),
-    ("HANDLE", re.compile(r"(?<![\w@])@\w{2,30}(?:@[\w.-]+)?")),
+logger = logging.getLogger(__name__)
+
+Finder = Callable[[str], list[Span]]
+
+# Rules in priority order: an earlier rule claims its text and later rules cannot overlap it.
+# URLs come first (a product URL is full of digits and may hold an e-mail token); the evidence
+# numbers (dates, prices, barcodes) are claimed before the card and phone rules can see them.
+# The flag says whether a rule reads the text with earlier claims masked out: the number rules
+# must (a phone number right after a date would otherwise be read as one long number); the
+# phrase rules read the original text, which lets them share its cached word set.
+_TEXT_RULES: tuple[tuple[Finder, bool], ...] = ((find_urls, True), (find_emails, True))
+_NUMBER_RULES: tuple[tuple[Finder, bool], ...] = (
+    (find_ibans, True),
+    (find_ips, True),
+    (find_protected_numbers, False),
+    (find_cards, True),
+    (find_phones, True),
+)
+_IDENTITY_RULES: tuple[tuple[Finder, bool], ...] = (
+    (find_handles, True),
+    (find_addresses, False),
+    (find_signatures, False),
+    (find_self_names, False),
+)
+_SHARED_FIELDS = tuple(
+    name for name in RawTip.model_fields if name in Tip.model_fields and name != "channel_meta"
 )
 
 
+def _spans(text: str) -> list[Span]:
+    rules = _TEXT_RULES
+    if has_long_number(text) or "::" in text:  # "::": a short IPv6 such as "2001:db8::1"
+        rules += _NUMBER_RULES
+    rules += _IDENTITY_RULES
+    claimed: list[Span] = []
+    masked = text
+    for rule, sees_masked in rules:
+        found: list[Span] = []
+        for s in rule(masked if sees_masked else text):
+            if not any(s.start < c.end and c.start < s.end for c in claimed + found):
+                found.append(s)
+        if found:
+            claimed.extend(found)
+            # Claimed text becomes NULs (same length, so offsets hold): later rules neither
+            # re-match it nor read half of it as part of something else.
+            chars = list(masked)
+            for s in found:
+                chars[s.start : s.end] = "\0" * (s.end - s.start)
+            masked = "".join(chars)
+    return claimed
+
+
 def redact_text(text: str, counts: Counter[RedactionKind]) -> str:
-    """Replace every identifying span in ``text`` with its typed placeholder, counting them."""
-    for kind, pattern in _RULES:
-        text, n = pattern.subn(f"[{kind}]", text)
-        if n:
-            counts[kind] += n
-    return text
+    """Replace every identifying span in ``text`` with its typed placeholder, counting them.
+
+    Placeholders are never matched by any rule, so the function is idempotent; text with nothing
+    to redact is returned unchanged (the same object).
+    """
+    if not text:
+        return text
+    spans = [s for s in _spans(text) if s.kind is not None]
+    if not spans:
+        return text
+    spans.sort()
+    parts: list[str] = []
+    last = 0
+    for span in spans:
+        assert span.kind is not None  # filtered above; narrows the type for mypy
+        parts.append(text[last : span.start])
+        parts.append(span.replacement if span.replacement is not None else placeholder(span.kind))
+        counts[span.kind] += span.n
+        last = span.end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def redact(raw: RawTip, sender_keys: SenderKeyer) -> Tip:
@@ -33,15 +103,17 @@ def redact(raw: RawTip, sender_keys: SenderKeyer) -> Tip:
     body = redact_text(raw.body, counts)
     identity = raw.channel_meta.get("sender")
     sender_key = sender_keys(raw.channel, identity) if isinstance(identity, str) else None
+    if counts:
+        logger.debug("tip %s: %d redactions", raw.tip_id, sum(counts.values()))
+    # Copy every field the two models share, so a field the lead adds to both travels without
+    # an edit here; channel_meta is the one RawTip field that must not cross.
+    shared = {
+        name: getattr(raw, name) for name in _SHARED_FIELDS if name not in ("subject", "body")
+    }
     return Tip(
-        tip_id=raw.tip_id,
-        channel=raw.channel,
-        received_at=raw.received_at,
-        object_ref=raw.object_ref,
-        object_refs=raw.object_refs,
+        **shared,
         subject=subject,
         body=body,
-        attachments=raw.attachments,
         sender_key=sender_key,
         redactions=dict(counts),
     )

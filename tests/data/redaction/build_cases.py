@@ -14,7 +14,7 @@ from typing import Any
 
 HERE = Path(__file__).parent
 
-# --- value pools (fictitious people; real shop chains, brands and towns as evidence) ---------------
+# --- value pools (fictitious people; real shop chains, brands and towns as evidence) ---
 
 NAMES: dict[str, list[str]] = {
     "en": ["John Miller", "Sarah O'Connor", "David Clarke", "Emily Watson"],
@@ -47,19 +47,53 @@ NAMES: dict[str, list[str]] = {
     "ar": ["أحمد حسن", "فاطمة علي", "محمد إبراهيم", "مريم خالد"],
 }
 
-SHOPS = ["Lidl", "Aldi", "Rossmann", "Carrefour", "Biedronka", "Primark", "IKEA", "Kaufland",
-         "Tesco", "Mercadona", "Albert Heijn", "Spar", "Decathlon", "Pepco", "Action", "Migros"]
+SHOPS = [
+    "Lidl",
+    "Aldi",
+    "Rossmann",
+    "Carrefour",
+    "Biedronka",
+    "Primark",
+    "IKEA",
+    "Kaufland",
+    "Tesco",
+    "Mercadona",
+    "Albert Heijn",
+    "Spar",
+    "Decathlon",
+    "Pepco",
+    "Action",
+    "Migros",
+]
 BRANDS = ["Eastpak", "Samsonite", "Nike", "Adidas", "Puma", "Lego", "Milka", "Haribo", "Kipling"]
 CITIES = {
-    "en": ["Manchester", "Dublin"], "de": ["Graz", "Köln"], "fr": ["Lyon", "Lille"],
-    "it": ["Bologna", "Torino"], "es": ["Sevilla", "Valencia"], "pl": ["Kraków", "Gdańsk"],
-    "nl": ["Utrecht", "Eindhoven"], "pt": ["Porto", "Braga"], "cs": ["Brno", "Ostrava"],
-    "sk": ["Košice", "Žilina"], "sl": ["Maribor", "Celje"], "hr": ["Split", "Rijeka"],
-    "bg": ["Пловдив", "Варна"], "ro": ["Cluj", "Iași"], "hu": ["Debrecen", "Szeged"],
-    "fi": ["Tampere", "Oulu"], "et": ["Tartu", "Pärnu"], "lv": ["Rīga", "Liepāja"],
-    "lt": ["Kaunas", "Vilnius"], "sv": ["Göteborg", "Malmö"], "da": ["Aarhus", "Odense"],
-    "el": ["Θεσσαλονίκη", "Πάτρα"], "ga": ["Gaillimh", "Corcaigh"], "mt": ["Sliema", "Birkirkara"],
-    "ru": ["Казань", "Самара"], "uk": ["Львів", "Одеса"], "tr": ["İzmir", "Bursa"],
+    "en": ["Manchester", "Dublin"],
+    "de": ["Graz", "Köln"],
+    "fr": ["Lyon", "Lille"],
+    "it": ["Bologna", "Torino"],
+    "es": ["Sevilla", "Valencia"],
+    "pl": ["Kraków", "Gdańsk"],
+    "nl": ["Utrecht", "Eindhoven"],
+    "pt": ["Porto", "Braga"],
+    "cs": ["Brno", "Ostrava"],
+    "sk": ["Košice", "Žilina"],
+    "sl": ["Maribor", "Celje"],
+    "hr": ["Split", "Rijeka"],
+    "bg": ["Пловдив", "Варна"],
+    "ro": ["Cluj", "Iași"],
+    "hu": ["Debrecen", "Szeged"],
+    "fi": ["Tampere", "Oulu"],
+    "et": ["Tartu", "Pärnu"],
+    "lv": ["Rīga", "Liepāja"],
+    "lt": ["Kaunas", "Vilnius"],
+    "sv": ["Göteborg", "Malmö"],
+    "da": ["Aarhus", "Odense"],
+    "el": ["Θεσσαλονίκη", "Πάτρα"],
+    "ga": ["Gaillimh", "Corcaigh"],
+    "mt": ["Sliema", "Birkirkara"],
+    "ru": ["Казань", "Самара"],
+    "uk": ["Львів", "Одеса"],
+    "tr": ["İzmir", "Bursa"],
     "ar": ["Berlin", "Wien"],
 }
 
@@ -128,13 +162,34 @@ INTRO = {
 }
 
 CLOSING = {
-    "en": "Kind regards", "de": "Viele Grüße", "fr": "Cordialement", "it": "Cordiali saluti",
-    "es": "Saludos", "pl": "Pozdrawiam", "nl": "Met vriendelijke groet", "pt": "Cumprimentos",
-    "cs": "S pozdravem", "sk": "S pozdravom", "sl": "Lep pozdrav", "hr": "Srdačan pozdrav",
-    "bg": "Поздрави", "ro": "Cu stimă", "hu": "Üdvözlettel", "fi": "Terveisin",
-    "et": "Lugupidamisega", "lv": "Ar cieņu", "lt": "Pagarbiai", "sv": "Vänliga hälsningar",
-    "da": "Venlig hilsen", "el": "Με εκτίμηση", "ga": "Le meas", "mt": "Grazzi",
-    "ru": "С уважением", "uk": "З повагою", "tr": "Saygılarımla", "ar": "مع التحية",
+    "en": "Kind regards",
+    "de": "Viele Grüße",
+    "fr": "Cordialement",
+    "it": "Cordiali saluti",
+    "es": "Saludos",
+    "pl": "Pozdrawiam",
+    "nl": "Met vriendelijke groet",
+    "pt": "Cumprimentos",
+    "cs": "S pozdravem",
+    "sk": "S pozdravom",
+    "sl": "Lep pozdrav",
+    "hr": "Srdačan pozdrav",
+    "bg": "Поздрави",
+    "ro": "Cu stimă",
+    "hu": "Üdvözlettel",
+    "fi": "Terveisin",
+    "et": "Lugupidamisega",
+    "lv": "Ar cieņu",
+    "lt": "Pagarbiai",
+    "sv": "Vänliga hälsningar",
+    "da": "Venlig hilsen",
+    "el": "Με εκτίμηση",
+    "ga": "Le meas",
+    "mt": "Grazzi",
+    "ru": "С уважением",
+    "uk": "З повагою",
+    "tr": "Saygılarımla",
+    "ar": "مع التحية",
 }
 
 CONTACT = {
@@ -155,8 +210,16 @@ CONTACT = {
 
 PHONES = {
     "en": ["+44 7911 123456", "07911 123456", "+44 (0)20 7946 0958", "020 7946 0958"],
-    "de": ["+49 171 2345678", "0171 2345678", "0171/2345678", "(030) 12345678", "+49 (0)30 1234567",
-           "0049 171 2345678", "+43 664 1234567", "0664 123 45 67"],
+    "de": [
+        "+49 171 2345678",
+        "0171 2345678",
+        "0171/2345678",
+        "(030) 12345678",
+        "+49 (0)30 1234567",
+        "0049 171 2345678",
+        "+43 664 1234567",
+        "0664 123 45 67",
+    ],
     "fr": ["+33 6 12 34 56 78", "06 12 34 56 78", "06.12.34.56.78", "01-42-68-53-00"],
     "it": ["+39 347 123 4567", "347 123 4567", "06 6982 1234", "+39 02 1234 5678"],
     "es": ["+34 612 34 56 78", "612 345 678", "91 123 45 67", "+34 612-345-678"],
@@ -171,14 +234,32 @@ PHONES = {
 }
 
 EMAILS = {
-    "plain": ["anna.schmidt@gmx.de", "j.kowalski84@wp.pl", "marco_rossi@libero.it",
-              "p.dupont@orange.fr", "lucia.fdez@gmail.com", "mehmet.yilmaz@hotmail.com",
-              "erik+tips@protonmail.com", "d.devries@ziggo.nl", "ivan.smirnov@mail.ru",
-              "o.kovalenko@ukr.net", "joao.silva@sapo.pt", "petr.novak@seznam.cz"],
-    "obfuscated": ["anna.schmidt at gmx dot de", "jan(at)web(dot)de", "m.rossi [at] libero [dot] it",
-                   "pdupont (at) orange (dot) fr", "lucia AT gmail DOT com",
-                   "kowalski84 at wp.pl", "erik {at} protonmail {dot} com", "daan@ziggo dot nl",
-                   "ivan [at] mail [dot] ru", "mehmet.yilmaz (at) hotmail.com"],
+    "plain": [
+        "anna.schmidt@gmx.de",
+        "j.kowalski84@wp.pl",
+        "marco_rossi@libero.it",
+        "p.dupont@orange.fr",
+        "lucia.fdez@gmail.com",
+        "mehmet.yilmaz@hotmail.com",
+        "erik+tips@protonmail.com",
+        "d.devries@ziggo.nl",
+        "ivan.smirnov@mail.ru",
+        "o.kovalenko@ukr.net",
+        "joao.silva@sapo.pt",
+        "petr.novak@seznam.cz",
+    ],
+    "obfuscated": [
+        "anna.schmidt at gmx dot de",
+        "jan(at)web(dot)de",
+        "m.rossi [at] libero [dot] it",
+        "pdupont (at) orange (dot) fr",
+        "lucia AT gmail DOT com",
+        "kowalski84 at wp.pl",
+        "erik {at} protonmail {dot} com",
+        "daan@ziggo dot nl",
+        "ivan [at] mail [dot] ru",
+        "mehmet.yilmaz (at) hotmail.com",
+    ],
 }
 
 ADDRESS = {
@@ -204,22 +285,78 @@ FIRST_PARTY_NEG = {
 
 NUM_NEG = [
     # Numbers that are evidence or harmless and must not become [PHONE]/[CARD]/[IBAN]/[IP].
-    ("en", "EAN on the tag: 4006381333931, bought at {shop} for 12,99 €.", ["4006381333931", "12,99"]),
-    ("de", "Strichcode 5901234123457, gekauft am 12.03.2024 bei {shop}.", ["5901234123457", "12.03.2024"]),
-    ("fr", "Référence article 802.123.45 chez {shop}, prix 1.299,00 €.", ["802.123.45", "1.299,00"]),
-    ("it", "Codice prodotto 8001234567890 visto da {shop} il 2023-11-05.", ["8001234567890", "2023-11-05"]),
+    (
+        "en",
+        "EAN on the tag: 4006381333931, bought at {shop} for 12,99 €.",
+        ["4006381333931", "12,99"],
+    ),
+    (
+        "de",
+        "Strichcode 5901234123457, gekauft am 12.03.2024 bei {shop}.",
+        ["5901234123457", "12.03.2024"],
+    ),
+    (
+        "fr",
+        "Référence article 802.123.45 chez {shop}, prix 1.299,00 €.",
+        ["802.123.45", "1.299,00"],
+    ),
+    (
+        "it",
+        "Codice prodotto 8001234567890 visto da {shop} il 2023-11-05.",
+        ["8001234567890", "2023-11-05"],
+    ),
     ("es", "Lo compré en 2019 en {shop}, ticket 0045 1234 5678.", ["2019"]),
-    ("pl", "Kod kreskowy 5906827001234, cena 49,99 zł, {shop}, 15.06.2022 r.", ["5906827001234", "49,99", "15.06.2022"]),
-    ("nl", "Artikelnummer 12345678 bij {shop}, gekocht tussen 2018-2020.", ["12345678", "2018-2020"]),
-    ("en", "Model number SM-G991B/DS, version 2.4.1.3 of the app, size 40 x 30 x 15 cm.", ["SM-G991B/DS", "40 x 30 x 15"]),
-    ("de", "Öffnungszeiten 08:00-20:00, PLZ 80331 München, {shop} Filiale 1234.", ["08:00-20:00", "80331", "München"]),
-    ("en", "Order 2021-0457-8891 from {shop}, delivered 03/04/2021 to the {city} store.", ["03/04/2021"]),
-    ("ru", "Штрихкод 4607001234567, куплено в {shop} 01.02.2020 за 1 299 руб.", ["4607001234567", "01.02.2020"]),
-    ("tr", "Barkod 8690123456789, {shop} mağazası, fiyat 249,90 TL, 2022 yılı.", ["8690123456789", "249,90"]),
+    (
+        "pl",
+        "Kod kreskowy 5906827001234, cena 49,99 zł, {shop}, 15.06.2022 r.",
+        ["5906827001234", "49,99", "15.06.2022"],
+    ),
+    (
+        "nl",
+        "Artikelnummer 12345678 bij {shop}, gekocht tussen 2018-2020.",
+        ["12345678", "2018-2020"],
+    ),
+    (
+        "en",
+        "Model number SM-G991B/DS, version 2.4.1.3 of the app, size 40 x 30 x 15 cm.",
+        ["SM-G991B/DS", "40 x 30 x 15"],
+    ),
+    (
+        "de",
+        "Öffnungszeiten 08:00-20:00, PLZ 80331 München, {shop} Filiale 1234.",
+        ["08:00-20:00", "80331", "München"],
+    ),
+    (
+        "en",
+        "Order 2021-0457-8891 from {shop}, delivered 03/04/2021 to the {city} store.",
+        ["03/04/2021"],
+    ),
+    (
+        "ru",
+        "Штрихкод 4607001234567, куплено в {shop} 01.02.2020 за 1 299 руб.",
+        ["4607001234567", "01.02.2020"],
+    ),
+    (
+        "tr",
+        "Barkod 8690123456789, {shop} mağazası, fiyat 249,90 TL, 2022 yılı.",
+        ["8690123456789", "249,90"],
+    ),
 ]
 
-IBAN_LENGTHS = {"DE": 22, "AT": 20, "FR": 27, "IT": 27, "ES": 24, "PL": 28, "NL": 18, "BE": 16,
-                "PT": 25, "CZ": 24, "RO": 24, "GB": 22}
+IBAN_LENGTHS = {
+    "DE": 22,
+    "AT": 20,
+    "FR": 27,
+    "IT": 27,
+    "ES": 24,
+    "PL": 28,
+    "NL": 18,
+    "BE": 16,
+    "PT": 25,
+    "CZ": 24,
+    "RO": 24,
+    "GB": 22,
+}
 IBAN_SENT = {
     "en": "If there is a reward, my IBAN is {iban}.",
     "de": "Falls es eine Belohnung gibt: IBAN {iban}",
@@ -244,39 +381,85 @@ IP_SENT = {
     "pl": "Moje IP to {ip}.",
     "es": "Mi IP es {ip}.",
 }
-IPS = ["84.112.45.201", "91.64.3.17", "2a02:810d:4b3f:1a00:8c2e:1f4:9b1a:3c7d", "188.23.140.9",
-       "2001:db8:85a3::8a2e:370:7334", "176.198.22.4", "79.140.12.250", "2003:e5:2f1c:9900::1"]
+IPS = [
+    "84.112.45.201",
+    "91.64.3.17",
+    "2a02:810d:4b3f:1a00:8c2e:1f4:9b1a:3c7d",
+    "188.23.140.9",
+    "2001:db8:85a3::8a2e:370:7334",
+    "176.198.22.4",
+    "79.140.12.250",
+    "2003:e5:2f1c:9900::1",
+]
 HANDLE_SENT = {
-    "en": ("Posted by {h} on Mastodon, I saw the bag at {shop}.", ["@tipster_anna", "@jan.k@mastodon.social"]),
-    "de": ("Ich bin {h} auf Instagram, die Tasche war bei {shop}.", ["@anna_schmidt84", "@katrin.w"]),
+    "en": (
+        "Posted by {h} on Mastodon, I saw the bag at {shop}.",
+        ["@tipster_anna", "@jan.k@mastodon.social"],
+    ),
+    "de": (
+        "Ich bin {h} auf Instagram, die Tasche war bei {shop}.",
+        ["@anna_schmidt84", "@katrin.w"],
+    ),
     "fr": ("Mon compte : {h}, le sac venait de {shop}.", ["@pierre_dpt", "@amelie@piaille.fr"]),
     "pl": ("Pisze {h}, plecak kupiony w {shop}.", ["@jankowal", "@aga_nowak@mastodon.social"]),
     "es": ("Soy {h} en TikTok, lo vi en {shop}.", ["@lucia.fdez", "@carlitos_m"]),
 }
-PROFILE_URLS = ["https://twitter.com/anna_s84", "https://x.com/jankowal/status/1734567890123456789",
-                "https://www.facebook.com/katrin.weiss.37", "https://www.instagram.com/marco.rossi87/",
-                "https://www.tiktok.com/@lucia.fdez", "https://mastodon.social/@pdupont",
-                "https://vk.com/id123456789", "https://t.me/ivan_smirnov",
-                "https://www.facebook.com/profile.php?id=100012345678901",
-                "https://www.linkedin.com/in/erik-johansson-1a2b3c"]
-PROFILE_SENT = ["My profile: {url} - the bag is from {shop}.", "Hier mein Profil {url}, gesehen bei {shop}.",
-                "Mon profil {url} ; vu chez {shop}.", "Mój profil: {url}, widziane w {shop}."]
-TRACKED_URLS = [
-    ("https://www.zalando.de/eastpak-padded-rucksack-ea112a0cv.html?utm_source=newsletter&utm_medium=email&utm_campaign=spring",
-     "https://www.zalando.de/eastpak-padded-rucksack-ea112a0cv.html", ["utm_source=newsletter", "utm_medium=email"]),
-    ("https://www.amazon.de/dp/B07XJ8C8F5?psc=1&fbclid=IwAR2xYz9kLmN0pQ",
-     "https://www.amazon.de/dp/B07XJ8C8F5", ["fbclid=IwAR2xYz9kLmN0pQ"]),
-    ("https://www.lidl.de/p/tasche/p100345678?gclid=Cj0KCQiA4Y-sBhC6ARIsAGXF1g&sessionid=9f8e7d6c5b",
-     "https://www.lidl.de/p/tasche/p100345678", ["gclid=Cj0KCQiA4Y-sBhC6ARIsAGXF1g", "sessionid=9f8e7d6c5b"]),
-    ("https://www.ikea.com/pl/pl/p/frakta-torba-80148903/?user_id=5512399&ref=share",
-     "https://www.ikea.com/pl/pl/p/frakta-torba-80148903/", ["user_id=5512399"]),
-    ("https://www.allegro.pl/oferta/plecak-eastpak-123456789?utm_campaign=abc&email=jan.k%40wp.pl",
-     "https://www.allegro.pl/oferta/plecak-eastpak-123456789", ["email=jan.k%40wp.pl"]),
-    ("https://www.decathlon.fr/p/sac-a-dos-20l/_/R-p-123456?mc_cid=8a7b6c&mc_eid=12ab34cd56",
-     "https://www.decathlon.fr/p/sac-a-dos-20l/_/R-p-123456", ["mc_eid=12ab34cd56"]),
+PROFILE_URLS = [
+    "https://twitter.com/anna_s84",
+    "https://x.com/jankowal/status/1734567890123456789",
+    "https://www.facebook.com/katrin.weiss.37",
+    "https://www.instagram.com/marco.rossi87/",
+    "https://www.tiktok.com/@lucia.fdez",
+    "https://mastodon.social/@pdupont",
+    "https://vk.com/id123456789",
+    "https://t.me/ivan_smirnov",
+    "https://www.facebook.com/profile.php?id=100012345678901",
+    "https://www.linkedin.com/in/erik-johansson-1a2b3c",
 ]
-TRACKED_SENT = ["Same bag here: {url}", "Die gleiche Tasche gibt es hier {url} .",
-                "Le même sac : {url}", "Ten sam plecak: {url}"]
+PROFILE_SENT = [
+    "My profile: {url} - the bag is from {shop}.",
+    "Hier mein Profil {url}, gesehen bei {shop}.",
+    "Mon profil {url} ; vu chez {shop}.",
+    "Mój profil: {url}, widziane w {shop}.",
+]
+TRACKED_URLS = [
+    (
+        "https://www.zalando.de/eastpak-padded-rucksack-ea112a0cv.html?utm_source=newsletter&utm_medium=email&utm_campaign=spring",
+        "https://www.zalando.de/eastpak-padded-rucksack-ea112a0cv.html",
+        ["utm_source=newsletter", "utm_medium=email", "utm_campaign=spring"],
+    ),
+    (
+        "https://www.amazon.de/dp/B07XJ8C8F5?psc=1&fbclid=IwAR2xYz9kLmN0pQ",
+        "https://www.amazon.de/dp/B07XJ8C8F5",
+        ["fbclid=IwAR2xYz9kLmN0pQ"],
+    ),
+    (
+        "https://www.lidl.de/p/tasche/p100345678?gclid=Cj0KCQiA4Y-sBhC6ARIsAGXF1g&sessionid=9f8e7d6c5b",
+        "https://www.lidl.de/p/tasche/p100345678",
+        ["gclid=Cj0KCQiA4Y-sBhC6ARIsAGXF1g", "sessionid=9f8e7d6c5b"],
+    ),
+    (
+        "https://www.ikea.com/pl/pl/p/frakta-torba-80148903/?user_id=5512399&ref=share",
+        "https://www.ikea.com/pl/pl/p/frakta-torba-80148903/",
+        ["user_id=5512399"],
+    ),
+    (
+        "https://www.allegro.pl/oferta/plecak-eastpak-123456789?utm_campaign=abc&email=jan.k%40wp.pl",
+        "https://www.allegro.pl/oferta/plecak-eastpak-123456789",
+        ["utm_campaign=abc", "email=jan.k%40wp.pl"],
+    ),
+    (
+        "https://www.decathlon.fr/p/sac-a-dos-20l/_/R-p-123456?mc_cid=8a7b6c&mc_eid=12ab34cd56",
+        "https://www.decathlon.fr/p/sac-a-dos-20l/_/R-p-123456",
+        ["mc_cid=8a7b6c", "mc_eid=12ab34cd56"],
+    ),
+]
+TRACKED_SENT = [
+    "Same bag here: {url}",
+    "Die gleiche Tasche gibt es hier {url} .",
+    "Le même sac : {url}",
+    "Ten sam plecak: {url}",
+]
 
 
 def iban(rng: random.Random, country: str) -> str:
@@ -317,8 +500,16 @@ def build() -> list[dict[str, Any]]:
             assert span in text, (case_id, span)
         for k in keep:
             assert k in text, (case_id, k)
-        cases.append({"id": case_id, "lang": lang, "split": split_of(case_id), "text": text,
-                      "pii": [{"kind": k, "text": s} for k, s in pii], "keep": keep})
+        cases.append(
+            {
+                "id": case_id,
+                "lang": lang,
+                "split": split_of(case_id),
+                "text": text,
+                "pii": [{"kind": k, "text": s} for k, s in pii],
+                "keep": keep,
+            }
+        )
 
     def seen(lang: str) -> tuple[str, list[str]]:
         shop, brand, city = rng.choice(SHOPS), rng.choice(BRANDS), rng.choice(CITIES[lang])
@@ -352,8 +543,12 @@ def build() -> list[dict[str, Any]]:
             text_value = group(value, 4) if rng.random() < 0.6 else value
             add("iban", lang, sent.format(iban=text_value), [("IBAN", text_value)], [])
     for lang, sent in CARD_SENT.items():
-        for prefix, length, size, sep in (("4", 16, 4, " "), ("51", 16, 4, "-"), ("37", 15, 0, ""),
-                                          ("4", 16, 0, "")):
+        for prefix, length, size, sep in (
+            ("4", 16, 4, " "),
+            ("51", 16, 4, "-"),
+            ("37", 15, 0, ""),
+            ("4", 16, 0, ""),
+        ):
             value = card(rng, prefix, length)
             text_value = group(value, size, sep) if size else value
             s, keep = seen(lang if lang in SEEN else "en")
@@ -367,18 +562,35 @@ def build() -> list[dict[str, Any]]:
             add("handle", lang, sent.format(h=h, shop=shop), [("HANDLE", h)], [shop])
     for i, url in enumerate(PROFILE_URLS):
         shop = rng.choice(SHOPS)
-        add("profile", "en", PROFILE_SENT[i % 4].format(url=url, shop=shop), [("HANDLE", url)], [shop])
+        add(
+            "profile",
+            "en",
+            PROFILE_SENT[i % 4].format(url=url, shop=shop),
+            [("HANDLE", url)],
+            [shop],
+        )
     for i, (url, clean, tokens) in enumerate(TRACKED_URLS):
-        add("url", "en", TRACKED_SENT[i % 4].format(url=url), [("URL_TOKEN", t) for t in tokens],
-            [clean])
+        add(
+            "url",
+            "en",
+            TRACKED_SENT[i % 4].format(url=url),
+            [("URL_TOKEN", t) for t in tokens],
+            [clean],
+        )
     for lang, (sent, addrs) in ADDRESS.items():
         for addr in addrs:
             s, keep = seen(lang)
             add("address", lang, f"{sent.format(addr=addr)} {s}", [("ADDRESS", addr)], keep)
     for lang, sent in FIRST_PARTY_NEG.items():
         shop, city = rng.choice(SHOPS), rng.choice(CITIES[lang])
-        who = {"en": "Mr Kowalski", "de": "Herr Becker", "fr": "Madame Leroy", "it": "signor Conti",
-               "es": "señora Ortega", "pl": "pan Zieliński"}[lang]
+        who = {
+            "en": "Mr Kowalski",
+            "de": "Herr Becker",
+            "fr": "Madame Leroy",
+            "it": "signor Conti",
+            "es": "señora Ortega",
+            "pl": "pan Zieliński",
+        }[lang]
         text = sent.format(shop=shop, city=city)
         add("third", lang, text, [], [k for k in (who, shop, city) if k in text])
     for lang, sent, keep in NUM_NEG:
@@ -390,7 +602,9 @@ def build() -> list[dict[str, Any]]:
 
 def main() -> None:
     cases = build()
-    hard = [json.loads(line) for line in (HERE / "hard_cases.jsonl").read_text().splitlines() if line]
+    hard = [
+        json.loads(line) for line in (HERE / "hard_cases.jsonl").read_text().splitlines() if line
+    ]
     out = HERE / "cases.jsonl"
     with out.open("w", encoding="utf-8") as f:
         for case in cases + hard:
