@@ -215,7 +215,7 @@ def _text_reasons(tip: ScoredTip) -> list[Reason]:
             reasons.append(
                 Reason(feature="link_only", text="no content beyond a link", weight=W_LINK_ONLY)
             )
-    elif n == 1:
+    elif n == 1 and ev.is_empty():
         reasons.append(Reason(feature="one_word", text="one-word tip", weight=W_ONE_WORD))
     elif n <= 3 and ev.is_empty():
         reasons.append(Reason(feature="very_short", text=f"only {n} words", weight=W_VERY_SHORT))
