@@ -170,5 +170,24 @@ class Settings(BaseSettings):
         default=200, ge=1, description="Tips remembered per sender key."
     )
 
+    # --- analyst review (review/api.py): queue, tip pages, consensus and ops ---
+    review_host: str = Field(default="127.0.0.1", description="Address the review app binds.")
+    review_port: int = Field(default=8090, description="Port of the review app.")
+    review_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Analyst name -> access token (Bearer or login form); 16+ characters each.",
+    )
+    review_session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs analysts' session cookies (unset: random, sessions end at restart).",
+    )
+    review_session_hours: float = Field(
+        default=10.0, gt=0, le=168, description="Hours a login lasts before it is asked again."
+    )
+    review_secure_cookies: bool = Field(
+        default=True,
+        description="Mark the session cookie Secure and send HSTS (off only for plain HTTP).",
+    )
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
