@@ -22,12 +22,13 @@ from typing import Any, TypeVar
 import faust
 from faust.types import EventT, StreamT
 
-from processors.activity import SenderActivity
+from processors.activity import ActivityLimits, SenderActivity
 from processors.codec import decode
 from processors.deadletter import dead_letter
 from processors.dedupe import DedupeIndex, dedupe
 from processors.evidence import extract_evidence
 from processors.language import detect_language, warm_up
+from processors.lexicon import Lexicon, load_lexicon
 from processors.normalise import normalise
 from processors.redact import redact
 from processors.score import score
@@ -56,12 +57,23 @@ class Pipeline:
     sender_keys: SenderKeyer
     index: DedupeIndex = field(default_factory=DedupeIndex)
     activity: SenderActivity = field(default_factory=SenderActivity)
+    lexicon: Lexicon = field(default_factory=load_lexicon)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, sender_keys: SenderKeyer) -> Pipeline:
+        return cls(
+            sender_keys=sender_keys,
+            index=DedupeIndex.from_settings(settings),
+            activity=SenderActivity(ActivityLimits.from_settings(settings)),
+            lexicon=load_lexicon(settings.score_lexicon_path),
+        )
 
     def clean(self, raw: RawTip) -> Tip:
         return detect_language(redact(normalise(raw), self.sender_keys))
 
     def triage(self, tip: Tip) -> ScoredTip:
-        return score(dedupe(extract_evidence(tip), self.index), self.activity)
+        evidenced = extract_evidence(tip, self.lexicon)
+        return score(dedupe(evidenced, self.index), self.activity)
 
 
 class RowRefusedError(InvalidInputError):
@@ -232,9 +244,7 @@ def batch_agent(
     return agent
 
 
-def create_app(
-    settings: Settings, sender_keys: SenderKeyer, index: DedupeIndex | None = None
-) -> faust.App:
+def create_app(settings: Settings, sender_keys: SenderKeyer) -> faust.App:
     """Build the app for resolved settings (``kafka`` and ``database_url`` must be set)."""
     if not settings.kafka or not settings.database_url:
         raise ValueError("create_app needs resolved kafka and database_url settings")
@@ -261,9 +271,7 @@ def create_app(
         return app.topic(name, key_type=bytes, value_type=bytes, value_serializer="raw")
 
     worker = Worker(
-        pipeline=Pipeline(
-            sender_keys=sender_keys, index=index or DedupeIndex.from_settings(settings)
-        ),
+        pipeline=Pipeline.from_settings(settings, sender_keys),
         clean_topic=topic(topics.clean),
         scored_topic=topic(topics.scored),
         dead_topic=topic(topics.dead),
