@@ -462,3 +462,12 @@ def test_case_punctuation_and_placeholders_do_not_hide_a_duplicate(
     if text_key(word.upper()) == text_key(word):  # casefolding can change some scripts
         assert b.cluster.cluster_id == a.cluster.cluster_id
         assert b.cluster.exact
+
+
+def test_index_takes_thresholds_and_caps_from_settings() -> None:
+    from tipline.settings import Settings
+
+    index = DedupeIndex.from_settings(
+        Settings(dedupe_threshold=0.9, dedupe_max_objects=7, dedupe_max_senders=5)
+    )
+    assert (index.threshold, index.max_objects, index.max_senders) == (0.9, 7, 5)
