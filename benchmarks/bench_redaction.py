@@ -9,6 +9,7 @@ string must still occur verbatim in the output.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections import Counter
@@ -27,6 +28,14 @@ TIP_300 = (
     "Hallo, ich heiße Anna Schmidt. Die Tasche auf dem Foto (Objekt 123) habe ich 2019 bei "
     "Rossmann in Graz gesehen, Preis 12,99 €. Gleiche Tasche: https://www.zalando.at/p/abc-123"
     "?utm_source=mail . Ruf mich an: 0664 1234567 oder anna.schmidt@gmx.at\nViele Grüße\nAnna"
+)
+
+# A typical tip with nothing to redact (most tips): the cost every tip pays.
+TIP_CLEAN = (
+    "Die Tasche auf dem Foto habe ich 2019 bei Rossmann in Graz gesehen, die gab es dort in "
+    "Rot und Blau. Preis war 12,99 €, die Marke war Eastpak, Modell Padded Pak'r. Eine Freundin "
+    "hat die gleiche bei dm in Linz gekauft, ebenfalls 2019. Ich glaube, sie war aus der "
+    "Sommerkollektion und nur ein paar Wochen im Regal."
 )
 
 
@@ -73,20 +82,34 @@ def evaluate(cases: list[dict[str, Any]], verbose: bool = False) -> dict[str, An
     }
 
 
-def speed(texts: list[str], repeat: int = 5) -> tuple[float, float]:
-    """Best-of-``repeat`` mean µs per 300 characters over the set, and for ``TIP_300``."""
+def _per_call(text: str, n: int = 200) -> float:
+    # Vary the text by one trailing space so no per-text cache can answer from memory.
+    variants = [text + " " * (i % 7) for i in range(n)]
+    start = time.perf_counter()
+    for t in variants:
+        redact_text(t, Counter())
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def speed(texts: list[str], repeat: int = 5) -> tuple[float, float, float, float]:
+    """Best-of-``repeat`` µs: per 300 characters over the set, for ``TIP_300``, for
+    ``TIP_CLEAN``, and a calibration figure (one ``\\w+`` scan of 300 characters) that tells
+    how fast this machine is at regular expressions."""
     chars = sum(len(t) for t in texts)
-    best_set = best_tip = float("inf")
+    best_set = best_tip = best_clean = best_cal = float("inf")
+    calibration = re.compile(r"\w+")
     for _ in range(repeat):
         start = time.perf_counter()
         for t in texts:
-            redact_text(t, Counter())
+            redact_text(t + " ", Counter())
         best_set = min(best_set, (time.perf_counter() - start) / chars * 300 * 1e6)
+        best_tip = min(best_tip, _per_call(TIP_300))
+        best_clean = min(best_clean, _per_call(TIP_CLEAN))
         start = time.perf_counter()
         for _ in range(200):
-            redact_text(TIP_300, Counter())
-        best_tip = min(best_tip, (time.perf_counter() - start) / 200 * 1e6)
-    return best_set, best_tip
+            calibration.findall(TIP_CLEAN[:300])
+        best_cal = min(best_cal, (time.perf_counter() - start) / 200 * 1e6)
+    return best_set, best_tip, best_clean, best_cal
 
 
 def main() -> None:
@@ -119,11 +142,12 @@ def main() -> None:
         print(f"  all kinds: recall {c_all / n_all:.3f}, precision {tp_all / e_all:.3f}")
         for line in r["failures"]:
             print("   ", line)
-    per_set, per_tip = speed([c["text"] for c in cases])
-    print(
-        f"\nspeed (best of 5, one core): {per_set:.0f} µs per 300 chars over the set; "
-        f"{per_tip:.0f} µs for a {len(TIP_300)}-char tip with name, phone, e-mail, URL, signature"
-    )
+    per_set, per_tip, per_clean, cal = speed([c["text"] for c in cases])
+    print("\nspeed (best of 5, one core, µs per call):")
+    print(f"  labelled set (PII-dense), per 300 chars   {per_set:7.0f}")
+    print(f"  {len(TIP_300)}-char tip: name, phone, e-mail, URL, sig {per_tip:7.0f}")
+    print(f"  {len(TIP_CLEAN)}-char tip with nothing to redact      {per_clean:7.0f}")
+    print(f"  calibration: re.findall(r'\\w+') on 300 chars {cal:7.1f}")
 
 
 if __name__ == "__main__":

@@ -30,10 +30,13 @@ Finder = Callable[[str], list[Span]]
 # The flag says whether a rule reads the text with earlier claims masked out: the number rules
 # must (a phone number right after a date would otherwise be read as one long number); the
 # phrase rules read the original text, which lets them share its cached word set.
-_TEXT_RULES: tuple[tuple[Finder, bool], ...] = ((find_urls, True), (find_emails, True))
+_TEXT_RULES: tuple[tuple[Finder, bool], ...] = (
+    (find_urls, True),
+    (find_emails, True),
+    (find_ips, True),  # before the number gate: "10.0.0.1" has only five digits
+)
 _NUMBER_RULES: tuple[tuple[Finder, bool], ...] = (
     (find_ibans, True),
-    (find_ips, True),
     (find_protected_numbers, False),
     (find_cards, True),
     (find_phones, True),
@@ -51,7 +54,7 @@ _SHARED_FIELDS = tuple(
 
 def _spans(text: str) -> list[Span]:
     rules = _TEXT_RULES
-    if has_long_number(text) or "::" in text:  # "::": a short IPv6 such as "2001:db8::1"
+    if has_long_number(text):
         rules += _NUMBER_RULES
     rules += _IDENTITY_RULES
     claimed: list[Span] = []

@@ -63,7 +63,7 @@ def find_ibans(text: str) -> list[Span]:
 # --- payment cards --------------------------------------------------------------------------------
 
 _NON_DIGIT = re.compile(r"\D")
-_CARD = re.compile(r"(?=\d)(?<![\d+-])\d{4}(?:([ -]?)\d{2,7}){2,4}(?![\d-])")
+_CARD = re.compile(r"(?=\d)(?<![\d+-])\d{4}([ -]?)\d{2,7}(?:\1\d{2,7}){1,3}(?![\d-])")
 
 
 def _luhn(digits: str) -> bool:
@@ -95,6 +95,10 @@ def find_cards(text: str) -> list[Span]:
             continue
         separators = set(_NON_DIGIT.findall(raw))
         if len(separators) > 1:
+            continue
+        # Cards are printed in groups of four (Amex: 4-6-5); "171 2345678 0171" is not a card.
+        groups = [len(g) for g in _NON_DIGIT.split(raw)] if separators else []
+        if groups and (groups[0] != 4 or any(g not in (4, 5, 6) for g in groups[1:-1])):
             continue
         # A bare 13- or 14-digit run that is also a valid GTIN is a barcode far more often.
         if not separators and len(digits) in (13, 14) and gtin_valid(digits):
@@ -290,7 +294,7 @@ def find_protected_numbers(text: str) -> list[Span]:
 
 _PHONE = re.compile(
     r"(?=[\d+(])(?<![\w+@/.,-])(?:\+\s?|\(\s?\+?|00)?\d"
-    r"(?:(?:[ \u00a0./\-–]|\s?\(\s?|\s?\)\s?|\s/\s){0,3}\d){6,17}(?!\d|[.,]\d|:\d)"
+    r"(?:(?:[ \u00a0./\-–]|\s?\(\s?|\s?\)\s?|\s/\s){0,3}\d){6,34}(?!\d|[.,]\d|:\d)"
 )
 # Regions whose national formats a tip is likely to use, commonest tip origins first: the
 # first region that validates a national number wins.
@@ -349,10 +353,15 @@ def _valid_national(candidate: str, digits: str) -> bool:
     return False
 
 
+_YEARS_ONLY = re.compile(r"(?:(?:19|20)\d{2}[\s,./–-]*)+")
+
+
 def _is_phone(candidate: str, cued: bool) -> bool:
     digits = _NON_DIGIT.sub("", candidate)
     if not 7 <= len(digits) <= 15 + 1:  # +1: an optional "(0)" trunk digit
         return False
+    if _YEARS_ONLY.fullmatch(candidate):
+        return False  # "2019 2020", "1998-2004": years, however many
     international = candidate.lstrip("( ").startswith("+") or digits.startswith("00")
     if international:
         value = "+" + digits[2:] if digits.startswith("00") else candidate
@@ -387,7 +396,35 @@ def find_phones(text: str) -> list[Span]:
         cued = _PHONE_CUE.search(text, max(0, start - 30), start) is not None
         if _is_phone(candidate, cued):
             spans.append(Span(start, end, "PHONE"))
+        elif " " in candidate:
+            spans.extend(_split_phones(candidate, start, cued))
     return spans
+
+
+_CHUNK = re.compile(r"\S+")
+
+
+def _split_phones(candidate: str, offset: int, cued: bool) -> list[Span]:
+    """Two numbers in a row ("0171 2345678 0664 1234567") read as one invalid candidate: split
+    it at spaces into valid numbers so that as many chunks as possible are covered (a greedy
+    longest-first split can swallow the first chunk of the next number)."""
+    chunks = [(m.start(), m.end()) for m in _CHUNK.finditer(candidate)][:24]
+    n = len(chunks)
+    # best[i]: (chunks covered, -numbers used, spans) for chunks[i:]
+    best: list[tuple[int, int, list[Span]]] = [(0, 0, [])] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        choice = best[i + 1]
+        for j in range(i + 1, min(n, i + 8) + 1):  # no number has more than eight groups
+            sub = candidate[chunks[i][0] : chunks[j - 1][1]]
+            if sum(c.isdigit() for c in sub) < 7 or not _is_phone(sub, cued):
+                continue
+            covered, used, spans = best[j]
+            span = Span(offset + chunks[i][0], offset + chunks[j - 1][1], "PHONE")
+            option = (covered + j - i, used - 1, [span, *spans])
+            if option[:2] > choice[:2]:
+                choice = option
+        best[i] = choice
+    return best[0][2]
 
 
 _SEVEN_DIGITS = re.compile(r"\d(?:\D{0,4}\d){6}")
