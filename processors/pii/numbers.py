@@ -148,6 +148,7 @@ def find_ips(text: str) -> list[Span]:
 _DATE = (
     r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?:,?\s+\d{1,2}[:.h]\d{2}(?:[:.]\d{2})?)?"
     r"|(?:19|20)\d{2}[./-]\d{1,2}[./-]\d{1,2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|(?:19|20)\d{2}\s?[-–/]\s?(?:19|20)?\d{2}(?!\d)"
     r"|\d{1,2}:\d{2}(?:\s?[-–]\s?\d{1,2}:\d{2})?"
 )
@@ -294,7 +295,7 @@ def find_protected_numbers(text: str) -> list[Span]:
 
 _PHONE = re.compile(
     r"(?=[\d+(])(?<![\w+@/.,-])(?:\+\s?|\(\s?\+?|00)?\d"
-    r"(?:(?:[ \u00a0./\-–]|\s?\(\s?|\s?\)\s?|\s/\s){0,3}\d){6,34}(?!\d|[.,]\d|:\d)"
+    r"(?:(?:[ \u00a0./\-–]|\s?\(\s?|\s?\)\s?|\s/\s){0,3}\d){6,34}(?![\w:]|[.,]\d)"
 )
 # Regions whose national formats a tip is likely to use, commonest tip origins first: the
 # first region that validates a national number wins.

@@ -112,6 +112,8 @@ def test_phone(phone: str) -> None:
         ("Штрихкод 4607001234567, куплено 01.02.2020 за 1 299 руб.", ["4607001234567"]),
         ("the receipt number 4111 2222 3333 (not my card!)", ["4111 2222 3333"]),
         ("Lego Duplo set 10835 from 2018", ["10835", "2018"]),
+        ('"received_at": "2026-11-22T10:30:00Z"', ["2026-11-22T10:30:00Z"]),
+        ("seen 2024-03-12 18:05 at Spar, again 2024-03-19", ["2024-03-12 18:05", "2024-03-19"]),
     ],
 )
 def test_numbers_that_are_evidence(text: str, kept: list[str]) -> None:
