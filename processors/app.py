@@ -123,7 +123,6 @@ class Worker:
     dead_topic: faust.TopicT
     writer: TipWriter
     store: TipStore
-    restored: set[str | None] = field(default_factory=set)
 
     async def send(self, topic: faust.TopicT, key: str, value: bytes) -> Awaitable[Any]:
         fut: Awaitable[Any] = await topic.send(key=key.encode(), value=value)
@@ -173,12 +172,12 @@ class Worker:
         return sends
 
     async def restore(self, object_ref: str | None) -> None:
-        """Rebuild an object's dedupe state from the database the first time we see it."""
-        if object_ref in self.restored:
+        """Rebuild an object's dedupe state from the database when the index holds none: after
+        a restart, a rebalance that moved the partition here, or an eviction."""
+        if self.pipeline.index.holds(object_ref):
             return
         earlier = await self.store.recent_tips(object_ref, RESTORE_LIMIT)
         self.pipeline.index.restore(earlier)
-        self.restored.add(object_ref)
         if earlier:
             log.info("restored dedupe state of object %s from %d tips", object_ref, len(earlier))
 

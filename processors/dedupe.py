@@ -347,6 +347,10 @@ class DedupeIndex:
                 self._replay(tip)
             logger.info("dedupe state restored: %d tips of one object", len(stored))
 
+    def holds(self, object_ref: str | None) -> bool:
+        """Whether this index has state for the object (it may have been evicted, or never seen)."""
+        return object_ref in self._objects
+
     def stats(self) -> dict[str, int]:
         """Sizes of the held state, for metrics and the benchmark."""
         states = self._objects.values()

@@ -91,3 +91,27 @@ def test_clusters_and_consensus_reach_the_database(settings: Settings, worker: W
     lines = queue(url, object_ref="42", limit=50)
     assert len(lines) == len(clusters)
     assert len({row[1] for row in lines}) == len(lines)
+
+
+def test_dedupe_state_survives_a_worker_restart(settings: Settings, worker: Worker) -> None:
+    """The new worker rebuilds the object's clusters from the reviewer database."""
+    assert settings.kafka and settings.database_url
+    url = settings.database_url.get_secret_value()
+    topic = Topics.from_settings(settings).raw
+    first = [
+        tip(1, "Looks like the blue IKEA bag to me", "a@example.org"),
+        tip(2, "looks like the blue ikea bag to me!!", "b@example.org"),
+    ]
+    with TipProducer(settings.kafka, topic) as producer:
+        producer.submit_many(first)
+        wait_for(lambda: count_rows(url) == 2, 60, "the first two tips")
+        worker.stop()
+        worker.start()
+        producer.submit_many([tip(3, "It looks like the blue IKEA bag to me", "c@example.org")])
+        wait_for(lambda: count_rows(url) == 3, 60, "the tip after the restart")
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT tip_id, cluster_id FROM tips ORDER BY tip_id").fetchall()
+        size = conn.execute("SELECT size, distinct_senders FROM clusters").fetchall()
+    assert len({cluster for _, cluster in rows}) == 1, rows
+    assert size == [(3, 3)]
+    assert "restored dedupe state of object 42 from 2 tips" in worker.log()

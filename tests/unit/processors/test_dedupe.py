@@ -471,3 +471,19 @@ def test_index_takes_thresholds_and_caps_from_settings() -> None:
         Settings(dedupe_threshold=0.9, dedupe_max_objects=7, dedupe_max_senders=5)
     )
     assert (index.threshold, index.max_objects, index.max_senders) == (0.9, 7, 5)
+
+
+def test_holds_reports_objects_with_state() -> None:
+    index = DedupeIndex(max_objects=1)
+    tip = Tip(
+        tip_id="h-1",
+        channel="web",
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+        object_ref="1",
+        body="Lidl in Graz",
+    )
+    assert not index.holds("1")
+    dedupe(tip, index)
+    assert index.holds("1")
+    dedupe(tip.model_copy(update={"tip_id": "h-2", "object_ref": "2"}), index)
+    assert index.holds("2") and not index.holds("1")  # evicted: the app restores it from the DB
