@@ -122,9 +122,13 @@ service imap-login {{
 }}
 """
     )
-    proc = subprocess.run([DOVECOT, "-c", str(conf)], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        pytest.skip(f"dovecot would not start: {proc.stderr.strip()[:300]}")
+    # Output to a file, not a pipe: the daemon's children inherit it and a pipe never closes.
+    with (root / "start.log").open("w") as out:
+        code = subprocess.run(
+            [DOVECOT, "-c", str(conf)], stdout=out, stderr=out, check=False, timeout=20
+        ).returncode
+    if code != 0:
+        pytest.skip(f"dovecot would not start: {(root / 'start.log').read_text()[:300]}")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -135,7 +139,13 @@ service imap-login {{
     try:
         yield Dovecot(port)
     finally:
-        subprocess.run([DOVECOT, "-c", str(conf), "stop"], capture_output=True, check=False)
+        subprocess.run(
+            [DOVECOT, "-c", str(conf), "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            timeout=20,
+        )
         time.sleep(0.3)
         shutil.rmtree(root, ignore_errors=True)
 
