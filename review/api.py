@@ -68,7 +68,7 @@ from review.api_queries import (
     safe_next,
 )
 from review.api_store import StatusConflictError, StatusRequest
-from schemas.tip import LanguageCode, ObjectRef, Sha256, TipId
+from schemas.tip import Evidence, LanguageCode, ObjectRef, Sha256, TipId
 from tipline.errors import ConfigurationError
 from tipline.settings import Settings
 
@@ -148,6 +148,22 @@ def _age(seconds: float | None) -> str:
     return f"{hours // 24} days"
 
 
+def _evidence(evidence: Evidence) -> str:
+    parts = [
+        f"{label}: {', '.join(str(v) for v in values)}"
+        for label, values in (
+            ("countries", evidence.countries),
+            ("cities", evidence.cities),
+            ("shops", evidence.shops),
+            ("brands", evidence.brands),
+            ("product ids", evidence.product_ids),
+            ("years", evidence.years),
+        )
+        if values
+    ]
+    return "; ".join(parts) or "–"
+
+
 _KIND_HEADINGS: Final = {
     "country": "Countries named",
     "city": "Cities named",
@@ -182,6 +198,7 @@ class _Review:
         )
         self.templates.filters["when"] = _when
         self.templates.filters["age"] = _age
+        self.templates.filters["evidence"] = _evidence
 
     # --- plumbing ---
 
