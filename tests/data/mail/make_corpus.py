@@ -96,7 +96,7 @@ case(
     "windows1250_8bit",
     head(
         "Content-Type: text/plain; charset=windows-1250\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-    ).encode("ascii", "replace")  # noqa: E501
+    ).encode("ascii", "replace")
     + "Tašku jsem viděla v Brně, obchod Tesco.\r\n".encode("windows-1250"),
     "Tašku jsem viděla v Brně",
 )
@@ -109,8 +109,9 @@ case(
 case(
     "ks_c_5601_alias",
     head(
-        "Content-Type: text/plain; charset=ks_c_5601-1987\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-    )  # noqa: E501
+        "Content-Type: text/plain; charset=ks_c_5601-1987\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+    )
     + b64("이 가방은 서울 이마트에서 팔아요.".encode("cp949")),
     "서울 이마트",
 )
