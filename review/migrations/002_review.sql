@@ -27,5 +27,7 @@ CREATE INDEX tips_cluster_best ON tips (cluster_id, status, score DESC, received
     WHERE cluster_id IS NOT NULL;
 -- Keyset pagination walks the queue in exactly this order.
 CREATE INDEX tips_queue_keyset ON tips (status, score DESC, received_at, tip_id);
+-- Ops: the age of the oldest tip still waiting is one index probe.
+CREATE INDEX tips_status_received ON tips (status, received_at);
 -- /media/{sha256} serves a file only if some tip names it: a containment probe, not a scan.
 CREATE INDEX tips_attachments ON tips USING gin (attachments jsonb_path_ops);

@@ -406,11 +406,30 @@ def test_ops_counts_and_throughput(client: TestClient, database_url: str) -> Non
         [make_tip(f"n{i}", 50, received_at=now - timedelta(minutes=30)) for i in range(4)],
     )
     set_status(database_url, "n0", "lead")
+    with psycopg.connect(database_url) as conn:
+        # Spread the stored times over the window's edges: 14 minutes back is in, 20 is out.
+        for tip_id, back in (("n1", 3), ("n2", 14), ("n3", 20)):
+            conn.execute(
+                "UPDATE tips SET ingested_at = now() - make_interval(mins => %s) WHERE tip_id = %s",
+                (back, tip_id),
+            )
     body = client.get("/api/ops/throughput?minutes=15", headers=bearer()).json()
     assert body["by_status"] == {"new": 3, "reviewing": 0, "lead": 1, "dismissed": 0}
     assert 29 * 60 <= body["oldest_new_age_s"] <= 40 * 60
-    assert sum(r["tips"] for r in body["throughput"]) == 4
+    assert sum(r["tips"] for r in body["throughput"]) == 3
     assert all(r["channel"] == "web" for r in body["throughput"])
+    # Row for row what the throughput_per_minute view says for the same 15 minutes.
+    with psycopg.connect(database_url) as conn:
+        view = conn.execute(
+            "SELECT minute, channel, tips FROM throughput_per_minute"
+            " WHERE minute > date_trunc('minute', %s::timestamptz) - interval '15 minutes'"
+            " ORDER BY minute DESC, channel",
+            (datetime.fromisoformat(body["now"]),),
+        ).fetchall()
+    assert [
+        (datetime.fromisoformat(r["minute"]), r["channel"], r["tips"]) for r in body["throughput"]
+    ] == [(m, ch, n) for m, ch, n in view]
+    assert len(view) == 3
     page = client.get("/ops?minutes=15", headers=bearer()).text
     assert page.count('<th scope="row">') == 15
     assert client.get("/api/ops/throughput?minutes=0", headers=bearer()).status_code == 422

@@ -1,0 +1,147 @@
+"""Review app latency on a large reviewer database: queue pages, filters, tip, consensus, ops.
+
+Starts the embedded PostgreSQL, fills ``tips``/``clusters`` with N synthetic scored tips in
+clusters (straight SQL, so the set-up takes seconds), then times each endpoint through
+FastAPI's TestClient (in-process: the figures are app + database, no network). Prints a table
+of median and p95 milliseconds per request.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from review.api import create_app
+from review.migrate import migrate
+from tipline.embedded import embedded_postgres
+from tipline.settings import Settings
+
+N_TIPS = 200_000
+N_OBJECTS = 40
+TOKEN = "bench-token-0123456789abcdef"
+REPEATS = 30
+
+# One tip in seven alone, the rest in 60,000 clusters of about three, scores 0-100 with many
+# ties, 6 languages, 3 months of receipts, and about one status change in ten already made.
+_FILL = """
+INSERT INTO tips (tip_id, object_ref, channel, received_at, ingested_at, subject, body, language,
+                  language_confidence, sender_key, redactions, evidence, attachments, cluster_id,
+                  duplicate_of, similarity, corroboration, score, reasons, score_version, status,
+                  record)
+SELECT 't' || i,
+       'obj' || (i %% %(objects)s),
+       (ARRAY['web', 'email', 'social', 'import'])[1 + i %% 4],
+       now() - make_interval(secs => (i * 37) %% 7776000),
+       now() - make_interval(secs => (i * 11) %% 7200),
+       '',
+       'Ich habe diese Tasche bei Lidl in Graz gesehen, Nummer ' || i,
+       (ARRAY['de', 'pl', 'en', 'fr', 'it', 'cs'])[1 + i %% 6],
+       0.9,
+       'k1:' || md5('sender' || (i %% 50000)),
+       '{}'::jsonb,
+       jsonb_build_object('countries', jsonb_build_array((ARRAY['PL','AT','DE','CZ'])[1 + i %% 4]),
+                          'shops', jsonb_build_array('Lidl'), 'cities', '[]'::jsonb,
+                          'brands', '[]'::jsonb, 'product_ids', '[]'::jsonb,
+                          'urls', '[]'::jsonb, 'years', '[]'::jsonb),
+       '[]'::jsonb,
+       CASE WHEN i %% 7 = 0 THEN NULL ELSE 'c' || ((i * 7919) %% 60000) END,
+       NULL, 0.9, '[]'::jsonb,
+       (hashtext('s' || i) & 2147483647) %% 101,
+       '[{"feature": "shop", "text": "names a shop chain: Lidl", "weight": 20}]'::jsonb,
+       'bench',
+       CASE WHEN i %% 10 = 0 THEN 'dismissed' ELSE 'new' END,
+       '{}'::jsonb
+FROM generate_series(1, %(n)s) i
+"""
+_CLUSTERS = """
+INSERT INTO clusters (cluster_id, object_ref, representative_tip_id, size, distinct_senders,
+                      max_score, first_seen, last_seen)
+SELECT cluster_id, min(object_ref), min(tip_id), count(*), count(DISTINCT sender_key),
+       max(score), min(received_at), max(received_at)
+FROM tips WHERE cluster_id IS NOT NULL GROUP BY cluster_id
+"""
+
+
+def timed(call: Callable[[], object], repeats: int = REPEATS) -> tuple[float, float]:
+    call()  # warm: plan caches, pool connections
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def main() -> None:
+    parent = Path(tempfile.mkdtemp(prefix="tipline-bench-review-"))
+    parent.chmod(0o755)
+    try:
+        with embedded_postgres(parent / "data") as url:
+            migrate(url)
+            start = time.perf_counter()
+            with psycopg.connect(url) as conn:
+                conn.execute(_FILL, {"n": N_TIPS, "objects": N_OBJECTS})
+                conn.execute(_CLUSTERS)
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE tips")
+                conn.execute("VACUUM ANALYZE clusters")
+            fill_s = time.perf_counter() - start
+            settings = Settings(
+                database_url=SecretStr(url),
+                data_dir=parent / "app",
+                review_tokens={"bench": SecretStr(TOKEN)},
+                review_secure_cookies=False,
+            )
+            headers = {"authorization": f"Bearer {TOKEN}"}
+            with TestClient(create_app(settings)) as client:
+
+                def get(path: str) -> Callable[[], object]:
+                    def call() -> object:
+                        answer = client.get(path, headers=headers)
+                        assert answer.status_code == 200, answer.text
+                        return answer
+
+                    return call
+
+                cursor = None
+                for _ in range(20):
+                    body = client.get(
+                        "/api/queue?limit=50" + (f"&after={cursor}" if cursor else ""),
+                        headers=headers,
+                    ).json()
+                    cursor = body["next"]
+                cases = [
+                    ("queue, first page (50)", get("/api/queue?limit=50")),
+                    ("queue, page 21 (keyset)", get(f"/api/queue?limit=50&after={cursor}")),
+                    ("queue, one object", get("/api/queue?object=obj7&limit=50")),
+                    ("queue, object + language", get("/api/queue?object=obj7&language=pl")),
+                    ("queue, dismissed", get("/api/queue?status=dismissed&limit=50")),
+                    ("queue page (HTML)", get("/queue")),
+                    ("consensus, one object", get("/api/objects/obj7/consensus")),
+                    ("ops, 60 minutes", get("/api/ops/throughput?minutes=60")),
+                    ("ops page (HTML)", get("/ops")),
+                    (
+                        "media, unknown sha256 (404 probe)",
+                        lambda: client.get("/media/" + "ab" * 32, headers=headers),
+                    ),
+                ]
+                print(f"review app, {N_TIPS:,} tips in {N_OBJECTS} objects (fill {fill_s:.1f} s)")
+                print(f"{'request':<36} {'median ms':>10} {'p95 ms':>8}")
+                for name, call in cases:
+                    median, p95 = timed(call)
+                    print(f"{name:<36} {median:>10.1f} {p95:>8.1f}")
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
