@@ -242,8 +242,13 @@ def test_queue_filters_by_object_and_language(client: TestClient, database_url: 
             make_tip("o2", 60, object_ref="obj2", language="de"),
             make_tip("o3", 70, object_ref="obj1", language="pl"),
             make_tip("o4", 80, object_ref=None, language="pl"),
+            # One cluster in two languages: filtering by Czech must still find its Czech tip.
+            make_tip("m1", 95, object_ref="obj3", language="de", cluster=("cm", "m1", 2, 2)),
+            make_tip("m2", 45, object_ref="obj3", language="cs", cluster=("cm", "m1", 2, 2)),
         ],
     )
+    assert queue_ids(client, language="cs") == ["m2"]
+    assert queue_ids(client, object="obj3") == ["m1"]
     assert queue_ids(client, object="obj1") == ["o3", "o1"]
     assert queue_ids(client, language="pl") == ["o4", "o3"]
     assert queue_ids(client, object="obj1", language="de") == ["o1"]
