@@ -78,6 +78,33 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Issuer ranges (first digits) of the card schemes in use in Europe: Visa, Mastercard (51-55,
+# 2221-2720), Maestro, Amex, Diners, Discover, JCB, UnionPay, Mir. A Luhn-valid number outside
+# them is far more likely a run of years or an order number than a card.
+_CARD_RANGES: tuple[tuple[int, int, int], ...] = (
+    (1, 4, 4),
+    (2, 51, 55),
+    (4, 2221, 2720),
+    (4, 2200, 2204),
+    (2, 34, 34),
+    (2, 37, 37),
+    (3, 300, 305),
+    (2, 36, 36),
+    (2, 38, 39),
+    (4, 6011, 6011),
+    (3, 644, 649),
+    (2, 65, 65),
+    (4, 3528, 3589),
+    (2, 62, 62),
+    (2, 50, 50),
+    (2, 56, 69),
+)
+
+
+def card_issuer_known(digits: str) -> bool:
+    return any(lo <= int(digits[:n]) <= hi for n, lo, hi in _CARD_RANGES)
+
+
 def gtin_valid(digits: str) -> bool:
     """GS1 check digit (EAN-8, UPC-A, EAN-13, GTIN-14): weights 3,1 from the right."""
     body, check = digits[:-1], int(digits[-1])
@@ -91,7 +118,7 @@ def find_cards(text: str) -> list[Span]:
     for m in _CARD.finditer(text):
         raw = m.group()
         digits = _NON_DIGIT.sub("", raw)
-        if not 13 <= len(digits) <= 19 or digits[0] not in "23456" or not _luhn(digits):
+        if not 13 <= len(digits) <= 19 or not card_issuer_known(digits) or not _luhn(digits):
             continue
         separators = set(_NON_DIGIT.findall(raw))
         if len(separators) > 1:

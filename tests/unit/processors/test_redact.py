@@ -9,7 +9,7 @@ import pytest
 
 from processors.redact import redact, redact_text
 from processors.sender_key import SenderKeyer
-from schemas import RawTip, Tip
+from schemas import RawTip, RedactionKind, Tip
 
 
 def _redact(text: str) -> tuple[str, Counter[str]]:
@@ -388,3 +388,19 @@ def test_sender_key_comes_only_from_the_channel_identity() -> None:
 def test_nothing_to_redact_leaves_text_and_counts_empty() -> None:
     tip = redact(_raw(subject="", body="Sac Leclerc vu à Lyon", channel_meta={}), KEYER)
     assert tip.body == "Sac Leclerc vu à Lyon" and tip.redactions == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "is_card"),
+    [
+        ("Karte 4111 1111 1111 1111", True),
+        ("carte 5500 0000 0000 0004", True),
+        ("Amex 3400 000000 00009", True),
+        ("sold 2019 2019 2019 2019", False),  # Luhn-valid by chance, but no card issuer starts 2019
+        ("Bestellung 1234 5678 9012 3452", False),
+    ],
+)
+def test_cards_need_a_known_issuer(text: str, is_card: bool) -> None:
+    counts: Counter[RedactionKind] = Counter()
+    redact_text(text, counts)
+    assert (counts["CARD"] == 1) is is_card
