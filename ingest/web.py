@@ -54,6 +54,7 @@ from ingest.i18n import LANGUAGES, load_catalogues, negotiate
 from ingest.photos import DEFAULT_MAX_BYTES, MediaStore, sanitise_image
 from ingest.producer import TipSink
 from ingest.ratelimit import RateLimiter, SourceKeyer, retry_after_header
+from ingest.webhook import create_router
 from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, ObjectRef, RawTip
 from tipline.errors import (
     BackpressureError,
@@ -676,7 +677,8 @@ def create_app(
             "security": [{"bearer": []}],
         },
     )
-    # TODO(webhook): include ingest.webhook.create_router(settings.webhook_secrets, sink) here.
+    # Platforms that push (signed webhooks) share this server and its body limit.
+    app.include_router(create_router(settings.webhook_secrets, sink))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tipline import logs, services
 from tipline.errors import ConfigurationError, TiplineError
 from tipline.settings import Settings
 from tipline.topics import Topics
+
+if TYPE_CHECKING:
+    from ingest.photos import MediaStore
 
 
 def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -47,6 +53,60 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_event() -> threading.Event:
+    """Set on SIGINT or SIGTERM, so a long-running adapter stops between two steps."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _media(settings: Settings) -> MediaStore:
+    from ingest.photos import MediaStore
+
+    return MediaStore(settings.web_media_dir or settings.data_dir / "media")
+
+
+def _cmd_smtp(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.email import start_smtp
+    from ingest.producer import TipProducer
+
+    resolved = services.resolve(settings)
+    assert resolved.kafka
+    stop = _stop_event()
+    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+        controller = start_smtp(resolved, producer, _media(resolved))
+        try:
+            stop.wait()
+        finally:
+            controller.stop()
+    return 0
+
+
+def _cmd_imap(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.imap import ImapPoller
+    from ingest.producer import TipProducer
+
+    resolved = services.resolve(settings)
+    assert resolved.kafka
+    stop = _stop_event()
+    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+        ImapPoller(resolved, producer, _media(resolved)).run(stop)
+    return 0
+
+
+def _cmd_mastodon(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.producer import TipProducer
+    from ingest.social import MastodonPoller
+
+    resolved = services.resolve(settings)
+    assert resolved.kafka
+    stop = _stop_event()
+    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+        MastodonPoller.from_settings(resolved, producer).run(stop, resolved.mastodon_poll_seconds)
+    return 0
+
+
 def _cmd_submit(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.producer import TipProducer
     from schemas import RawTip
@@ -69,14 +129,15 @@ def _cmd_submit(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.bulk import import_file
-
     from ingest.producer import TipProducer
 
     resolved = services.resolve(settings)
     assert resolved.kafka
     rejects = args.rejects or args.file.with_suffix(args.file.suffix + ".rejected.jsonl")
     with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
-        summary = import_file(args.file, producer, rejects_path=rejects, progress=True)
+        summary = import_file(
+            args.file, producer, rejects_path=rejects, progress=True, source=args.source
+        )
     print(summary)
     return 0
 
@@ -166,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="start the whole pipeline (embedded services where unconfigured)")
     sub.add_parser("worker", help="run one stream worker (clean, triage, sink)")
     sub.add_parser("web", help="run the web intake: tip form per object and partner API")
+    sub.add_parser("smtp", help="run the SMTP/LMTP receiver for the tips address")
+    sub.add_parser("imap", help="poll a hosted mailbox over IMAP")
+    sub.add_parser("mastodon", help="poll the project's Mastodon mentions")
     submit = sub.add_parser("submit", help="send one tip through the producer")
     submit.add_argument("text", help="the tip's text")
     submit.add_argument("--object", help="published object the tip answers")
@@ -174,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument(
         "--rejects", type=Path, help="where rejected rows go (default FILE.rejected.jsonl)"
+    )
+    imp.add_argument(
+        "--source",
+        default="",
+        help="name of the partner the file comes from: keeps two partners' row ids apart",
     )
     sub.add_parser("topics", help="create missing topics")
     sub.add_parser("migrate", help="apply reviewer-database migrations")
@@ -190,6 +259,9 @@ _COMMANDS = {
     "run": _cmd_run,
     "worker": _cmd_worker,
     "web": _cmd_web,
+    "smtp": _cmd_smtp,
+    "imap": _cmd_imap,
+    "mastodon": _cmd_mastodon,
     "submit": _cmd_submit,
     "import": _cmd_import,
     "topics": _cmd_topics,
