@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from tipline.supervisor import run
 
-    intake = [(name, [name]) for name in settings.run_intake]
-    return run(settings, extra_children=intake)
+    return run(settings, extra_children=[(name, [name]) for name in settings.run_with])
 
 
 def _cmd_web(settings: Settings, args: argparse.Namespace) -> int:
@@ -104,6 +103,13 @@ def _cmd_mastodon(settings: Settings, args: argparse.Namespace) -> int:
     stop = _stop_event()
     with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
         MastodonPoller.from_settings(resolved, producer).run(stop, resolved.mastodon_poll_seconds)
+    return 0
+
+
+def _cmd_review(settings: Settings, args: argparse.Namespace) -> int:
+    from review.api import serve
+
+    serve(services.resolve(settings))
     return 0
 
 
@@ -230,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("smtp", help="run the SMTP/LMTP receiver for the tips address")
     sub.add_parser("imap", help="poll a hosted mailbox over IMAP")
     sub.add_parser("mastodon", help="poll the project's Mastodon mentions")
+    sub.add_parser("review", help="run the analysts' review app (queue, tips, consensus, ops)")
     submit = sub.add_parser("submit", help="send one tip through the producer")
     submit.add_argument("text", help="the tip's text")
     submit.add_argument("--object", help="published object the tip answers")
@@ -262,6 +269,7 @@ _COMMANDS = {
     "smtp": _cmd_smtp,
     "imap": _cmd_imap,
     "mastodon": _cmd_mastodon,
+    "review": _cmd_review,
     "submit": _cmd_submit,
     "import": _cmd_import,
     "topics": _cmd_topics,

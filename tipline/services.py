@@ -35,13 +35,18 @@ def sender_key_secret(settings: Settings) -> bytes:
     """The configured HMAC secret, or one generated once and kept (0600) under data_dir."""
     if settings.sender_key_secret is not None:
         return settings.sender_key_secret.get_secret_value().encode()
-    path = settings.data_dir / SECRET_FILE
+    return local_secret(settings, SECRET_FILE).encode()
+
+
+def local_secret(settings: Settings, name: str) -> str:
+    """A random secret generated once and kept (0600) under data_dir, for local runs."""
+    path = settings.data_dir / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+            out.write(secrets.token_urlsafe(24))
+    return path.read_text().strip()
 
 
 def resolve(settings: Settings) -> Settings:

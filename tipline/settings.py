@@ -45,9 +45,10 @@ class Settings(BaseSettings):
         default=0.5, gt=0, description="Longest wait to fill a sink batch."
     )
     log_level: str = Field(default="info", description="crit | error | warn | info | debug.")
-    run_intake: tuple[str, ...] = Field(
-        default=("web",),
-        description="Intake services `tipline run` starts beside the workers (web, smtp, …).",
+    run_with: tuple[str, ...] = Field(
+        default=("web", "smtp", "review"),
+        description="Services `tipline run` starts beside the workers, as a JSON list: "
+        "web, smtp, imap, mastodon, review.",
     )
 
     # --- privacy ---

@@ -3,6 +3,7 @@ everything cleanly on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -23,6 +24,7 @@ from tipline.topics import Topics, ensure_topics
 log = logging.getLogger(__name__)
 
 _RESTART_DELAY_S = 2.0
+REVIEW_TOKEN_FILE = "review.token"  # noqa: S105 - a file name
 
 
 @dataclass
@@ -103,6 +105,13 @@ def run(settings: Settings, extra_children: list[tuple[str, list[str]]] | None =
         )
         stack.callback(services.remove_run_file, resolved)
         env = child_env(resolved, secret)
+        if "review" in resolved.run_with and not resolved.review_tokens:
+            # A local run with no analysts configured gets one, so the review app can start;
+            # its token is kept under data_dir and named in the banner.
+            env["TIPLINE_REVIEW_TOKENS"] = json.dumps(
+                {"analyst": services.local_secret(resolved, REVIEW_TOKEN_FILE)}
+            )
+            env.setdefault("TIPLINE_REVIEW_SECURE_COOKIES", "false")  # plain http on loopback
         logs = resolved.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         python = [sys.executable, "-m", "tipline"]
@@ -148,7 +157,20 @@ def print_banner(settings: Settings, children: list[Child]) -> None:
         "  see the queue:    .venv/bin/tipline queue",
         *(
             [f"  tip form:         http://{settings.web_host}:{settings.web_port}/objects/7"]
-            if "web" in settings.run_intake
+            if "web" in settings.run_with
+            else []
+        ),
+        *(
+            [
+                f"  review app:       http://{settings.review_host}:{settings.review_port}/queue"
+                f" (token: {settings.data_dir / REVIEW_TOKEN_FILE})"
+            ]
+            if "review" in settings.run_with and not settings.review_tokens
+            else []
+        ),
+        *(
+            [f"  e-mail intake:    smtp://{settings.smtp_host}:{settings.smtp_port}"]
+            if "smtp" in settings.run_with
             else []
         ),
         "  stop:             Ctrl-C",

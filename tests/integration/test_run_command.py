@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import smtplib
+import socket
 import subprocess
 import sys
 import tempfile
 import urllib.request
+from email.message import EmailMessage
 from pathlib import Path
 
 from tests.integration.conftest import wait_for
@@ -28,6 +31,14 @@ def tipline(*args: str, env: dict[str, str], timeout: float = 60) -> str:
         check=True,
     )
     return done.stdout
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def http_status(url: str) -> int | None:
@@ -53,8 +64,10 @@ def test_run_submit_queue_and_clean_stop() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="tipline-run-"))
     data_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
-    web_port = free_port()
+    web_port, smtp_port, review_port = free_port(), free_port(), free_port()
     env.update(
+        TIPLINE_SMTP_PORT=str(smtp_port),
+        TIPLINE_REVIEW_PORT=str(review_port),
         TIPLINE_DATA_DIR=str(data_dir),
         TIPLINE_EMBEDDED_KAFKA_PORT=str(free_port()),
         TIPLINE_WEB_PORT=str(web_port),
@@ -93,6 +106,39 @@ def test_run_submit_queue_and_clean_stop() -> None:
             60,
             "the partner's tip in the analyst queue",
         )
+
+        # E-mail to tips+7@ over SMTP reaches the queue as well.
+        wait_for(lambda: port_open(smtp_port), 30, "the SMTP receiver")
+        mail = EmailMessage()
+        mail["From"] = "Anna Example <anna@example.org>"
+        mail["To"] = "tips+7@localhost"
+        mail["Subject"] = "Die Tasche"
+        mail["Message-ID"] = "<run-test-1@example.org>"
+        mail.set_content("Die Tasche gibt es bei Rossmann in Wien.\n\nViele Grüße\nAnna")
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+            smtp.send_message(mail)
+        wait_for(
+            lambda: "Rossmann" in tipline("queue", "--object", "7", env=env),
+            60,
+            "the e-mailed tip in the analyst queue",
+        )
+
+        # No trace of the sender, their name, or the mail headers anywhere in the database.
+        everything = tipline("psql", "-A", "-t", "-c", "SELECT t::text FROM tips t", env=env)
+        assert "Rossmann" in everything
+        for trace in ("anna@example.org", "Anna", "run-test-1@example.org", "Message-ID"):
+            assert trace not in everything
+
+        # The review app runs with a local analyst token kept under the data dir.
+        token = (data_dir / "review.token").read_text().strip()
+        review = f"http://127.0.0.1:{review_port}"
+        wait_for(lambda: http_status(f"{review}/healthz") == 200, 30, "the review app")
+        request = urllib.request.Request(
+            f"{review}/api/queue?object=7", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            listed = json.dumps(json.loads(response.read()))
+        assert "p-museum-m1" in listed and "anna@example.org" not in listed
     finally:
         run.send_signal(signal.SIGTERM)
         code = run.wait(timeout=60)
