@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from processors.dedupe import DedupeIndex, dedupe
+from processors.evidence import extract_evidence
 from schemas import Evidence, Tip
 
 PAIRS = Path(__file__).resolve().parent.parent / "tests" / "data" / "dedupe" / "pairs.jsonl"
@@ -254,14 +255,16 @@ def quality() -> None:
     print(f"{'split':>8} {'evidence':>10} {'pairs':>5} {'P':>6} {'R':>6} {'F1':>6}  errors")
     for split in ("dev", "heldout", "all"):
         chosen = [p for p in pairs if split in ("all", p["split"])]
-        for with_evidence in (True, False):
+        for mode in ("extracted", "annotated", "text only"):
             tp = fp = fn = 0
             errors: list[str] = []
             for p in chosen:
                 index = DedupeIndex()
                 outs = []
                 for n, side in enumerate("ab"):
-                    evidence = Evidence(**p[f"{side}_evidence"]) if with_evidence else Evidence()
+                    evidence = (
+                        Evidence(**p[f"{side}_evidence"]) if mode == "annotated" else Evidence()
+                    )
                     tip = Tip(
                         tip_id=f"p{n}",
                         channel="web",
@@ -271,6 +274,8 @@ def quality() -> None:
                         sender_key=f"s{n}",
                         evidence=evidence,
                     )
+                    if mode == "extracted":  # what the pipeline really gives dedupe
+                        tip = extract_evidence(tip)
                     outs.append(dedupe(tip, index).cluster)
                 same = outs[0] is not None and outs[1] is not None
                 same = same and outs[0].cluster_id == outs[1].cluster_id  # type: ignore[union-attr]
@@ -285,13 +290,15 @@ def quality() -> None:
             prec = tp / (tp + fp) if tp + fp else 1.0
             rec = tp / (tp + fn) if tp + fn else 1.0
             f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-            shown = ", ".join(errors) if with_evidence else f"{len(errors)} errors"
-            label = "annotated" if with_evidence else "text only"
+            shown = ", ".join(errors) if mode != "text only" else f"{len(errors)} errors"
             print(
-                f"{split:>8} {label:>10} {len(chosen):>5} {prec:>6.3f} {rec:>6.3f} {f1:>6.3f}  "
+                f"{split:>8} {mode:>10} {len(chosen):>5} {prec:>6.3f} {rec:>6.3f} {f1:>6.3f}  "
                 f"{shown}"
             )
-    print("goal: P >= 0.95, R >= 0.90 (annotated evidence, as the extract_evidence stage supplies)")
+    print(
+        "goal: P >= 0.95, R >= 0.90 — 'extracted' is the pipeline's real figure "
+        "(evidence from extract_evidence); 'annotated' assumes a perfect extractor"
+    )
 
 
 def main() -> None:

@@ -309,3 +309,14 @@ def test_any_text_gives_canonical_evidence(text: str) -> None:
 @given(st.text(max_size=200), st.sampled_from(["Rossmann", "Biedronka", "IKEA", "Lidl"]))
 def test_a_shop_name_is_found_in_any_surrounding(noise: str, shop: str) -> None:
     assert shop in find_evidence(f"{noise} {shop} {noise}", 2023).shops
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("The label says made in Turkey", "TR"),  # CLDR now says "Türkiye"; English tipsters don't
+        ("turkey sandwich from the deli", None),  # the bird, not the country
+    ],
+)
+def test_turkey_by_its_english_name(text: str, country: str | None) -> None:
+    assert find_evidence(text, 2026).countries == ((country,) if country else ())
