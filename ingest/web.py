@@ -62,6 +62,7 @@ from tipline.errors import (
     RejectedContentError,
     TransientError,
 )
+from tipline.http import SecurityHeadersMiddleware
 from tipline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,23 +84,11 @@ _OBJECT_REF: Final = TypeAdapter(ObjectRef)
 # body limit so original photo bytes stay in memory and never touch a disk.
 MultiPartParser.spool_max_size = FORM_BODY_LIMIT + 1
 
-SECURITY_HEADERS: Final[tuple[tuple[bytes, bytes], ...]] = (
-    (
-        b"content-security-policy",
-        b"default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
-        b"form-action 'self'; frame-ancestors 'none'",
-    ),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-    (b"cross-origin-resource-policy", b"same-origin"),
-    (
-        b"permissions-policy",
-        b"camera=(), microphone=(), geolocation=(), interest-cohort=(), browsing-topics=()",
-    ),
+# Pages load nothing from elsewhere and run no script.
+CSP: Final = (
+    b"default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+    b"form-action 'self'; frame-ancestors 'none'"
 )
-HSTS_HEADER: Final = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
 # --- the partner API's contract ------------------------------------------------------------
@@ -253,32 +242,6 @@ class BodyLimitMiddleware:
         except _BodyTooLargeError:
             if not started:
                 await _send_plain(send, 413, "request body too large")
-
-
-class SecurityHeadersMiddleware:
-    """Add the strict headers to every response, and no-store to everything but static CSS."""
-
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
-        self.headers = SECURITY_HEADERS + ((HSTS_HEADER,) if hsts else ())
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        static = scope["path"].startswith("/static/")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
-                headers.extend(self.headers)
-                if not static:
-                    # Tips and receipts must not linger in a shared computer's cache.
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 async def _send_plain(send: Send, status: int, text: str) -> None:
@@ -698,7 +661,7 @@ def create_app(
 
     # Added last = outermost: the headers go on every answer, the 413 included.
     app.add_middleware(BodyLimitMiddleware, limit_for=body_limit)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.web_secure_cookies)
+    app.add_middleware(SecurityHeadersMiddleware, csp=CSP, hsts=settings.web_secure_cookies)
     return app
 
 

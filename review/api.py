@@ -40,7 +40,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from psycopg_pool import AsyncConnectionPool
 from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.photos import MediaStore
 from review import api_store
@@ -70,6 +69,7 @@ from review.api_queries import (
 from review.api_store import StatusConflictError, StatusRequest
 from schemas.tip import Evidence, LanguageCode, ObjectRef, Sha256, TipId
 from tipline.errors import ConfigurationError
+from tipline.http import SecurityHeadersMiddleware
 from tipline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,48 +81,12 @@ _OBJECT_REF: Final = TypeAdapter(ObjectRef)
 _SHA256: Final = TypeAdapter(Sha256)
 _LANGUAGE: Final = TypeAdapter(LanguageCode)
 
-SECURITY_HEADERS: Final[tuple[tuple[bytes, bytes], ...]] = (
-    (
-        b"content-security-policy",
-        b"default-src 'none'; style-src 'self'; img-src 'self'; script-src 'none'; "
-        b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    ),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"x-robots-tag", b"noindex, nofollow"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-    (b"cross-origin-resource-policy", b"same-origin"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), browsing-topics=()"),
+# Only our own stylesheet and (authorised) photos; no script at all; never indexed.
+CSP: Final = (
+    b"default-src 'none'; style-src 'self'; img-src 'self'; script-src 'none'; "
+    b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-HSTS_HEADER: Final = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
-
-
-class SecurityHeadersMiddleware:
-    """Strict headers on every answer; nothing but the stylesheet may be cached anywhere."""
-
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
-        self.headers = SECURITY_HEADERS + ((HSTS_HEADER,) if hsts else ())
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        static = scope["path"].startswith("/static/")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
-                headers.extend(self.headers)
-                if not static:
-                    # Tip pages must not stay in a browser's or proxy's cache after logout.
-                    headers.append((b"cache-control", b"no-store, max-age=0"))
-                    headers.append((b"pragma", b"no-cache"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+NO_INDEX: Final = ((b"x-robots-tag", b"noindex, nofollow"),)
 
 
 class _LoginRequiredError(Exception):
@@ -698,7 +662,9 @@ def create_app(settings: Settings) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.review_secure_cookies)
+    app.add_middleware(
+        SecurityHeadersMiddleware, csp=CSP, extra=NO_INDEX, hsts=settings.review_secure_cookies
+    )
     return app
 
 

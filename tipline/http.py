@@ -1,0 +1,56 @@
+"""Security headers shared by the two HTTP services (public web intake, analysts' review app)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Header = tuple[bytes, bytes]
+
+BASE_SECURITY_HEADERS: Final[tuple[Header, ...]] = (
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (
+        b"permissions-policy",
+        b"camera=(), microphone=(), geolocation=(), interest-cohort=(), browsing-topics=()",
+    ),
+)
+HSTS_HEADER: Final[Header] = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
+class SecurityHeadersMiddleware:
+    """Strict headers on every answer, no ``server`` header, and nothing but ``/static/`` may be
+    cached: tip pages and receipts must not linger in a shared computer's or proxy's cache."""
+
+    def __init__(
+        self, app: ASGIApp, *, csp: bytes, extra: tuple[Header, ...] = (), hsts: bool
+    ) -> None:
+        self.app = app
+        self.headers = (
+            ((b"content-security-policy", csp),)
+            + BASE_SECURITY_HEADERS
+            + extra
+            + ((HSTS_HEADER,) if hsts else ())
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                headers.extend(self.headers)
+                if not static:
+                    headers.append((b"cache-control", b"no-store, max-age=0"))
+                    headers.append((b"pragma", b"no-cache"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
