@@ -43,6 +43,7 @@ from tipline.topics import Topics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+In = TypeVar("In", RawTip, Tip)
 Event = EventT[bytes]
 
 STREAM_BATCH = 200  # events per produce round-trip in the stream stages
@@ -153,23 +154,42 @@ class Worker:
             self.dead_topic, record.tip_id or "", record.model_dump_json().encode()
         )
 
-    async def clean_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
+    async def transform_batch(
+        self,
+        events: Sequence[Event],
+        stage: Stage,
+        model: type[In],
+        step: Callable[[In], Awaitable[Tip]],
+        out: faust.TopicT,
+    ) -> list[Awaitable[Any]]:
+        """Decode each event as ``model``, run ``step`` on it and send the result to ``out``;
+        an event that fails anywhere goes to the dead-letter topic instead."""
         sends = []
         for event in events:
             tip_id = None
             try:
-                raw = decode(RawTip, event.value)
-                tip_id = raw.tip_id
-                tip = self.pipeline.clean(raw)
+                tip_in = decode(model, event.value)
+                tip_id = tip_in.tip_id
+                tip_out = await step(tip_in)
             except Exception as exc:  # one bad tip must never stop the worker
-                sends.append(await self.send_dead("clean", exc, event, tip_id))
+                sends.append(await self.send_dead(stage, exc, event, tip_id))
                 continue
-            sends.append(
-                await self.send(
-                    self.clean_topic, tip.partition_key(), tip.model_dump_json().encode()
-                )
-            )
+            value = tip_out.model_dump_json().encode()
+            sends.append(await self.send(out, tip_out.partition_key(), value))
         return sends
+
+    async def clean_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
+        return await self.transform_batch(events, "clean", RawTip, self.clean, self.clean_topic)
+
+    async def triage_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
+        return await self.transform_batch(events, "triage", Tip, self.triage, self.scored_topic)
+
+    async def clean(self, raw: RawTip) -> Tip:
+        return self.pipeline.clean(raw)
+
+    async def triage(self, tip: Tip) -> ScoredTip:
+        await retry_transient(partial(self.restore, tip.object_ref), "dedupe restore")
+        return self.pipeline.triage(tip)
 
     async def restore(self, object_ref: str | None) -> None:
         """Rebuild an object's dedupe state from the database when the index holds none: after
@@ -180,25 +200,6 @@ class Worker:
         self.pipeline.index.restore(earlier)
         if earlier:
             log.info("restored dedupe state of object %s from %d tips", object_ref, len(earlier))
-
-    async def triage_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
-        sends = []
-        for event in events:
-            tip_id = None
-            try:
-                tip = decode(Tip, event.value)
-                tip_id = tip.tip_id
-                await retry_transient(partial(self.restore, tip.object_ref), "dedupe restore")
-                scored = self.pipeline.triage(tip)
-            except Exception as exc:  # one bad tip must never stop the worker
-                sends.append(await self.send_dead("triage", exc, event, tip_id))
-                continue
-            sends.append(
-                await self.send(
-                    self.scored_topic, scored.partition_key(), scored.model_dump_json().encode()
-                )
-            )
-        return sends
 
     async def sink_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
         sends = []
