@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -19,6 +21,7 @@ import httpx
 import psycopg
 import pytest
 import uvicorn
+from PIL import Image
 from pydantic import SecretStr
 
 from ingest.photos import MediaStore
@@ -52,7 +55,11 @@ def web(settings: Settings, producer: TipProducer, tmp_path: Path) -> Iterator[s
     """The web intake served by uvicorn on a loopback port, as in production."""
     port = free_port()
     configured = settings.model_copy(
-        update={"webhook_secrets": {"partner": SecretStr(HOOK_SECRET)}, "web_port": port}
+        update={
+            "webhook_secrets": {"partner": SecretStr(HOOK_SECRET)},
+            "web_port": port,
+            "web_secure_cookies": False,  # plain http on loopback: the cookie must travel
+        }
     )
     app = create_app(configured, producer, MediaStore(tmp_path / "media"))
     server = uvicorn.Server(
@@ -64,6 +71,55 @@ def web(settings: Settings, producer: TipProducer, tmp_path: Path) -> Iterator[s
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def photo_with_metadata() -> bytes:
+    """A JPEG carrying the kind of metadata that identifies a tipster: author, camera, GPS."""
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x013B] = "Anna Example"  # Artist
+    exif[0x0110] = "Pixel 7 of Anna"  # Model
+    exif.get_ifd(0x8825).update({1: "N", 2: (48.0, 12.0, 30.0), 3: "E", 4: (16.0, 22.0, 5.0)})
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_web_form_with_photo_reaches_the_database(
+    settings: Settings, worker: Worker, web: str, tmp_path: Path
+) -> None:
+    """A browser's path: page (CSRF cookie), multipart form with a photo, receipt; the stored
+    tip references the sanitised photo, which has lost every piece of metadata."""
+    with httpx.Client(base_url=web, timeout=10) as browser:
+        page = browser.get("/objects/7", headers={"Accept-Language": "de-AT,de;q=0.9"})
+        assert page.status_code == 200 and 'lang="de"' in page.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        original = photo_with_metadata()
+        receipt = browser.post(
+            "/objects/7/tips?lang=de",
+            data={"csrf": csrf.group(1), "text": "Die Tasche gibt es bei dm in Graz."},
+            files={"photo": ("IMG_20261101_anna.jpg", original, "image/jpeg")},
+            headers={"Origin": web},
+        )
+    assert receipt.status_code == 200, receipt.text
+    assert re.search(r"w-[0-9a-z]+", receipt.text)  # the reference the tipster can keep
+    assert "dm in Graz" not in receipt.text  # the receipt never echoes the tip
+
+    assert settings.database_url
+    url_db = settings.database_url.get_secret_value()
+    wait_for(lambda: count_rows(url_db) == 1, 60, "the form tip")
+    with psycopg.connect(url_db) as conn:
+        row = conn.execute("SELECT channel, language, attachments FROM tips").fetchone()
+    assert row is not None
+    channel, language, attachments = row
+    assert (channel, language) == ("web", "de")
+    assert len(attachments) == 1
+    stored = MediaStore(tmp_path / "media").path_for(attachments[0]["sha256"]).read_bytes()
+    assert stored != original
+    for trace in (b"Anna Example", b"Pixel 7", b"Exif", b"IMG_20261101"):
+        assert trace not in stored
+    assert "IMG_20261101" not in database_text(settings)
 
 
 def test_signed_webhook_reaches_the_database(settings: Settings, worker: Worker, web: str) -> None:
