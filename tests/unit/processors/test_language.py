@@ -137,7 +137,10 @@ def test_result_is_valid_and_deterministic(text: str) -> None:
 
 def _load_eval() -> list[tuple[str, str]]:
     with DATA.open(encoding="utf-8", newline="") as fh:
-        return [(row["lang"], row["text"]) for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)]
+        return [
+            (row["lang"], row["text"])
+            for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        ]
 
 
 def test_quality_gate_on_evaluation_set() -> None:
