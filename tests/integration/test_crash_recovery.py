@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 
 from ingest.producer import TipProducer
@@ -25,6 +27,31 @@ def test_killed_worker_replays_into_the_idempotent_sink(settings: Settings, work
 
     worker.start()
     wait_for(lambda: count_rows(url) >= len(tips), 180, "every tip after the restart")
+    with psycopg.connect(url) as conn:
+        ids = [r[0] for r in conn.execute("SELECT tip_id FROM tips")]
+    assert sorted(ids) == sorted(t.tip_id for t in tips)
+
+
+def test_two_workers_share_the_stream_and_survive_losing_one(
+    settings: Settings, worker: Worker, tmp_path: Path
+) -> None:
+    """Scale-out: a second worker joins the group; when one is killed the other takes over its
+    partitions, and every tip still lands exactly once."""
+    assert settings.kafka and settings.database_url
+    url = settings.database_url.get_secret_value()
+    second = Worker(env=worker.env, log_path=tmp_path / "worker-2.log")
+    second.start()
+    try:
+        tips = make_tips(2000)
+        with TipProducer(settings.kafka, Topics.from_settings(settings).raw) as producer:
+            producer.submit_many(tips)
+        wait_for(
+            lambda: worker.sink_seen() > 0 and second.sink_seen() > 0, 120, "both workers to sink"
+        )
+        second.kill()
+        wait_for(lambda: count_rows(url) >= len(tips), 180, "every tip on the surviving worker")
+    finally:
+        second.stop()
     with psycopg.connect(url) as conn:
         ids = [r[0] for r in conn.execute("SELECT tip_id FROM tips")]
     assert sorted(ids) == sorted(t.tip_id for t in tips)
