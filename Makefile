@@ -1,4 +1,5 @@
 # Developer and CI entry points. Only python3 (>= 3.11) and make are assumed.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -25,8 +26,13 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest -q tests/integration
 
+# Figures are printed and kept in benchmarks/results/<name>.txt (not committed: they are this
+# machine's, not the project's).
 bench: $(STAMP)
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@mkdir -p benchmarks/results
+	@set -o pipefail; for b in benchmarks/bench_*.py; do \
+		echo "== $$b"; $(BIN)/python $$b | tee benchmarks/results/$$(basename $$b .py).txt || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
