@@ -24,12 +24,12 @@ _INSERT_TIP = """
 INSERT INTO tips (
     tip_id, object_ref, object_refs, channel, received_at, subject, body, language,
     language_confidence, sender_key, redactions, evidence, attachments, cluster_id,
-    duplicate_of, similarity, corroboration, score, reasons, score_version, record
+    duplicate_of, similarity, corroboration, score, reasons, score_version, sealed_contact, record
 ) VALUES (
     %(tip_id)s, %(object_ref)s, %(object_refs)s, %(channel)s, %(received_at)s, %(subject)s,
     %(body)s, %(language)s, %(language_confidence)s, %(sender_key)s, %(redactions)s,
     %(evidence)s, %(attachments)s, %(cluster_id)s, %(duplicate_of)s, %(similarity)s,
-    %(corroboration)s, %(score)s, %(reasons)s, %(score_version)s, %(record)s
+    %(corroboration)s, %(score)s, %(reasons)s, %(score_version)s, %(sealed_contact)s, %(record)s
 ) ON CONFLICT (tip_id) DO NOTHING
 """
 
@@ -73,7 +73,9 @@ def tip_row(tip: ScoredTip) -> dict[str, Any]:
         "score": tip.score,
         "reasons": Jsonb(data["reasons"]),
         "score_version": tip.score_version,
-        "record": Jsonb(data),
+        "sealed_contact": tip.sealed_contact,
+        # The record is what re-scoring and dedupe restore read: they never need the contact.
+        "record": Jsonb({k: v for k, v in data.items() if k != "sealed_contact"}),
     }
 
 

@@ -35,6 +35,10 @@ Subject = Annotated[str, StringConstraints(max_length=MAX_SUBJECT_CHARS)]
 Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^([a-z]{2}|und)$")]
+# A libsodium sealed box in base64 (ingest/contact.py): ciphertext only, never plain contact.
+SealedContact = Annotated[
+    str, StringConstraints(min_length=64, max_length=1024, pattern=r"^[A-Za-z0-9+/]+=*$")
+]
 
 RedactionKind = Literal[
     "EMAIL", "PHONE", "IBAN", "IP", "CARD", "HANDLE", "PERSON", "ADDRESS", "URL_TOKEN"
@@ -72,6 +76,7 @@ class RawTip(FrozenModel):
     subject: Subject = ""
     body: Body
     attachments: tuple[Attachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
+    sealed_contact: SealedContact | None = None
     # Transport metadata (IP, mail headers, handle, ...). Exists only on tips.raw; redact drops it.
     channel_meta: dict[str, str | list[str]] = Field(default_factory=dict)
 
@@ -117,6 +122,8 @@ class Tip(FrozenModel):
     subject: Subject = ""
     body: Body
     attachments: tuple[Attachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
+    # Contact details the tipster chose to give, sealed for investigators: opaque everywhere here.
+    sealed_contact: SealedContact | None = None
     # Keyed HMAC of the channel identity: counts floods and independent tipsters, names nobody.
     sender_key: str | None = None
     language: LanguageCode = "und"

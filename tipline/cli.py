@@ -106,6 +106,23 @@ def _cmd_mastodon(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_contact_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.contact import new_key_pair
+
+    public, private = new_key_pair()
+    print(f"TIPLINE_CONTACT_PUBLIC_KEY={public}")
+    print(f"private key (give to investigators, keep offline, never on a tipline host): {private}")
+    return 0
+
+
+def _cmd_contact_open(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.contact import open_contact
+
+    private = args.key_file.read_text().strip()
+    print(open_contact(args.sealed, private))
+    return 0
+
+
 def _cmd_review(settings: Settings, args: argparse.Namespace) -> int:
     from review.api import serve
 
@@ -237,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("imap", help="poll a hosted mailbox over IMAP")
     sub.add_parser("mastodon", help="poll the project's Mastodon mentions")
     sub.add_parser("review", help="run the analysts' review app (queue, tips, consensus, ops)")
+    sub.add_parser("contact-keys", help="make a key pair for sealing tipsters' contact details")
+    opener = sub.add_parser("contact-open", help="investigators: open a sealed contact")
+    opener.add_argument("sealed", help="the tip's sealed_contact value")
+    opener.add_argument("--key-file", type=Path, required=True, help="file with the private key")
     submit = sub.add_parser("submit", help="send one tip through the producer")
     submit.add_argument("text", help="the tip's text")
     submit.add_argument("--object", help="published object the tip answers")
@@ -270,6 +291,8 @@ _COMMANDS = {
     "imap": _cmd_imap,
     "mastodon": _cmd_mastodon,
     "review": _cmd_review,
+    "contact-keys": _cmd_contact_keys,
+    "contact-open": _cmd_contact_open,
     "submit": _cmd_submit,
     "import": _cmd_import,
     "topics": _cmd_topics,

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         default=None,
         description="HMAC key for sender keys; generated under data_dir when unset.",
     )
+    contact_public_key: str | None = Field(
+        default=None,
+        description="Investigators' public key (`tipline contact-keys`) sealing contact details "
+        "tipsters agree to give; unset: no contact details are asked for or kept.",
+    )
     sender_key_id: str = Field(
         default="k1", description="Id of the current sender-key secret (rotate: new id + secret)."
     )
