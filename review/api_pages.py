@@ -1,0 +1,144 @@
+"""The review app's server-rendered pages: queue, tip (with its status form), object, ops."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+from urllib.parse import urlencode
+
+from fastapi import Depends, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from review import api_store
+from review.api_auth import Analyst, csrf_ok
+from review.api_context import ReviewContext, page_analyst, same_origin
+from review.api_models import StatusChangeIn
+from review.api_queries import (
+    CHANNELS,
+    DEFAULT_PAGE,
+    STATUSES,
+    TRANSITIONS,
+    Status,
+    minute_table,
+)
+from review.api_steps import (
+    MAX_MINUTES,
+    OBJECT_REF,
+    change_status,
+    find_tip,
+    queue_filter,
+    valid,
+)
+
+_KIND_HEADINGS: Final = {
+    "country": "Countries named",
+    "city": "Cities named",
+    "shop": "Shops named",
+    "brand": "Brands named",
+    "product_id": "Product ids named",
+}
+
+
+class Pages:
+    """The HTML pages an analyst browses; ``create_app`` wires them to routes."""
+
+    def __init__(self, review: ReviewContext) -> None:
+        self.review = review
+
+    async def home(self, analyst: Annotated[Analyst, Depends(page_analyst)]) -> Response:
+        return RedirectResponse("/queue", 303)
+
+    async def queue_page(
+        self,
+        *,
+        request: Request,
+        analyst: Annotated[Analyst, Depends(page_analyst)],
+        object_ref: Annotated[str | None, Query(alias="object", max_length=64)] = None,
+        status: Status = "new",
+        language: Annotated[str | None, Query(max_length=3)] = None,
+        after: Annotated[str | None, Query(max_length=400)] = None,
+    ) -> HTMLResponse:
+        # An empty text box arrives as "": that means "any", not "the object called ''".
+        wanted = queue_filter(object_ref or None, status, language or None, DEFAULT_PAGE, after)
+        async with self.review.connection() as conn:
+            page = await api_store.queue_page(conn, wanted)
+        filters = {"object": wanted.object_ref or "", "status": status}
+        if wanted.language:
+            filters["language"] = wanted.language
+        next_link = f"/queue?{urlencode({**filters, 'after': page.next})}" if page.next else None
+        return self.review.render(
+            "queue.html",
+            analyst,
+            page=page,
+            wanted=wanted,
+            statuses=STATUSES,
+            next_link=next_link,
+            first_link=f"/queue?{urlencode(filters)}" if after else None,
+        )
+
+    async def tip_page(
+        self,
+        tip_id: str,
+        analyst: Annotated[Analyst, Depends(page_analyst)],
+        changed: Annotated[int | None, Query(ge=0)] = None,
+    ) -> HTMLResponse:
+        detail = await find_tip(self.review, tip_id)
+        if detail is None:
+            raise StarletteHTTPException(404, "There is no tip with this id.")
+        return self.review.render(
+            "tip.html",
+            analyst,
+            tip=detail,
+            next_statuses=sorted(TRANSITIONS[detail.status], key=STATUSES.index),
+            changed=changed,
+        )
+
+    async def tip_status_form(
+        self,
+        *,
+        request: Request,
+        tip_id: str,
+        analyst: Annotated[Analyst, Depends(page_analyst)],
+        status: Annotated[Status, Form()],
+        csrf: Annotated[str, Form(max_length=64)] = "",
+        expected: Annotated[Status | None, Form()] = None,
+        note: Annotated[str, Form(max_length=2000)] = "",
+        cluster: Annotated[str, Form(max_length=8)] = "",
+    ) -> Response:
+        if not csrf_ok(analyst, csrf) or not same_origin(request):
+            raise StarletteHTTPException(403, "The form has expired; reload the page.")
+        change = StatusChangeIn(
+            status=status, note=note or None, cluster=cluster == "yes", expected=expected
+        )
+        result = await change_status(self.review, tip_id, analyst, change)
+        return RedirectResponse(f"/tips/{tip_id}?changed={len(result.changed)}", 303)
+
+    async def object_page(
+        self, object_ref: str, analyst: Annotated[Analyst, Depends(page_analyst)]
+    ) -> HTMLResponse:
+        valid(OBJECT_REF, object_ref, "There is no object with this id.")
+        async with self.review.connection() as conn:
+            found = await api_store.consensus(conn, object_ref)
+        groups: dict[str, list[Any]] = {}
+        for item in found.items:
+            groups.setdefault(item.kind, []).append(item)
+        return self.review.render(
+            "object.html",
+            analyst,
+            consensus=found,
+            groups=[(_KIND_HEADINGS.get(k, k), items) for k, items in groups.items()],
+        )
+
+    async def ops_page(
+        self,
+        analyst: Annotated[Analyst, Depends(page_analyst)],
+        minutes: Annotated[int, Query(ge=1, le=MAX_MINUTES)] = 60,
+    ) -> HTMLResponse:
+        async with self.review.connection() as conn:
+            summary = await api_store.ops_summary(conn, minutes)
+        table = minute_table(
+            [r.model_dump() for r in summary.throughput], summary.now, summary.minutes
+        )
+        return self.review.render(
+            "ops.html", analyst, summary=summary, table=table, channels=CHANNELS
+        )

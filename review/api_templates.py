@@ -1,0 +1,58 @@
+"""The review pages' Jinja templates and their display filters for times, ages and evidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from schemas.tip import Evidence
+
+TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
+
+
+def page_templates() -> Environment:
+    """The templates in ``review/templates``, autoescaped, with the filters they use."""
+    templates = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        auto_reload=False,
+    )
+    templates.filters["when"] = _when
+    templates.filters["age"] = _age
+    templates.filters["evidence"] = _evidence
+    return templates
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "–"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min"
+    return f"{hours // 24} days"
+
+
+def _evidence(evidence: Evidence) -> str:
+    parts = [
+        f"{label}: {', '.join(str(v) for v in values)}"
+        for label, values in (
+            ("countries", evidence.countries),
+            ("cities", evidence.cities),
+            ("shops", evidence.shops),
+            ("brands", evidence.brands),
+            ("product ids", evidence.product_ids),
+            ("years", evidence.years),
+        )
+        if values
+    ]
+    return "; ".join(parts) or "–"
