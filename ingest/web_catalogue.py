@@ -1,0 +1,71 @@
+"""Published objects the tip form is about: their titles and descriptions per language."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from pydantic import TypeAdapter, ValidationError
+
+from schemas.tip import ObjectRef
+from tipline.errors import ConfigurationError
+
+_OBJECT_REF: Final = TypeAdapter(ObjectRef)
+
+
+@dataclass(frozen=True)
+class ObjectPage:
+    title: str
+    description: str
+
+
+class ObjectCatalogue:
+    """Published objects: ``{id: {lang: {"title": ..., "description": ...}}}`` from JSON.
+
+    Without a catalogue every well-formed object id gets a generic page, so an appeal can go
+    out before its text is written.
+    """
+
+    def __init__(self, entries: Mapping[str, Mapping[str, Mapping[str, str]]] | None) -> None:
+        self._entries = entries
+
+    @classmethod
+    def load(cls, path: Path | None) -> ObjectCatalogue:
+        if path is None:
+            return cls(None)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"cannot read object catalogue {path}: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigurationError(f"object catalogue {path} must map ids to objects")
+        for ref, texts in raw.items():
+            try:
+                _OBJECT_REF.validate_python(ref)
+            except ValidationError as exc:
+                raise ConfigurationError(f"object catalogue: {ref!r} is not an object id") from exc
+            if not isinstance(texts, dict) or not all(
+                isinstance(v, dict) and isinstance(v.get("title", ""), str) for v in texts.values()
+            ):
+                raise ConfigurationError(f"object catalogue: entry {ref!r} is malformed")
+        return cls(raw)
+
+    def page(self, ref: str, lang: str, generic_title: str) -> ObjectPage | None:
+        """The object's texts in ``lang`` (falling back to English, then any); None if unknown."""
+        try:
+            _OBJECT_REF.validate_python(ref)
+        except ValidationError:
+            return None
+        if self._entries is None:
+            return ObjectPage(title=generic_title.format(ref=ref), description="")
+        texts = self._entries.get(ref)
+        if texts is None:
+            return None
+        chosen = texts.get(lang) or texts.get("en") or next(iter(texts.values()), {})
+        return ObjectPage(
+            title=str(chosen.get("title") or generic_title.format(ref=ref)),
+            description=str(chosen.get("description", "")),
+        )

@@ -1,0 +1,117 @@
+"""How much a web client may send and how often: body sizes (413) and rate limits (429)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ingest.photos import DEFAULT_MAX_BYTES
+from ingest.ratelimit import RateLimiter, SourceKeyer
+from tipline.settings import Settings
+
+MAX_CONTACT_CHARS: Final = 200
+# Room for one photo plus the text fields and multipart framing; the API's base64 photos
+# are a third larger than their bytes.
+FORM_BODY_LIMIT: Final = DEFAULT_MAX_BYTES + 256 * 1024
+API_BODY_LIMIT: Final = (DEFAULT_MAX_BYTES * 4) // 3 + 256 * 1024
+
+
+# --- ASGI middleware: pure, so it costs little at a thousand requests a second ---------------
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies above a limit (413) before or while they stream in."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = limit + 1
+                if declared > limit:
+                    await _send_plain(send, 413, "request body too large")
+                    return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLargeError
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLargeError:
+            if not started:
+                await _send_plain(send, 413, "request body too large")
+
+
+async def _send_plain(send: Send, status: int, text: str) -> None:
+    body = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+
+class RateLimits:
+    """Per-source and global rate limits; answers the seconds to wait, 0.0 if allowed.
+
+    One instance serves form and API alike, so the global limit covers both.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.keyer = SourceKeyer()
+        self.per_address = RateLimiter(settings.web_source_rate, settings.web_source_burst)
+        self.per_partner = RateLimiter(settings.web_partner_rate, settings.web_partner_burst)
+        self.overall = RateLimiter(settings.web_global_rate, settings.web_global_burst)
+
+    def form(self, request: Request) -> float:
+        wait = self.per_address.hit(self.keyer.key(_client_source(request)))
+        return wait or self.overall.hit()
+
+    def api(self, partner: str) -> float:
+        wait = self.per_partner.hit(partner.encode())
+        return wait or self.overall.hit()
+
+
+def _client_source(request: Request) -> str:
+    # Only ever passed to SourceKeyer.key; never stored, never logged.
+    return request.client.host if request.client else "unknown"
