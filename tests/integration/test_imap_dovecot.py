@@ -21,8 +21,8 @@ import pytest
 from pydantic import SecretStr
 
 from ingest.imap import ImapPoller
+from ingest.memory import MemorySink
 from ingest.photos import MediaStore
-from schemas.tip import RawTip
 from tipline.errors import TransientError
 from tipline.settings import Settings
 
@@ -35,20 +35,6 @@ pytestmark = pytest.mark.skipif(
 
 CORPUS = Path(__file__).parents[1] / "data" / "mail"
 USER, PASSWORD = "tips", "s3cret-test-only"
-
-
-class MemorySink:
-    def __init__(self) -> None:
-        self.tips: list[RawTip] = []
-        self.down = False
-
-    def submit(self, tip: RawTip) -> None:
-        if self.down:
-            raise TransientError("sink down")
-        self.tips.append(tip)
-
-    async def submit_async(self, tip: RawTip) -> None:
-        self.submit(tip)
 
 
 @dataclass

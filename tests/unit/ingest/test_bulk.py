@@ -13,24 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.bulk import import_file, row_tip_id, row_to_tip
+from ingest.memory import MemorySink
 from schemas.tip import MAX_BODY_CHARS, RawTip
 from tipline.errors import InvalidInputError, TransientError
 
 SECRET_TEXT = "Tasche gesehen bei Hofer in Linz"
-
-
-class MemorySink:
-    def __init__(self, fail_after: int | None = None) -> None:
-        self.tips: list[RawTip] = []
-        self.fail_after = fail_after
-
-    def submit(self, tip: RawTip) -> None:
-        if self.fail_after is not None and len(self.tips) >= self.fail_after:
-            raise TransientError("sink down")
-        self.tips.append(tip)
-
-    async def submit_async(self, tip: RawTip) -> None:
-        self.submit(tip)
 
 
 class BatchMemorySink(MemorySink):

@@ -12,30 +12,13 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from ingest.email import TipMailHandler, start_smtp
+from ingest.memory import MemorySink
 from ingest.photos import MediaStore
-from schemas.tip import RawTip
-from tipline.errors import TransientError
 from tipline.settings import Settings
 
 CORPUS = Path(__file__).parents[2] / "data" / "mail"
 TIPS = "tips@tipline.example"
 LIMIT = 512 * 1024  # above the nesting bomb in the corpus, so that reaches the parser
-
-
-class MemorySink:
-    """An in-memory TipSink: accepts tips, or fails transiently while ``down`` is set."""
-
-    def __init__(self) -> None:
-        self.tips: list[RawTip] = []
-        self.down = False
-
-    def submit(self, tip: RawTip) -> None:
-        if self.down:
-            raise TransientError("sink down")
-        self.tips.append(tip)
-
-    async def submit_async(self, tip: RawTip) -> None:
-        self.submit(tip)
 
 
 def free_port() -> int:

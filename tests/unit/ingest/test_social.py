@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mastodon import Mastodon
 
+from ingest.memory import MemorySink
 from ingest.social import CursorFile, MastodonPoller, status_tip_id
-from schemas.tip import RawTip
 from tipline.errors import TransientError
 
 INSTANCE = "127.0.0.1"  # netloc host part; the port is added per test
@@ -158,21 +158,6 @@ def fake() -> Iterator[tuple[FakeMastodon, str]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-class MemorySink:
-    def __init__(self, fail_on: set[int] | None = None) -> None:
-        self.tips: list[RawTip] = []
-        self.fail_on = fail_on or set()
-
-    def submit(self, tip: RawTip) -> None:
-        if len(self.tips) in self.fail_on:
-            self.fail_on.discard(len(self.tips))
-            raise TransientError("sink down")
-        self.tips.append(tip)
-
-    async def submit_async(self, tip: RawTip) -> None:
-        self.submit(tip)
 
 
 def poller(url: str, sink: MemorySink, cursor: Path, page_size: int = 40) -> MastodonPoller:

@@ -20,9 +20,9 @@ from PIL import Image
 from pydantic import SecretStr
 
 from ingest.i18n import LANGUAGES, load_catalogues
+from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from ingest.web import ObjectCatalogue, create_app
-from schemas.tip import RawTip
 from tipline.errors import BackpressureError, ConfigurationError, TransientError
 from tipline.settings import Settings
 
@@ -30,22 +30,6 @@ API_KEY = "acme-key-0123456789abcdef"
 OTHER_KEY = "other-key-0123456789abcdef"
 CLIENT_IP = "203.0.113.77"
 MESSAGES = load_catalogues()
-
-
-class MemorySink:
-    """The adapter's TipSink interface, in memory; ``fail`` makes the next submits fail."""
-
-    def __init__(self) -> None:
-        self.tips: list[RawTip] = []
-        self.fail: Exception | None = None
-
-    def submit(self, tip: RawTip) -> None:
-        if self.fail is not None:
-            raise self.fail
-        self.tips.append(tip)
-
-    async def submit_async(self, tip: RawTip) -> None:
-        self.submit(tip)
 
 
 def make_settings(**overrides: Any) -> Settings:

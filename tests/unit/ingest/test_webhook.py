@@ -12,26 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from ingest.memory import MemorySink
 from ingest.webhook import ReplayGuard, create_router, hook_tip_id, sign
-from schemas.tip import MAX_BODY_CHARS, RawTip
-from tipline.errors import TransientError
+from schemas.tip import MAX_BODY_CHARS
 
 SECRET = "partner-secret-0123456789"
 NOW = 1_717_400_000
-
-
-class MemorySink:
-    def __init__(self) -> None:
-        self.tips: list[RawTip] = []
-        self.down = False
-
-    def submit(self, tip: RawTip) -> None:
-        if self.down:
-            raise TransientError("sink down")
-        self.tips.append(tip)
-
-    async def submit_async(self, tip: RawTip) -> None:
-        self.submit(tip)
 
 
 class Clock:
