@@ -73,7 +73,7 @@ def create_app(
     catalogue = catalogue or ObjectCatalogue.load(settings.web_catalogue)
     # One set of limits for form and API, so the global rate limit covers both.
     limits = RateLimits(settings)
-    handoff = Handoff(sink, media)
+    handoff = Handoff(sink, media, settings.contact_public_key)
     api = PartnerApi(settings.web_api_keys, limits, handoff)
     pages = FormPages(settings, catalogue, limits, handoff)
     app = FastAPI(

@@ -51,7 +51,8 @@ class ApiTip(BaseModel):
     contact: str | None = Field(
         default=None,
         max_length=MAX_CONTACT_CHARS,
-        description="How to reach the tipster; kept only with contact_consent.",
+        description="How to reach the tipster; kept only with contact_consent, sealed for "
+        "investigators. Refused (422) where no investigators' key is configured.",
     )
 
 
@@ -128,9 +129,19 @@ class PartnerApi:
                 detail = [{"loc": ["photos", number], "msg": exc.reason, "type": "photo"}]
                 return JSONResponse({"detail": detail}, 422)
         meta: dict[str, str | list[str]] = {"interface": "api", "partner": partner}
+        sealed = None
         if tip.contact_consent and tip.contact and tip.contact.strip():
-            meta["contact"] = tip.contact.strip()
-            meta["contact_consent"] = "yes"
+            if not self.handoff.takes_contact:
+                # Refused, not dropped: the partner must not tell a tipster they can be reached.
+                detail = [
+                    {
+                        "loc": ["contact"],
+                        "msg": "contact details are not accepted here",
+                        "type": "contact",
+                    }
+                ]
+                return JSONResponse({"detail": detail}, 422)
+            sealed = self.handoff.seal(tip.contact)
         raw = RawTip(
             tip_id=f"p-{partner}-{tip.message_id}",
             channel="web",
@@ -140,6 +151,7 @@ class PartnerApi:
             subject=tip.subject,
             body=tip.body,
             attachments=tuple(attachments),
+            sealed_contact=sealed,
             channel_meta=meta,
         )
         wait = await self.handoff.accept(raw)

@@ -51,6 +51,7 @@ class _FormTip:
     text: str
     meta: dict[str, str | list[str]]
     attachments: tuple[Attachment, ...]
+    sealed_contact: str | None = None
 
 
 class FormPages:
@@ -124,6 +125,7 @@ class FormPages:
             csrf=token,
             max_chars=MAX_BODY_CHARS,
             max_contact=MAX_CONTACT_CHARS,
+            takes_contact=self.handoff.takes_contact,
         )
         # A session cookie that only proves the form came from this page (double submit).
         response.set_cookie(
@@ -163,6 +165,7 @@ class FormPages:
             object_ref=object_ref,
             body=outcome.text,
             attachments=outcome.attachments,
+            sealed_contact=outcome.sealed_contact,
             channel_meta={**outcome.meta, "ui_lang": lang},
         )
         wait = await self.handoff.accept(raw)
@@ -188,12 +191,18 @@ class FormPages:
             return 422, "error_too_long"
         meta: dict[str, str | list[str]] = {"interface": "form"}
         contact = form.get("contact")
-        # Contact details are kept only with consent, and only ever in channel_meta.
-        if form.get("consent") == "yes" and isinstance(contact, str) and contact.strip():
+        sealed = None
+        # Contact details are kept only with consent, and only sealed for investigators: the
+        # pipeline never holds them in the clear (ingest/contact.py).
+        if (
+            self.handoff.takes_contact
+            and form.get("consent") == "yes"
+            and isinstance(contact, str)
+            and contact.strip()
+        ):
             if len(contact) > MAX_CONTACT_CHARS:
                 return 422, "error_contact"
-            meta["contact"] = contact.strip()
-            meta["contact_consent"] = "yes"
+            sealed = self.handoff.seal(contact)
         attachments: tuple[Attachment, ...] = ()
         photo = form.get("photo")
         # Browsers send an empty file part when no photo was chosen.
@@ -205,7 +214,7 @@ class FormPages:
                 except RejectedContentError as exc:
                     log.info("form tip refused: photo (%s)", exc.reason)
                     return 422, "error_photo"
-        return _FormTip(text=text, meta=meta, attachments=attachments)
+        return _FormTip(text=text, meta=meta, attachments=attachments, sealed_contact=sealed)
 
 
 def page_lang(request: Request) -> str:

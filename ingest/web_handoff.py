@@ -7,6 +7,7 @@ from typing import Final
 
 from starlette.concurrency import run_in_threadpool
 
+from ingest.contact import seal_contact
 from ingest.photos import MediaStore, sanitise_image
 from ingest.producer import TipSink
 from schemas.tip import Attachment, RawTip
@@ -20,9 +21,20 @@ BUSY_RETRY_AFTER_S: Final = 5.0
 class Handoff:
     """Stores a tip's photos and hands the tip to the sink; the last step of every handler."""
 
-    def __init__(self, sink: TipSink, media: MediaStore) -> None:
+    def __init__(self, sink: TipSink, media: MediaStore, contact_key: str | None = None) -> None:
         self.sink = sink
         self.media = media
+        self.contact_key = contact_key
+
+    @property
+    def takes_contact(self) -> bool:
+        """Contact details are asked for only when they can be sealed for investigators."""
+        return self.contact_key is not None
+
+    def seal(self, contact: str) -> str:
+        """The contact sealed for investigators; the plain text goes nowhere else."""
+        assert self.contact_key is not None
+        return seal_contact(contact, self.contact_key)
 
     async def accept(self, raw: RawTip) -> float:
         """Hand the tip to the broker; 0.0 when acknowledged, else seconds to retry after."""

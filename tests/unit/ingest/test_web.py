@@ -19,6 +19,7 @@ from markupsafe import escape
 from PIL import Image
 from pydantic import SecretStr
 
+from ingest.contact import new_key_pair, open_contact
 from ingest.i18n import LANGUAGES, load_catalogues
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
@@ -38,9 +39,13 @@ def make_settings(**overrides: Any) -> Settings:
         "web_api_keys": {"acme": SecretStr(API_KEY), "other": SecretStr(OTHER_KEY)},
         "web_source_rate": 100.0,
         "web_source_burst": 100,
+        "contact_public_key": CONTACT_PUBLIC,
     }
     values.update(overrides)
     return Settings(**values)
+
+
+CONTACT_PUBLIC, CONTACT_PRIVATE = new_key_pair()
 
 
 @pytest.fixture
@@ -283,7 +288,7 @@ def test_tip_ids_are_unique(client: TestClient, sink: MemorySink) -> None:
         ("yes", "   ", None),
     ],
 )
-def test_contact_goes_only_to_channel_meta_and_only_with_consent(
+def test_contact_is_kept_only_with_consent_and_only_sealed(
     client: TestClient, sink: MemorySink, consent: str | None, contact: str, kept: str | None
 ) -> None:
     extra = {"contact": contact}
@@ -292,13 +297,32 @@ def test_contact_goes_only_to_channel_meta_and_only_with_consent(
     response = submit(client, "the bag is from Rossmann", extra=extra)
     assert response.status_code == 200
     (tip,) = sink.tips
-    assert tip.channel_meta.get("contact") == kept
-    assert (tip.channel_meta.get("contact_consent") == "yes") == (kept is not None)
+    if kept is None:
+        assert tip.sealed_contact is None
+    else:
+        assert tip.sealed_contact is not None
+        assert open_contact(tip.sealed_contact, CONTACT_PRIVATE) == kept
     if contact.strip():
-        assert contact.strip() not in tip.body + tip.subject
+        # Nowhere in the clear: not in the text, not in channel_meta, not in the receipt.
+        assert contact.strip() not in tip.model_dump_json()
         assert contact.strip() not in response.text
-        if kept is None:
-            assert contact.strip() not in tip.model_dump_json()
+
+
+def test_without_an_investigators_key_no_contact_is_asked_for_or_taken(
+    sink: MemorySink, media: MediaStore
+) -> None:
+    client = client_for(sink, media, contact_public_key=None)
+    page = client.get("/objects/obj-1").text
+    assert 'name="contact"' not in page and 'name="consent"' not in page
+    submit(client, "the bag is from Rossmann", extra={"consent": "yes", "contact": "a@b.org"})
+    assert sink.tips[0].sealed_contact is None
+    refused = api(
+        client,
+        {"message_id": "m-9", "body": "b", "contact_consent": True, "contact": "a@b.org"},
+    )
+    assert refused.status_code == 422
+    assert "a@b.org" not in refused.text
+    assert len(sink.tips) == 1
 
 
 def test_client_address_is_never_in_the_tip_or_the_log(
@@ -554,10 +578,12 @@ def test_api_photo_and_contact(client: TestClient, sink: MemorySink, media: Medi
     assert api(client, payload).status_code == 202
     (tip,) = sink.tips
     assert b"GPSMARK" not in media.path_for(tip.attachments[0].sha256).read_bytes()
-    assert tip.channel_meta["contact"] == "reach-me@example.org"
+    assert tip.sealed_contact is not None
+    assert open_contact(tip.sealed_contact, CONTACT_PRIVATE) == "reach-me@example.org"
+    assert "reach-me" not in tip.model_dump_json()
     without_consent = {**payload, "message_id": "m-2", "contact_consent": False}
     assert api(client, without_consent).status_code == 202
-    assert "contact" not in sink.tips[1].channel_meta
+    assert sink.tips[1].sealed_contact is None
 
 
 def test_api_bad_photo_is_422(client: TestClient, sink: MemorySink) -> None:
