@@ -24,6 +24,7 @@ import uvicorn
 from PIL import Image
 from pydantic import SecretStr
 
+from ingest.contact import new_key_pair, open_contact
 from ingest.photos import MediaStore
 from ingest.producer import TipProducer
 from ingest.social import MastodonPoller
@@ -35,6 +36,7 @@ from tipline.settings import Settings
 from tipline.topics import Topics
 
 HOOK_SECRET = "webhook-secret-for-the-partner-platform"
+CONTACT_PUBLIC, CONTACT_PRIVATE = new_key_pair()
 
 
 def database_text(settings: Settings) -> str:
@@ -59,6 +61,7 @@ def web(settings: Settings, producer: TipProducer, tmp_path: Path) -> Iterator[s
             "webhook_secrets": {"partner": SecretStr(HOOK_SECRET)},
             "web_port": port,
             "web_secure_cookies": False,  # plain http on loopback: the cookie must travel
+            "contact_public_key": CONTACT_PUBLIC,
         }
     )
     app = create_app(configured, producer, MediaStore(tmp_path / "media"))
@@ -98,7 +101,12 @@ def test_web_form_with_photo_reaches_the_database(
         original = photo_with_metadata()
         receipt = browser.post(
             "/objects/7/tips?lang=de",
-            data={"csrf": csrf.group(1), "text": "Die Tasche gibt es bei dm in Graz."},
+            data={
+                "csrf": csrf.group(1),
+                "text": "Die Tasche gibt es bei dm in Graz.",
+                "consent": "yes",
+                "contact": "anna.contact@example.org",
+            },
             files={"photo": ("IMG_20261101_anna.jpg", original, "image/jpeg")},
             headers={"Origin": web},
         )
@@ -110,9 +118,14 @@ def test_web_form_with_photo_reaches_the_database(
     url_db = settings.database_url.get_secret_value()
     wait_for(lambda: count_rows(url_db) == 1, 60, "the form tip")
     with psycopg.connect(url_db) as conn:
-        row = conn.execute("SELECT channel, language, attachments FROM tips").fetchone()
+        row = conn.execute(
+            "SELECT channel, language, attachments, sealed_contact FROM tips"
+        ).fetchone()
     assert row is not None
-    channel, language, attachments = row
+    channel, language, attachments, sealed = row
+    # The contact the tipster chose to give is there for investigators only: sealed.
+    assert open_contact(sealed, CONTACT_PRIVATE) == "anna.contact@example.org"
+    assert "anna.contact" not in database_text(settings)
     assert (channel, language) == ("web", "de")
     assert len(attachments) == 1
     stored = MediaStore(tmp_path / "media").path_for(attachments[0]["sha256"]).read_bytes()
