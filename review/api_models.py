@@ -90,6 +90,11 @@ class TipDetail(_Out):
     status: Status
     reviewed_at: datetime | None
     reviewed_by: str | None
+    sealed_contact: str | None = Field(
+        default=None,
+        description="Contact details the tipster agreed to give, sealed: only the investigators' "
+        "private key opens them (`tipline contact-open`), never this app.",
+    )
     cluster_id: str | None
     cluster_size: int
     independent_tipsters: int

@@ -85,6 +85,7 @@ async def queue_page(conn: Conn, wanted: QueueFilter) -> QueuePage:
 
 _TIP: Final = """
 SELECT t.record, t.status, t.ingested_at, t.reviewed_at, t.reviewed_by, t.cluster_id,
+       t.sealed_contact,
        coalesce(c.size, 1) AS cluster_size, coalesce(c.distinct_senders, 1) AS independent_tipsters
 FROM tips t LEFT JOIN clusters c ON c.cluster_id = t.cluster_id
 WHERE t.tip_id = %s
@@ -129,6 +130,7 @@ async def tip_detail(conn: Conn, tip_id: str) -> TipDetail | None:
     history = [StatusChangeOut(**h) for h in await _rows(conn, _HISTORY, (tip_id,))]
     return TipDetail(
         tip_id=tip.tip_id,
+        sealed_contact=row["sealed_contact"],
         object_ref=tip.object_ref,
         object_refs=tip.object_refs,
         channel=tip.channel,

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from ingest.contact import new_key_pair, open_contact, seal_contact
 from ingest.photos import MediaStore
 from review.api import create_app
 from review.sink import TipWriter
@@ -498,3 +499,15 @@ def test_no_answer_carries_a_whole_sender_key(client: TestClient, database_url: 
             assert key not in answer.text and key.split(":")[1][:12] not in answer.text
     tag = keys[0].split(":")[1][:6]
     assert f"tipster #{tag}" in client.get("/tips/z1", headers=bearer()).text
+
+
+def test_sealed_contact_is_shown_sealed(client: TestClient, database_url: str) -> None:
+    """Analysts see that a contact exists and can pass the ciphertext to investigators; the
+    app itself cannot read it."""
+    public, private = new_key_pair()
+    sealed = seal_contact("anna@example.org", public)
+    store(database_url, [make_tip("sc-1", 50).model_copy(update={"sealed_contact": sealed})])
+    detail = client.get("/api/tips/sc-1", headers=bearer()).json()
+    page = client.get("/tips/sc-1", headers=bearer()).text
+    assert open_contact(detail["sealed_contact"], private) == "anna@example.org"
+    assert sealed in page and "anna@example.org" not in page
