@@ -38,6 +38,7 @@ from review.store import TipStore
 from schemas import RawTip, ScoredTip, Tip
 from schemas.dead import Stage
 from tipline.errors import InvalidInputError, TransientError
+from tipline.metrics import Counters, Metric, report
 from tipline.settings import Settings
 from tipline.topics import Topics
 
@@ -97,6 +98,7 @@ async def retry_transient(
     *,
     first_delay: float = 0.2,
     max_delay: float = 30.0,
+    on_retry: Callable[[], None] | None = None,
 ) -> T:
     """Await ``call()`` until it stops raising TransientError, backing off exponentially.
 
@@ -109,6 +111,8 @@ async def retry_transient(
             return await call()
         except TransientError as exc:
             log.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
+            if on_retry is not None:
+                on_retry()
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_delay)
 
@@ -124,6 +128,10 @@ class Worker:
     dead_topic: faust.TopicT
     writer: TipWriter
     store: TipStore
+    counters: Counters = field(default_factory=Counters)
+
+    def count_retry(self) -> None:
+        self.counters.add("retries")
 
     async def send(self, topic: faust.TopicT, key: str, value: bytes) -> Awaitable[Any]:
         fut: Awaitable[Any] = await topic.send(key=key.encode(), value=value)
@@ -133,6 +141,7 @@ class Worker:
         self, stage: Stage, exc: BaseException, event: Event, tip_id: str | None = None
     ) -> Awaitable[Any]:
         msg = event.message
+        self.counters.add("dead_letters")
         record = dead_letter(
             stage,
             exc,
@@ -157,10 +166,12 @@ class Worker:
     async def transform_batch(
         self,
         events: Sequence[Event],
+        *,
         stage: Stage,
         model: type[In],
         step: Callable[[In], Awaitable[Tip]],
         out: faust.TopicT,
+        done: Metric,
     ) -> list[Awaitable[Any]]:
         """Decode each event as ``model``, run ``step`` on it and send the result to ``out``;
         an event that fails anywhere goes to the dead-letter topic instead."""
@@ -176,19 +187,35 @@ class Worker:
                 continue
             value = tip_out.model_dump_json().encode()
             sends.append(await self.send(out, tip_out.partition_key(), value))
+            self.counters.add(done)
         return sends
 
     async def clean_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
-        return await self.transform_batch(events, "clean", RawTip, self.clean, self.clean_topic)
+        return await self.transform_batch(
+            events,
+            stage="clean",
+            model=RawTip,
+            step=self.clean,
+            out=self.clean_topic,
+            done="tips_cleaned",
+        )
 
     async def triage_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
-        return await self.transform_batch(events, "triage", Tip, self.triage, self.scored_topic)
+        return await self.transform_batch(
+            events,
+            stage="triage",
+            model=Tip,
+            step=self.triage,
+            out=self.scored_topic,
+            done="tips_triaged",
+        )
 
     async def clean(self, raw: RawTip) -> Tip:
         return self.pipeline.clean(raw)
 
     async def triage(self, tip: Tip) -> ScoredTip:
-        await retry_transient(partial(self.restore, tip.object_ref), "dedupe restore")
+        restore = partial(self.restore, tip.object_ref)
+        await retry_transient(restore, "dedupe restore", on_retry=self.count_retry)
         return self.pipeline.triage(tip)
 
     async def restore(self, object_ref: str | None) -> None:
@@ -199,6 +226,7 @@ class Worker:
         earlier = await self.store.recent_tips(object_ref, RESTORE_LIMIT)
         self.pipeline.index.restore(earlier)
         if earlier:
+            self.counters.add("dedupe_restores")
             log.info("restored dedupe state of object %s from %d tips", object_ref, len(earlier))
 
     async def sink_batch(self, events: Sequence[Event]) -> list[Awaitable[Any]]:
@@ -213,7 +241,12 @@ class Worker:
                 continue
             batch.append(tip)
             origin[tip.tip_id] = event
-        result = await retry_transient(partial(self.writer.write, batch), "sink write")
+        write = partial(self.writer.write, batch)
+        result = await retry_transient(write, "sink write", on_retry=self.count_retry)
+        self.counters.add("tips_stored", result.inserted)
+        self.counters.add(
+            "tips_already_stored", len(batch) - result.inserted - len(result.rejected)
+        )
         for tip, reason in result.rejected:
             refused = RowRefusedError(reason, tip_id=tip.tip_id)
             sends.append(await self.send_dead("sink", refused, origin[tip.tip_id], tip.tip_id))
@@ -291,6 +324,13 @@ def create_app(settings: Settings, sender_keys: SenderKeyer) -> faust.App:
             "sink", worker.sink_batch, settings.sink_batch_size, settings.sink_batch_seconds
         )
     )
+
+    @app.timer(interval=settings.metrics_interval)  # type: ignore[untyped-decorator]
+    async def report_metrics() -> None:
+        counts = worker.counters.take()
+        if any(counts.values()):
+            log.info("metrics over %gs: %s", settings.metrics_interval, report(counts))
+
     # Database connections close with the process: closing them earlier, while an agent may
     # still be finishing a batch, would only turn a clean stop into a retry.
     return app

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         default=0.5, gt=0, description="Longest wait to fill a sink batch."
     )
     log_level: str = Field(default="info", description="crit | error | warn | info | debug.")
+    metrics_interval: float = Field(
+        default=60.0, gt=0, description="Seconds between a worker's metrics log lines."
+    )
     run_with: tuple[str, ...] = Field(
         default=("web", "smtp", "review"),
         description="Services `tipline run` starts beside the workers, as a JSON list: "

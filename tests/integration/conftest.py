@@ -92,6 +92,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         TIPLINE_SINK_BATCH_SIZE=str(settings.sink_batch_size),
         TIPLINE_SINK_BATCH_SECONDS=str(settings.sink_batch_seconds),
         TIPLINE_LOG_LEVEL="info",
+        TIPLINE_METRICS_INTERVAL="1",
     )
     return env
 

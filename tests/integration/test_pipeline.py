@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -11,6 +12,7 @@ from ingest.producer import TipProducer
 from schemas import RawTip
 from tests.integration.conftest import Worker, count_rows, wait_for
 from tipline.deadletters import read_dead_letters
+from tipline.metrics import METRICS
 from tipline.settings import Settings
 from tipline.topics import Topics
 
@@ -22,6 +24,15 @@ TEXTS = [
     "Ta torba jest z Biedronki, Kraków",
     "Questa bottiglia è di Esselunga, Milano",
 ]
+
+
+def worker_metrics(log: str) -> dict[str, int]:
+    """The sums of every metric the worker logged."""
+    totals: dict[str, int] = dict.fromkeys(METRICS, 0)
+    for line in re.findall(r"metrics over [\d.]+s: (.*)", log):
+        for name, value in re.findall(r"(\w+)=(\d+)", line):
+            totals[name] += int(value)
+    return totals
 
 
 def make_tips(n: int) -> list[RawTip]:
@@ -57,6 +68,14 @@ def test_thousand_tips_stored_once_without_channel_meta(settings: Settings, work
         wait_for(lambda: worker.sink_seen() >= 2000, 120, "the replayed tips to reach the sink")
 
     assert count_rows(url) == 1000
+    # The worker's metrics add up to what happened: 1,000 stored, 1,000 found stored on replay.
+    metrics = wait_for(
+        lambda: (m := worker_metrics(worker.log()))["tips_already_stored"] >= 1000 and m,
+        10,
+        "the metrics line",
+    )
+    assert metrics["tips_stored"] == 1000 and metrics["tips_already_stored"] == 1000
+    assert metrics["tips_cleaned"] == 2000 and metrics["dead_letters"] == 0
     with psycopg.connect(url) as conn:
         ids = [r[0] for r in conn.execute("SELECT tip_id FROM tips ORDER BY tip_id")]
         assert ids == sorted(t.tip_id for t in tips)
