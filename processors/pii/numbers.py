@@ -411,6 +411,20 @@ def _is_phone(candidate: str, cued: bool) -> bool:
     return cued and 8 <= len(digits) <= 13
 
 
+_TRAILING_YEAR = re.compile(r"\s+(?:19[5-9]|20[0-4])\d$")
+
+
+def _strictly_valid(candidate: str) -> bool:
+    digits = _NON_DIGIT.sub("", candidate)
+    if candidate.lstrip("( ").startswith("+") or digits.startswith("00"):
+        value = "+" + digits[2:] if digits.startswith("00") else candidate
+        try:
+            return bool(phonenumbers.is_valid_number(phonenumbers.parse(value, None)))
+        except phonenumbers.NumberParseException:
+            return False
+    return _valid_national(candidate, digits)
+
+
 def find_phones(text: str) -> list[Span]:
     """International and national phone numbers with spaces, dots, dashes or parentheses."""
     spans: list[Span] = []
@@ -422,6 +436,11 @@ def find_phones(text: str) -> list[Span]:
             while candidate and not candidate[-1].isdigit():
                 candidate, end = candidate[:-1], end - 1
         cued = _PHONE_CUE.search(text, max(0, start - 30), start) is not None
+        # "+49 171 2345678 2019 Lidl": a year after a number is evidence, not more digits —
+        # but only when the number without it is still a *valid* one, so no digit leaks.
+        year = _TRAILING_YEAR.search(candidate)
+        if year and _strictly_valid(candidate[: year.start()]):
+            candidate, end = candidate[: year.start()], start + year.start()
         if _is_phone(candidate, cued):
             spans.append(Span(start, end, "PHONE"))
         elif " " in candidate:

@@ -404,3 +404,15 @@ def test_cards_need_a_known_issuer(text: str, is_card: bool) -> None:
     counts: Counter[RedactionKind] = Counter()
     redact_text(text, counts)
     assert (counts["CARD"] == 1) is is_card
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("+49 171 2345678 2019 Lidl", "[PHONE] 2019 Lidl"),  # hypothesis found this one
+        ("ruf an: 0171 2345678 2019", "ruf an: [PHONE] 2019"),
+        ("+49 171 234 2019", "[PHONE]"),  # too short without the group: it is all phone
+    ],
+)
+def test_a_year_after_a_phone_number_stays_evidence(text: str, expected: str) -> None:
+    assert redact_text(text, Counter()) == expected
