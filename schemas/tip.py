@@ -1,5 +1,6 @@
 """The tip models: the contract between adapters, stages and the reviewer database.
 
+    TipContent              what every stage carries (identity, channel, text, attachments)
     RawTip     tips.raw     what an adapter hands over; the only model with ``channel_meta``
     Tip        tips.clean   normalised, redacted, language known; no field derives from the tipster
     ScoredTip  tips.scored  a Tip with its duplicate cluster, corroboration, score and reasons
@@ -62,8 +63,8 @@ class Attachment(FrozenModel):
     height: int = Field(ge=1)
 
 
-class RawTip(FrozenModel):
-    """A tip as a channel adapter hands it over, before any cleaning."""
+class TipContent(FrozenModel):
+    """What every stage of a tip carries: its identity, where it came in, and what it says."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
     # Stable idempotency key: derived from the channel's own message id where there is one,
@@ -76,13 +77,19 @@ class RawTip(FrozenModel):
     subject: Subject = ""
     body: Body
     attachments: tuple[Attachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
+    # Contact details the tipster chose to give, sealed for investigators: opaque everywhere here.
     sealed_contact: SealedContact | None = None
-    # Transport metadata (IP, mail headers, handle, ...). Exists only on tips.raw; redact drops it.
-    channel_meta: dict[str, str | list[str]] = Field(default_factory=dict)
 
     def partition_key(self) -> str:
         """Tips about one object share a partition, so per-object state lives on one worker."""
         return self.object_ref or self.tip_id
+
+
+class RawTip(TipContent):
+    """A tip as a channel adapter hands it over, before any cleaning."""
+
+    # Transport metadata (IP, mail headers, handle, ...). Exists only on tips.raw; redact drops it.
+    channel_meta: dict[str, str | list[str]] = Field(default_factory=dict)
 
 
 class Evidence(FrozenModel):
@@ -110,29 +117,15 @@ class Evidence(FrozenModel):
         )
 
 
-class Tip(FrozenModel):
+class Tip(TipContent):
     """A cleaned tip: normalised, redacted, language detected. Safe for every downstream topic."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
-    tip_id: TipId
-    channel: Channel
-    received_at: UtcDatetime
-    object_ref: ObjectRef | None = None
-    object_refs: tuple[ObjectRef, ...] = ()
-    subject: Subject = ""
-    body: Body
-    attachments: tuple[Attachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
-    # Contact details the tipster chose to give, sealed for investigators: opaque everywhere here.
-    sealed_contact: SealedContact | None = None
     # Keyed HMAC of the channel identity: counts floods and independent tipsters, names nobody.
     sender_key: str | None = None
     language: LanguageCode = "und"
     language_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     redactions: dict[RedactionKind, int] = Field(default_factory=dict)
     evidence: Evidence = Evidence()
-
-    def partition_key(self) -> str:
-        return self.object_ref or self.tip_id
 
 
 class Cluster(FrozenModel):
