@@ -34,7 +34,7 @@ They only translate HTTP into ``RawTip``: no cleaning, no scoring.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -50,7 +50,7 @@ from ingest.web_form import FormPages, new_tip_id, page_lang
 from ingest.web_handoff import Handoff
 from ingest.web_limits import API_BODY_LIMIT, FORM_BODY_LIMIT, BodyLimitMiddleware, RateLimits
 from ingest.webhook import create_router
-from tipline.http import SecurityHeadersMiddleware
+from tipline.http import SecurityHeadersMiddleware, document_bearer_auth
 from tipline.settings import Settings
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
@@ -126,18 +126,7 @@ def create_app(
     # Platforms that push (signed webhooks) share this server and its body limit.
     app.include_router(create_router(settings.webhook_secrets, sink))
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = FastAPI.openapi(app)
-            schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "The partner's API key (or send it as X-API-Key).",
-            }
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    document_bearer_auth(app, "The partner's API key (or send it as X-API-Key).")
 
     def body_limit(path: str) -> int:
         return API_BODY_LIMIT if path.startswith(("/api/", "/hooks/")) else FORM_BODY_LIMIT

@@ -44,7 +44,7 @@ from review.api_media import MediaFiles
 from review.api_models import ApiError
 from review.api_pages import Pages
 from review.api_session import LoginPages
-from tipline.http import SecurityHeadersMiddleware
+from tipline.http import SecurityHeadersMiddleware, document_bearer_auth
 from tipline.settings import Settings
 
 HERE: Final = Path(__file__).parent
@@ -137,18 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
     page("/ops", pages.ops_page)
     page("/media/{sha256}", media.media)
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = FastAPI.openapi(app)
-            schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "The analyst's access token.",
-            }
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    document_bearer_auth(app, "The analyst's access token.")
     app.add_middleware(
         SecurityHeadersMiddleware, csp=CSP, extra=NO_INDEX, hsts=settings.review_secure_cookies
     )
