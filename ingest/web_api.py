@@ -12,13 +12,14 @@ from typing import Any, Final, Literal
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from ingest.ratelimit import retry_after_header
 from ingest.web_handoff import Handoff
 from ingest.web_limits import MAX_CONTACT_CHARS, RateLimits
 from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, ObjectRef, RawTip
-from tipline.errors import ConfigurationError, RejectedContentError
+from tipline.errors import RejectedContentError
+from tipline.http import credential_digests
 
 log = logging.getLogger(__name__)
 
@@ -164,21 +165,15 @@ class PartnerApi:
         return JSONResponse(ApiReceipt(tip_id=raw.tip_id).model_dump(), 202)
 
 
-def _check_partners(keys: Mapping[str, Any]) -> dict[str, bytes]:
+def _check_partners(keys: Mapping[str, SecretStr]) -> dict[str, bytes]:
     """Partner -> sha256(key); refuses names that could not form a tip id and weak keys."""
-    digests: dict[str, bytes] = {}
-    for partner, secret in keys.items():
-        if not _PARTNER_RE.fullmatch(partner):
-            raise ConfigurationError(
-                f"API partner name {partner!r} must match {_PARTNER_RE.pattern}"
-            )
-        value = secret.get_secret_value()
-        if len(value) < _MIN_API_KEY_CHARS:
-            raise ConfigurationError(
-                f"API key of partner {partner!r} is shorter than {_MIN_API_KEY_CHARS} characters"
-            )
-        digests[partner] = hashlib.sha256(value.encode()).digest()
-    return digests
+    return credential_digests(
+        keys,
+        holder="API partner",
+        key_label="API key",
+        name_pattern=_PARTNER_RE,
+        min_chars=_MIN_API_KEY_CHARS,
+    )
 
 
 def _validation_detail(exc: ValidationError) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from typing import Final
 from pydantic import SecretStr
 
 from tipline.errors import ConfigurationError
+from tipline.http import credential_digests
 
 MIN_TOKEN_CHARS: Final = 16
 _ANALYST_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -57,18 +58,13 @@ class Authenticator:
     ) -> None:
         if not tokens:
             raise ConfigurationError("review app: no analysts configured (TIPLINE_REVIEW_TOKENS)")
-        self._digests: dict[str, bytes] = {}
-        for name, secret in tokens.items():
-            if not _ANALYST_RE.fullmatch(name):
-                raise ConfigurationError(
-                    f"review analyst name {name!r} must match {_ANALYST_RE.pattern}"
-                )
-            value = secret.get_secret_value()
-            if len(value) < MIN_TOKEN_CHARS:
-                raise ConfigurationError(
-                    f"access token of analyst {name!r} is shorter than {MIN_TOKEN_CHARS} characters"
-                )
-            self._digests[name] = hashlib.sha256(value.encode()).digest()
+        self._digests = credential_digests(
+            tokens,
+            holder="review analyst",
+            key_label="access token",
+            name_pattern=_ANALYST_RE,
+            min_chars=MIN_TOKEN_CHARS,
+        )
         # Unset: a random key, so sessions end when the app restarts; that is the safe default.
         key = session_secret.get_secret_value().encode() if session_secret else None
         self._key = key or secrets.token_bytes(32)

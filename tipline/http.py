@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Mapping
 from typing import Any, Final
 
 from fastapi import FastAPI
+from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tipline.errors import ConfigurationError
 
 Header = tuple[bytes, bytes]
 
@@ -70,3 +76,27 @@ def document_bearer_auth(app: FastAPI, description: str) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def credential_digests(
+    credentials: Mapping[str, SecretStr],
+    *,
+    holder: str,
+    key_label: str,
+    name_pattern: re.Pattern[str],
+    min_chars: int = 16,
+) -> dict[str, bytes]:
+    """Holder name -> sha256 of their secret (API key, access token), checked at start-up: a
+    name that could not appear in ids or logs, or a guessable secret, stops the service.
+    Requests are then checked against digests in constant time; the secrets are not kept."""
+    digests: dict[str, bytes] = {}
+    for name, secret in credentials.items():
+        if not name_pattern.fullmatch(name):
+            raise ConfigurationError(f"{holder} name {name!r} must match {name_pattern.pattern}")
+        value = secret.get_secret_value()
+        if len(value) < min_chars:
+            raise ConfigurationError(
+                f"{key_label} of {holder} {name!r} is shorter than {min_chars} characters"
+            )
+        digests[name] = hashlib.sha256(value.encode()).digest()
+    return digests
