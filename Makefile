@@ -18,12 +18,14 @@ run: $(STAMP)
 	$(BIN)/tipline run
 
 test: $(STAMP)
+	scripts/system-deps
 	$(BIN)/python -m pytest -q tests
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
 integration: $(STAMP)
+	scripts/system-deps
 	$(BIN)/python -m pytest -q tests/integration
 
 # Figures are printed and kept in benchmarks/results/<name>.txt (not committed: they are this
