@@ -29,10 +29,30 @@ SECRET = "integration-test-sender-key-secret-0123456789"
 
 
 @pytest.fixture(scope="session")
-def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def broker_kind() -> str:
+    """embedded: Tansu (default); apache: the 3-node Apache Kafka cluster (make test-kafka)."""
+    kind = os.environ.get("TIPLINE_TEST_BROKER", "embedded")
+    assert kind in ("embedded", "apache"), f"TIPLINE_TEST_BROKER={kind!r}: embedded or apache"
+    return kind
+
+
+@pytest.fixture(scope="session")
+def kafka(broker_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if broker_kind == "apache":
+        from tests.kafka.cluster import apache_cluster
+
+        with apache_cluster(tmp_path_factory.mktemp("kafka-cluster")) as cluster:
+            yield cluster.bootstrap
+        return
     log_file = tmp_path_factory.mktemp("broker") / "broker.log"
     with embedded_kafka(log_file=log_file) as bootstrap:
         yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def replication(broker_kind: str) -> int:
+    """Replicas per test topic: the Apache cluster has three brokers, Tansu one."""
+    return 3 if broker_kind == "apache" else 1
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +80,7 @@ def database_url(postgres_server: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(kafka: str, database_url: str, tmp_path: Path) -> Settings:
+def settings(kafka: str, replication: int, database_url: str, tmp_path: Path) -> Settings:
     """Settings for this test: its own topic prefix, consumer group and data dir."""
     tag = uuid.uuid4().hex[:8]
     resolved = Settings(
@@ -74,7 +94,7 @@ def settings(kafka: str, database_url: str, tmp_path: Path) -> Settings:
         sink_batch_size=200,
         sink_batch_seconds=0.2,
     )
-    ensure_topics(kafka, Topics.from_settings(resolved), resolved.partitions, 1)
+    ensure_topics(kafka, Topics.from_settings(resolved), resolved.partitions, replication)
     return resolved
 
 

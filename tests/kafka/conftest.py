@@ -1,0 +1,33 @@
+"""The Apache Kafka tier: collected only when the run targets the Apache cluster
+(TIPLINE_TEST_BROKER=apache, as `make test-kafka` sets it), so `make test` needs no Java."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.kafka.cluster import KafkaCluster, apache_cluster
+
+if os.environ.get("TIPLINE_TEST_BROKER") != "apache":
+    collect_ignore_glob = ["test_*.py"]
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+    with apache_cluster(tmp_path_factory.mktemp("kafka-cluster")) as running:
+        yield running
+
+
+# The pipeline fixtures (PostgreSQL, settings, a real worker) are the integration suite's own,
+# on the same cluster: its `kafka` fixture resolves to this run's Apache cluster.
+from tests.integration.conftest import (  # noqa: E402,F401
+    broker_kind,
+    database_url,
+    kafka,
+    postgres_server,
+    replication,
+    settings,
+    worker,
+)
