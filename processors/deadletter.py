@@ -42,6 +42,9 @@ def _sanitise(payload: bytes) -> str:
     if isinstance(value, dict):
         value.pop("channel_meta", None)
         text = json.dumps(value, ensure_ascii=False)
+    # json.loads turns an escaped lone surrogate ("\\ud800") into a str no UTF-8 encoder takes:
+    # the dead letter itself would then fail to build, and the record would stall its partition.
+    text = text.encode("utf-8", "replace").decode("utf-8")
     counts: Counter[RedactionKind] = Counter()
     return redact_text(text, counts)[:_MAX_PAYLOAD]
 

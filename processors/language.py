@@ -22,13 +22,15 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
 
-from schemas import Tip
+from schemas.tip import TipContent
+
+AnyTip = TypeVar("AnyTip", bound=TipContent)
 
 logger = logging.getLogger(__name__)
 
@@ -171,8 +173,11 @@ def identify(text: str) -> Detection:
     return Detection(UNDETERMINED, 0.0)
 
 
-def detect_language(tip: Tip) -> Tip:
-    """Return the tip with ``language``/``language_confidence`` set (``und``/0.0 if unsure)."""
+def detect_language(tip: AnyTip) -> AnyTip:
+    """Return the tip with ``language``/``language_confidence`` set (``und``/0.0 if unsure).
+
+    Any stage of a tip: the clean flow runs it on the normalised RawTip, before redaction.
+    """
     detection = identify(f"{tip.subject}\n{tip.body}")
     logger.debug("tip %s language %s", tip.tip_id, detection.language)
     return tip.model_copy(

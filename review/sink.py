@@ -1,14 +1,22 @@
-"""The sink writer: batches of scored tips into the reviewer database, idempotently.
+"""The sink writer: batches of scored tips into the reviewer database, idempotently and fast.
 
-One transaction per batch; ``ON CONFLICT (tip_id) DO NOTHING`` makes a replayed batch (a worker
-killed between the database commit and the offset commit) a no-op. The caller commits offsets
-only after ``write`` returned.
+``TipWriter`` implements the runtime's ``Sink`` protocol (processors/runtime/sink.py). One
+transaction per batch: the batch is COPied into a temporary staging table and moved into
+``tips`` with one ``INSERT … SELECT … ON CONFLICT (tip_id) DO NOTHING``, so a replayed batch
+(a worker killed between the database commit and the offset commit) is a no-op. Cluster
+figures are then recomputed from the rows of the clusters the batch touched, in the same
+transaction, so they are replay-exact: a tip counted twice in memory or replayed after a crash
+cannot inflate a cluster, and a cluster row exists only while it has tips.
+
+An outage raises ``SinkBackpressureError(retry_after)`` (growing back-off) and stores nothing;
+the runtime pauses input and writes the batch again. The caller commits offsets only after
+``write`` returned.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,80 +24,80 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from schemas import ScoredTip
-from tipline.errors import TransientError
+from tipline.errors import SinkBackpressureError
 
 log = logging.getLogger(__name__)
 
-_INSERT_TIP = """
-INSERT INTO tips (
-    tip_id, object_ref, object_refs, channel, received_at, subject, body, language,
-    language_confidence, sender_key, redactions, evidence, attachments, cluster_id,
-    duplicate_of, similarity, corroboration, score, reasons, score_version, sealed_contact, record
-) VALUES (
-    %(tip_id)s, %(object_ref)s, %(object_refs)s, %(channel)s, %(received_at)s, %(subject)s,
-    %(body)s, %(language)s, %(language_confidence)s, %(sender_key)s, %(redactions)s,
-    %(evidence)s, %(attachments)s, %(cluster_id)s, %(duplicate_of)s, %(similarity)s,
-    %(corroboration)s, %(score)s, %(reasons)s, %(score_version)s, %(sealed_contact)s, %(record)s
-) ON CONFLICT (tip_id) DO NOTHING
-"""
+_COLUMNS = (
+    "tip_id",
+    "object_ref",
+    "object_refs",
+    "channel",
+    "received_at",
+    "subject",
+    "body",
+    "language",
+    "language_confidence",
+    "sender_key",
+    "redactions",
+    "evidence",
+    "attachments",
+    "cluster_id",
+    "duplicate_of",
+    "similarity",
+    "corroboration",
+    "score",
+    "reasons",
+    "score_version",
+    "sealed_contact",
+    "record",
+)
+_COLUMN_LIST = ", ".join(_COLUMNS)
 
-# Cluster figures only grow, so GREATEST makes a replayed or reordered row harmless.
-_UPSERT_CLUSTER = """
+# ON COMMIT DELETE ROWS: the staging table is empty at the start of every batch.
+_CREATE_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS tips_stage "
+    "(LIKE tips INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+_COPY_STAGE = f"COPY tips_stage ({_COLUMN_LIST}) FROM STDIN"
+# stored_at (clock_timestamp()) and ingested_at take the defaults of ``tips`` at insert time.
+# Built from the constant column list above, never from input.
+_MOVE_STAGE = f"""
+INSERT INTO tips ({_COLUMN_LIST})
+SELECT {_COLUMN_LIST} FROM tips_stage
+ON CONFLICT (tip_id) DO NOTHING
+"""  # noqa: S608
+
+# Two sinks may briefly touch one cluster during a rebalance: a transaction-scoped lock per
+# cluster, taken in sorted order, serialises their recomputations without deadlocks.
+_LOCK_CLUSTERS = (
+    "SELECT pg_advisory_xact_lock(hashtextextended(c, 0)) FROM unnest(%s::text[]) AS c ORDER BY c"
+)
+_RECOMPUTE_CLUSTERS = """
 INSERT INTO clusters AS c (cluster_id, object_ref, representative_tip_id, size, distinct_senders,
                            max_score, first_seen, last_seen)
-VALUES (%(cluster_id)s, %(object_ref)s, %(representative_tip_id)s, %(size)s,
-        %(distinct_senders)s, %(score)s, %(received_at)s, %(received_at)s)
+SELECT t.cluster_id,
+       (array_agg(t.object_ref ORDER BY t.received_at, t.tip_id))[1],
+       (array_agg(coalesce(t.record #>> '{cluster,representative_tip_id}', t.tip_id)
+                  ORDER BY t.received_at, t.tip_id))[1],
+       count(*),
+       count(DISTINCT coalesce(t.sender_key, t.tip_id)),
+       max(t.score),
+       min(t.received_at),
+       max(t.received_at)
+FROM tips t
+WHERE t.cluster_id = ANY(%s::text[])
+GROUP BY t.cluster_id
 ON CONFLICT (cluster_id) DO UPDATE SET
-    size = GREATEST(c.size, EXCLUDED.size),
-    distinct_senders = GREATEST(c.distinct_senders, EXCLUDED.distinct_senders),
-    max_score = GREATEST(c.max_score, EXCLUDED.max_score),
-    first_seen = LEAST(c.first_seen, EXCLUDED.first_seen),
-    last_seen = GREATEST(c.last_seen, EXCLUDED.last_seen)
+    size = EXCLUDED.size,
+    distinct_senders = EXCLUDED.distinct_senders,
+    max_score = EXCLUDED.max_score,
+    first_seen = EXCLUDED.first_seen,
+    last_seen = EXCLUDED.last_seen
 """
 
-
-def tip_row(tip: ScoredTip) -> dict[str, Any]:
-    """The tips-table row for a scored tip. Every column comes from the clean model."""
-    data = tip.model_dump(mode="json")
-    cluster = tip.cluster
-    return {
-        "tip_id": tip.tip_id,
-        "object_ref": tip.object_ref,
-        "object_refs": list(tip.object_refs),
-        "channel": tip.channel,
-        "received_at": tip.received_at,
-        "subject": tip.subject,
-        "body": tip.body,
-        "language": tip.language,
-        "language_confidence": tip.language_confidence,
-        "sender_key": tip.sender_key,
-        "redactions": Jsonb(data["redactions"]),
-        "evidence": Jsonb(data["evidence"]),
-        "attachments": Jsonb(data["attachments"]),
-        "cluster_id": cluster.cluster_id if cluster else None,
-        "duplicate_of": cluster.duplicate_of if cluster else None,
-        "similarity": cluster.similarity if cluster else None,
-        "corroboration": Jsonb(data["corroboration"]),
-        "score": tip.score,
-        "reasons": Jsonb(data["reasons"]),
-        "score_version": tip.score_version,
-        "sealed_contact": tip.sealed_contact,
-        # The record is what re-scoring and dedupe restore read: they never need the contact.
-        "record": Jsonb({k: v for k, v in data.items() if k != "sealed_contact"}),
-    }
-
-
-def _cluster_row(tip: ScoredTip) -> dict[str, Any]:
-    assert tip.cluster is not None
-    return {
-        "cluster_id": tip.cluster.cluster_id,
-        "object_ref": tip.object_ref,
-        "representative_tip_id": tip.cluster.representative_tip_id,
-        "size": tip.cluster.size,
-        "distinct_senders": tip.cluster.distinct_senders,
-        "score": tip.score,
-        "received_at": tip.received_at,
-    }
+# A hook run after the insert, in the same transaction (e.g. re-scoring a cluster's tips).
+AfterInsert = Callable[[psycopg.AsyncCursor[Any], Sequence[ScoredTip]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -97,61 +105,117 @@ class WriteResult:
     """How many tips of a batch were new, and which the database refused (with why)."""
 
     inserted: int
-    rejected: tuple[tuple[ScoredTip, str], ...]
+    rejected: tuple[tuple[ScoredTip, str], ...] = ()
+
+
+def tip_row(tip: ScoredTip) -> tuple[Any, ...]:
+    """The tips-table row for a scored tip, in ``_COLUMNS`` order; all from the clean model."""
+    data = tip.model_dump(mode="json")
+    cluster = tip.cluster
+    return (
+        tip.tip_id,
+        tip.object_ref,
+        list(tip.object_refs),
+        tip.channel,
+        tip.received_at,
+        tip.subject,
+        tip.body,
+        tip.language,
+        tip.language_confidence,
+        tip.sender_key,
+        Jsonb(data["redactions"]),
+        Jsonb(data["evidence"]),
+        Jsonb(data["attachments"]),
+        cluster.cluster_id if cluster else None,
+        cluster.duplicate_of if cluster else None,
+        cluster.similarity if cluster else None,
+        Jsonb(data["corroboration"]),
+        tip.score,
+        Jsonb(data["reasons"]),
+        tip.score_version,
+        tip.sealed_contact,
+        # The record is what re-scoring and dedupe restore read: they never need the contact.
+        Jsonb({k: v for k, v in data.items() if k != "sealed_contact"}),
+    )
 
 
 class TipWriter:
-    """Owns one async connection; ``write`` stores a batch atomically or raises TransientError."""
+    """Owns one async connection; ``write`` stores a batch atomically (see the module doc)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        after_insert: AfterInsert | None = None,
+        first_retry: float = 0.2,
+        max_retry: float = 30.0,
+    ) -> None:
         self._url = url
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._after_insert = after_insert
+        self._first_retry = first_retry
+        self._max_retry = max_retry
+        self._failures = 0
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn is None or self._conn.closed:
             self._conn = await psycopg.AsyncConnection.connect(self._url)
+            async with self._conn.transaction():
+                await self._conn.execute(_CREATE_STAGE)
         return self._conn
+
+    async def _unavailable(self, exc: psycopg.Error) -> SinkBackpressureError:
+        await self.close()
+        retry_after = min(self._first_retry * 2**self._failures, self._max_retry)
+        self._failures += 1
+        log.warning("database unavailable (%s); pausing input", type(exc).__name__)
+        return SinkBackpressureError(retry_after)
 
     async def write(self, batch: Sequence[ScoredTip]) -> WriteResult:
         """Store the batch in one transaction and return what became of each tip.
 
         A row the database refuses (a data error, not an outage) would fail the whole batch
-        forever, so the batch is then retried tip by tip and only the refused tips are returned
-        for the dead-letter topic. An outage raises TransientError and nothing is stored.
+        forever, so the batch is then stored tip by tip and only the refused tips are returned
+        for the dead-letter topic.
         """
         if not batch:
-            return WriteResult(inserted=0, rejected=())
+            return WriteResult(inserted=0)
         try:
-            return WriteResult(inserted=await self._write_batch(batch), rejected=())
+            inserted = await self._write_batch(batch)
         except psycopg.OperationalError as exc:
-            await self.close()
-            raise TransientError(f"database unavailable: {type(exc).__name__}") from exc
+            raise await self._unavailable(exc) from exc
         except psycopg.Error:
             log.warning("batch of %d refused by the database; storing tip by tip", len(batch))
+        else:
+            self._failures = 0
+            return WriteResult(inserted=inserted)
         inserted = 0
         rejected: list[tuple[ScoredTip, str]] = []
         for tip in batch:
             try:
                 inserted += await self._write_batch([tip])
             except psycopg.OperationalError as exc:
-                await self.close()
-                raise TransientError(f"database unavailable: {type(exc).__name__}") from exc
+                raise await self._unavailable(exc) from exc
             except psycopg.Error as exc:
                 rejected.append((tip, f"database refused the row: {type(exc).__name__}"))
+        self._failures = 0
         return WriteResult(inserted=inserted, rejected=tuple(rejected))
 
     async def _write_batch(self, batch: Sequence[ScoredTip]) -> int:
-        # Sorted so that two sinks touching the same clusters lock rows in the same order.
-        clustered = sorted(
-            (t for t in batch if t.cluster is not None),
-            key=lambda t: t.cluster.cluster_id if t.cluster else "",
-        )
+        clusters = sorted({t.cluster.cluster_id for t in batch if t.cluster is not None})
         conn = await self._connection()
         async with conn.transaction(), conn.cursor() as cur:
-            await cur.executemany(_INSERT_TIP, [tip_row(t) for t in batch])
+            async with cur.copy(_COPY_STAGE) as copy:
+                for tip in batch:
+                    await copy.write_row(tip_row(tip))
+            await cur.execute(_MOVE_STAGE)
             inserted = max(cur.rowcount, 0)
-            if clustered:
-                await cur.executemany(_UPSERT_CLUSTER, [_cluster_row(t) for t in clustered])
+            # --- after the insert, in the same transaction ---
+            if self._after_insert is not None:
+                await self._after_insert(cur, batch)
+            if clusters:
+                await cur.execute(_LOCK_CLUSTERS, (clusters,))
+                await cur.execute(_RECOMPUTE_CLUSTERS, (clusters,))
         return inserted
 
     async def close(self) -> None:

@@ -2,7 +2,7 @@
 
     TipContent              what every stage carries (identity, channel, text, attachments)
     RawTip     tips.raw     what an adapter hands over; the only model with ``channel_meta``
-    Tip        tips.clean   normalised, redacted, language known; no field derives from the tipster
+    Tip        tips.clean   normalised, language known, redacted; no field derives from the tipster
     ScoredTip  tips.scored  a Tip with its duplicate cluster, corroboration, score and reasons
 
 ``redact`` is the one function that turns a RawTip into a Tip, so transport metadata cannot reach
@@ -79,6 +79,10 @@ class TipContent(FrozenModel):
     attachments: tuple[Attachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
     # Contact details the tipster chose to give, sealed for investigators: opaque everywhere here.
     sealed_contact: SealedContact | None = None
+    # Detected on the normalised text before redaction, so redaction can use language rules;
+    # "und"/0.0 until detect_language ran (and when it is unsure).
+    language: LanguageCode = "und"
+    language_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
 
     def partition_key(self) -> str:
         """Tips about one object share a partition, so per-object state lives on one worker."""
@@ -122,8 +126,6 @@ class Tip(TipContent):
 
     # Keyed HMAC of the channel identity: counts floods and independent tipsters, names nobody.
     sender_key: str | None = None
-    language: LanguageCode = "und"
-    language_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     redactions: dict[RedactionKind, int] = Field(default_factory=dict)
     evidence: Evidence = Evidence()
 

@@ -39,16 +39,13 @@ def _cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    import faust
-
     from processors.app import create_app
+    from processors.runtime.backends.faust import run_worker
     from processors.sender_key import SenderKeyer
 
     resolved = services.resolve(settings)
     keyer = SenderKeyer(resolved.sender_key_id, services.sender_key_secret(resolved))
-    app = create_app(resolved, keyer)
-    worker = faust.Worker(app, loglevel=resolved.log_level, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    run_worker(create_app(resolved, keyer), resolved.log_level)
     return 0
 
 

@@ -5,7 +5,8 @@ TiplineError
 │   ├── DecodeError          bytes that are not a valid message of the expected model
 │   └── RejectedContentError content a stage refuses (e.g. an unsupported attachment)
 ├── TransientError           a service hiccup: retried with back-off, the message is kept
-│   └── BackpressureError    a sink asks its input to pause (``retry_after`` seconds)
+│   └── BackpressureError    a service asks its input to pause (``retry_after`` seconds)
+│       └── SinkBackpressureError  the sink (database) cannot take the batch now
 ├── SkipError                drop this message on purpose (e.g. a control record)
 └── ConfigurationError       the operator must fix settings; the process stops at start-up
 """
@@ -44,6 +45,10 @@ class BackpressureError(TransientError):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"back-pressure: retry after {retry_after:.1f}s")
         self.retry_after = retry_after
+
+
+class SinkBackpressureError(BackpressureError):
+    """The sink cannot take the batch now; the runtime pauses input and writes it again."""
 
 
 class SkipError(TiplineError):

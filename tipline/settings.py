@@ -44,6 +44,32 @@ class Settings(BaseSettings):
     sink_batch_seconds: float = Field(
         default=0.5, gt=0, description="Longest wait to fill a sink batch."
     )
+    stream_batch_size: int = Field(
+        default=200, ge=1, description="Records per batch in the clean and triage stages."
+    )
+    stream_batch_seconds: float = Field(
+        default=0.02, gt=0, description="Longest wait to fill a clean or triage batch."
+    )
+    fetch_max_wait_ms: int = Field(
+        default=20,
+        ge=1,
+        description="Longest a consumer fetch waits for data (faust fixes 1,500 ms; the "
+        "embedded broker sleeps part of it even when data is there).",
+    )
+    dlq_max_invalid_ratio: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Share of invalid records (after 200) above which a stage stops instead "
+        "of dead-lettering.",
+    )
+    dlq_max_consecutive: int = Field(
+        default=1000, ge=1, description="Invalid records in a row after which a stage stops."
+    )
+    gc_freeze: bool = Field(
+        default=True,
+        description="Move start-up objects out of the garbage collector's reach after warm-up.",
+    )
     log_level: str = Field(default="info", description="crit | error | warn | info | debug.")
     metrics_interval: float = Field(
         default=60.0, gt=0, description="Seconds between a worker's metrics log lines."

@@ -2,16 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from processors.app import Pipeline
+from processors.flows import TriageState, clean_flow, default_lexicon, triage_flow
+from processors.runtime.steps import AsyncStep, Flow, run_steps
 from processors.sender_key import SenderKeyer
-from schemas import RawTip
+from schemas import RawTip, ScoredTip, Tip
+from tipline.metrics import Counters
 from tipline.settings import Settings
 
-PIPELINE = Pipeline.from_settings(Settings(), SenderKeyer("k1", b"p" * 32))
+SETTINGS = Settings()
+CLEAN = clean_flow(SenderKeyer("k1", b"p" * 32))
+TRIAGE = triage_flow(
+    TriageState.from_settings(SETTINGS, default_lexicon(SETTINGS), None, Counters())
+)
+
+
+async def _await(step: AsyncStep, value: Any) -> Any:
+    return await step.fn(value)
+
+
+def _run(flow: Flow, value: Any) -> Any:
+    return asyncio.run(run_steps(flow, value, None, _await))
+
+
+class _Chain:
+    """The two flows as the runners run them, minus Kafka."""
+
+    def clean(self, raw: RawTip) -> Tip:
+        tip: Tip = _run(CLEAN, raw)
+        return tip
+
+    def triage(self, tip: Tip) -> ScoredTip:
+        scored: ScoredTip = _run(TRIAGE, tip)
+        return scored
+
+
+PIPELINE = _Chain()
 
 
 def raw(tip_id: str, body: str, sender: str, **meta: str) -> RawTip:

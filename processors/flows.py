@@ -1,0 +1,104 @@
+"""The flows: which stages run, in which order, bound to the state they need. Read this first.
+
+    tips.raw ──CLEAN──▶ tips.clean ──TRIAGE──▶ tips.scored ──STORE──▶ PostgreSQL (Sink)
+              normalise → detect_language → redact
+                                    extract_evidence → restore → dedupe → score
+
+Language is detected on the normalised text before redaction, so redaction knows the language.
+Adding a stage is one module and one line in a tuple below. State is bound here, at wiring
+time: the clean flow has none beyond the sender-key secret; the triage flow's dedupe index and
+sender activity are built per partition (``triage_flow(state)`` is called on assignment, and
+its state dropped on revocation), and a partition's dedupe state is restored from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Protocol
+
+from processors.activity import ActivityLimits, SenderActivity
+from processors.dedupe import DedupeIndex, dedupe
+from processors.evidence import extract_evidence
+from processors.language import detect_language
+from processors.lexicon import Lexicon, load_lexicon
+from processors.normalise import normalise
+from processors.redact import redact
+from processors.runtime.steps import Flow, async_step
+from processors.score import score
+from processors.sender_key import SenderKeyer
+from schemas import ScoredTip, Tip
+from tipline.metrics import Counters
+from tipline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RESTORE_LIMIT = 20_000  # earlier tips read back per object when its dedupe state is rebuilt
+
+
+class EarlierTips(Protocol):
+    """Where dedupe state is restored from (review.store.TipStore in production)."""
+
+    async def recent_tips(self, object_ref: str | None, limit: int) -> list[ScoredTip]: ...
+
+
+def clean_flow(sender_keys: SenderKeyer) -> Flow:
+    return (
+        normalise,
+        detect_language,
+        partial(redact, sender_keys=sender_keys),
+    )
+
+
+@dataclass
+class TriageState:
+    """One partition's triage state; built on assignment, dropped on revocation."""
+
+    index: DedupeIndex
+    activity: SenderActivity
+    lexicon: Lexicon
+    store: EarlierTips | None = None
+    counters: Counters = field(default_factory=Counters)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        lexicon: Lexicon,
+        store: EarlierTips | None,
+        counters: Counters,
+    ) -> TriageState:
+        return cls(
+            index=DedupeIndex.from_settings(settings),
+            activity=SenderActivity(ActivityLimits.from_settings(settings)),
+            lexicon=lexicon,
+            store=store,
+            counters=counters,
+        )
+
+
+async def restore_dedupe(tip: Tip, state: TriageState) -> Tip:
+    """Rebuild the tip's object's dedupe state from the database when this partition holds
+    none: after a restart, a rebalance that moved the partition here, or an eviction."""
+    if state.store is None or state.index.holds(tip.object_ref):
+        return tip
+    earlier = await state.store.recent_tips(tip.object_ref, RESTORE_LIMIT)
+    state.index.restore(earlier)
+    if earlier:
+        state.counters.add("dedupe_restores")
+        log.info("restored dedupe state of object %s from %d tips", tip.object_ref, len(earlier))
+    return tip
+
+
+def triage_flow(state: TriageState) -> Flow:
+    return (
+        partial(extract_evidence, lexicon=state.lexicon),
+        async_step(partial(restore_dedupe, state=state), "restore_dedupe"),
+        partial(dedupe, index=state.index),
+        partial(score, activity=state.activity),
+    )
+
+
+def default_lexicon(settings: Settings) -> Lexicon:
+    return load_lexicon(settings.score_lexicon_path)

@@ -1,0 +1,1 @@
+"""Backends drive a Runner: memory.py for unit tests, faust.py for the real broker."""

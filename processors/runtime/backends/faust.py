@@ -1,0 +1,158 @@
+"""The faust backend: the only module that imports faust. It drives Runners over Kafka.
+
+Per batch (``take_events``): hand the records to ``Runner.process``, produce what it returns
+with acks=all, await every acknowledgement, and only then let faust mark the offsets
+committable. On any exception the batch is held (never committed), the exception is logged
+and the app is crashed, so the supervisor restarts the worker and the batch is replayed.
+
+Every agent runs with concurrency 1: faust bug #606 commits offsets past unfinished events
+when concurrency > 1.
+
+faust hard-codes aiokafka's ``fetch_max_wait_ms`` at 1,500 ms, and the embedded broker (Tansu)
+waits for part of it even when records are there, so each consuming hop cost 0.4–0.8 s. The
+consumer thread below sets it from ``Settings.fetch_max_wait_ms`` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP, EventT, StreamT
+
+from processors.runtime.runner import Message, Runner
+
+log = logging.getLogger(__name__)
+
+Event = EventT[bytes]
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # aiokafka reads this when the consumer starts and builds its fetcher; faust offers no
+        # setting for it (it passes a literal 1500).
+        consumer._fetch_max_wait_ms = getattr(self.app, "fetch_max_wait_ms", 1500)
+        return consumer
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
+
+
+class StreamApp(faust.App):
+    """A faust App whose consumer uses our fetch wait."""
+
+    fetch_max_wait_ms: int = 1500
+
+    def _new_transport(self) -> Any:
+        return _Transport(self.conf.broker_consumer, self)
+
+
+def create_app(
+    app_id: str,
+    brokers: Sequence[str],
+    *,
+    fetch_max_wait_ms: int,
+    **conf: Any,
+) -> StreamApp:
+    app = StreamApp(
+        app_id,
+        broker=[f"kafka://{host}" for host in brokers],
+        store="memory://",
+        autodiscover=False,
+        web_enabled=False,
+        topic_allow_declare=False,  # topics are created explicitly with our partition count
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        **conf,
+    )
+    app.fetch_max_wait_ms = fetch_max_wait_ms
+    return app
+
+
+def raw_topic(app: faust.App, name: str) -> faust.TopicT:
+    return app.topic(name, key_type=bytes, value_type=bytes, value_serializer="raw")
+
+
+def hold(events: Sequence[Event]) -> None:
+    """Keep a failed batch's offsets uncommitted, so it is replayed after a restart.
+
+    faust's ``take_events`` acks a batch in a ``finally`` even when the body raised; an extra
+    reference makes that ack non-final, so the offset is never marked safe to commit.
+    """
+    for event in events:
+        event.message.incref()
+
+
+def _messages(events: Sequence[Event]) -> list[Message]:
+    return [
+        Message(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.value)
+        for e in events
+    ]
+
+
+def add_runner(
+    app: faust.App,
+    runner: Runner,
+    source: str,
+    outputs: Iterable[str],
+    *,
+    size: int,
+    within: float,
+) -> None:
+    """Run ``runner`` as the agent consuming ``source``; ``outputs`` are every topic it may
+    produce to (its output topic and the dead letters)."""
+    name = runner.stage
+    out = {topic: raw_topic(app, topic) for topic in outputs}
+
+    async def agent(stream: StreamT[bytes]) -> AsyncIterator[None]:
+        async for events in stream.take_events(size, within=within):  # type: ignore[attr-defined]
+            try:
+                produce = await runner.process(_messages(events))
+                acks = [await out[p.topic].send(key=p.key, value=p.value) for p in produce]
+                await asyncio.gather(*acks)
+            except asyncio.CancelledError:  # a rebalance or a stop: replay the batch later
+                hold(events)
+                raise
+            except BaseException as exc:
+                hold(events)
+                log.critical("%s: batch failed, nothing committed; stopping the worker", name)
+                await app.crash(exc)
+                raise
+            yield None
+
+    agent.__name__ = agent.__qualname__ = name  # faust names the agent (and its logs) by this
+    app.agent(raw_topic(app, source), name=name, concurrency=1)(agent)
+
+    # faust sends these as receiver(app, partitions, signal=...).
+    async def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        assigned: set[TP] = args[0]
+        runner.assign((tp.topic, tp.partition) for tp in assigned if tp.topic == source)
+
+    async def on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        revoked: set[TP] = args[0]
+        runner.revoke((tp.topic, tp.partition) for tp in revoked if tp.topic == source)
+
+    app.on_partitions_assigned.connect(on_assigned, weak=False)
+    app.on_partitions_revoked.connect(on_revoked, weak=False)
+
+
+def add_timer(app: faust.App, interval: float, fn: Any) -> None:
+    app.timer(interval=interval)(fn)
+
+
+def run_worker(app: faust.App, loglevel: str) -> None:
+    """Run the app until stopped (``tipline worker``); a crash exits non-zero."""
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
