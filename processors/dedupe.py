@@ -60,8 +60,9 @@ import logging
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -102,6 +103,13 @@ SHORT_WORDS = 4
 # Every member shares at least this much of its words with the representative (Dice
 # coefficient of the word sets): what stops A~B~C~D chaining A and D into one cluster.
 MIN_SHARED_WORDS = 0.5
+# A re-post may add a greeting or a sign-off ("Hello,", "good luck", "URGENT"); a longer run
+# of new words ("Then I will find it.", "I bought it in Graz") can be a claim of its own.
+MAX_ADDED_WORDS = 4
+# Two differing words this alike are one word misspelt (rapidfuzz ratio, 0-100).
+TYPO_RATIO = 75.0
+# Differing words this short on both sides are function words, not claims ("a"/"the").
+FUNCTION_WORD_CHARS = 3
 
 _PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|IBAN|IP|CARD|HANDLE|PERSON|ADDRESS|URL_TOKEN)\]")
 # What a re-post changes without changing the message: links (shortened ones differ on every
@@ -212,12 +220,49 @@ def _claims_conflict(a: Claims, b: Claims) -> bool:
     return any(va and vb and not (va <= vb or vb <= va) for va, vb in zip(a, b, strict=True))
 
 
-def _conflicts(key_a: str, ev_a: Evidence, key_b: str, ev_b: Evidence) -> bool:
-    """True when two similar-looking tips still make different claims."""
-    words_a, words_b = set(key_a.split()), set(key_b.split())
-    if _claims_conflict(claims_of(words_a, ev_a), claims_of(words_b, ev_b)):
-        return True
-    return not NEGATIONS.isdisjoint(words_a ^ words_b)
+def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
+    """True when word list ``b`` puts other words where ``a`` has words: another shop or town.
+
+    Re-posts add or drop words (a greeting, "URGENT", a sign-off, the news site's name) or
+    misspell them; a different claim swaps one for another in the same place ("sold at
+    Rossmann in Graz" / "sold at Müller in Graz"), and the lexicon does not know every name.
+    ``b`` adding a run of more than ``MAX_ADDED_WORDS`` new words counts too: that run may
+    be a claim of its own. Dropping words never does (a shorter re-post claims nothing new).
+    The word lists are aligned (difflib); in each block where both sides have words of their
+    own, words alike enough to be typos (rapidfuzz ratio >= ``TYPO_RATIO``, never numbers)
+    are paired off. If both sides still have words there, and not only short function words
+    ("a"/"the", "in"/"at"), the texts say different things.
+    """
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "replace" and _swapped(list(a[i1:i2]), list(b[j1:j2])):
+            return True
+        if op == "insert" and j2 - j1 > MAX_ADDED_WORDS:
+            return True
+    return False
+
+
+def _swapped(old: list[str], new: list[str]) -> bool:
+    # A lost or extra space ("ikea store" / "ikeastore") is a typo of the whole block.
+    if fuzz.ratio("".join(old), "".join(new)) >= TYPO_RATIO and not _DIGITS.search(
+        "".join((*old, *new))
+    ):
+        return False
+    rest = []
+    for word in old:
+        # A number is never a typo of another number ("1990"/"1999" are different years).
+        hit = None
+        if new and not _DIGITS.search(word):
+            hit = process.extractOne(
+                word, new, scorer=fuzz.ratio, score_cutoff=TYPO_RATIO, processor=None
+            )
+        if hit is None:
+            rest.append(word)
+        else:
+            new.pop(hit[2])
+    if not rest or not new:
+        return False
+    return not all(len(w) <= FUNCTION_WORD_CHARS and not _DIGITS.search(w) for w in (*rest, *new))
 
 
 def shared_words(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
@@ -457,7 +502,7 @@ class DedupeIndex:
         )[0].tolist()
         for cluster, edit in zip(ranked, edits, strict=True):
             score = _similarity(query, words, cluster.rep_key, edit, cut)
-            if score < self.threshold or not self._admits(cluster, words, claims):
+            if score < self.threshold or not self._admits(cluster, query, words, claims):
                 continue
             rank = (score, votes[cluster], -cluster.seq)
             if best is None or rank > best:
@@ -475,17 +520,20 @@ class DedupeIndex:
         return match, bands
 
     @staticmethod
-    def _admits(cluster: _Cluster, words: set[str], claims: Claims) -> bool:
+    def _admits(cluster: _Cluster, query: str, words: set[str], claims: Claims) -> bool:
         """Whether a tip similar to ``cluster``'s representative may join it.
 
         It must share at least ``MIN_SHARED_WORDS`` of its words with the representative,
-        have the same negation words, name nothing that conflicts with any member, and, when
-        either text is short, name some evidence the cluster names too.
+        have the same negation words, put no other words in place of the representative's
+        (``substitutes``: only additions and typos), name nothing that conflicts with any
+        member, and, when either text is short, name some evidence the cluster names too.
         """
         rep = cluster.rep_words
         if shared_words(words, rep) < MIN_SHARED_WORDS:
             return False
         if not NEGATIONS.isdisjoint(words ^ rep):
+            return False
+        if substitutes(cluster.rep_key.split(), query.split()):
             return False
         if _claims_conflict(claims, cluster.claims):
             return False
