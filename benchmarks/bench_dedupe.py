@@ -11,6 +11,14 @@ Quality: tests/data/dedupe/pairs.jsonl, each pair fed to a fresh index (a, then 
 predicted duplicate when b joins a's cluster. Reported per split, with the hand-annotated
 evidence and with text only (as if evidence extraction found nothing).
 
+Real-text quality (tests/data/dedupe_real/, see its README), evidence from extract_evidence:
+SemEval-2015 PIT tweet pairs (all labelled pairs, and the "re-post" view: paraphrases that
+share at least half their words, plus every non-paraphrase); each PIT sentence against a
+re-post of itself (RT, @handles, t.co links, emoji added); a flood per PIT topic (all its
+sentences into one object's index) with pairwise P/R through the clusters and the count of
+members sharing under half their words with their cluster's representative; and minimal pairs
+(real sentences in 28 languages with one name or number changed) that must never merge.
+
 Usage: python benchmarks/bench_dedupe.py [--sizes 1000,10000,100000,1000000] [--probes 2000]
 """
 
@@ -18,8 +26,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import gzip
+import hashlib
 import json
 import random
+import re
 import statistics
 import sys
 import time
@@ -27,6 +38,7 @@ import tracemalloc
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -35,6 +47,7 @@ from processors.evidence import extract_evidence
 from schemas import Evidence, Tip
 
 PAIRS = Path(__file__).resolve().parent.parent / "tests" / "data" / "dedupe" / "pairs.jsonl"
+REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "dedupe_real"
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 
 # (text, country, shop) — the few dozen guesses an appeal attracts, in several languages.
@@ -301,6 +314,165 @@ def quality() -> None:
     )
 
 
+def _real_tip(n: int, body: str, obj: str = "o") -> Tip:
+    tip = Tip(
+        tip_id=f"r{n}",
+        channel="social",
+        received_at=T0,
+        object_ref=obj,
+        body=body,
+        sender_key=f"s{n}",
+    )
+    return extract_evidence(tip)
+
+
+def _merged(a: str, b: str) -> bool:
+    index = DedupeIndex()
+    first = dedupe(_real_tip(0, a), index).cluster
+    second = dedupe(_real_tip(1, b), index).cluster
+    return bool(first and second and first.cluster_id == second.cluster_id)
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.casefold()))
+
+
+def _dice(a: set[str], b: set[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def _pr(tp: int, fp: int, fn: int) -> tuple[float, float]:
+    return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 1.0)
+
+
+_EMOJI = ("\U0001f602", "\U0001f64f", "\u2764\ufe0f", "\U0001f525", "\U0001f440")
+
+
+def _repost(text: str) -> str:
+    """A re-post as social media makes it: RT and handles, a fresh short link, emoji."""
+    h = hashlib.sha256(text.encode()).digest()
+    handle, other = f"user{h[0]}{h[1]}", f"news_{h[2]}"
+    link = f"https://t.co/{h[3:8].hex()}{h[8] % 10}"
+    emoji = _EMOJI[h[9] % len(_EMOJI)]
+    shapes = (
+        f"RT @{handle}: {text}",
+        f"{text} {link}",
+        f"{text} {emoji}{emoji}",
+        f"RT @{handle}: {text} {link} via @{other}",
+    )
+    return shapes[h[10] % len(shapes)]
+
+
+def _read(name: str) -> list[dict[str, Any]]:
+    path = REAL / name
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _pairs_view(name: str, rows: list[dict[str, Any]]) -> None:
+    """Each labelled pair into a fresh index: P/R on all pairs and on the re-post view."""
+    print(
+        f"\nreal text: {name} pairs, each into a fresh index (dev may be tuned on; heldout never)"
+    )
+    print(f"{'split':>8} {'view':>26} {'pairs':>6} {'P':>6} {'R':>6}")
+    for split in ("dev", "heldout"):
+        labelled = [p for p in rows if p["split"] == split and p["duplicate"] is not None]
+        merged = {p["id"]: _merged(p["a"], p["b"]) for p in labelled}
+        for view in ("all paraphrases", "re-posts (>= 0.8 words)", "re-posts (>= half words)"):
+            floor = {"all paraphrases": 0.0, "re-posts (>= 0.8 words)": 0.8}.get(view, 0.5)
+            tp = fp = fn = n = 0
+            for p in labelled:
+                if p["duplicate"] and _dice(_words(p["a"]), _words(p["b"])) < floor:
+                    continue
+                n += 1
+                same = merged[p["id"]]
+                tp += same and p["duplicate"]
+                fp += same and not p["duplicate"]
+                fn += (not same) and p["duplicate"]
+            prec, rec = _pr(tp, fp, fn)
+            print(f"{split:>8} {view:>26} {n:>6} {prec:>6.3f} {rec:>6.3f}")
+        sentences = sorted({s for p in rows if p["split"] == split for s in (p["a"], p["b"])})
+        found = sum(_merged(s, _repost(s)) for s in sentences)
+        print(
+            f"{split:>8} {'sentence vs its re-post':>26} {len(sentences):>6} {'':>6} "
+            f"{found / len(sentences):>6.3f}   (RT, @handles, t.co links, emoji added)"
+        )
+
+
+def _flood_view(name: str, rows: list[dict[str, Any]], group: str) -> None:
+    """Every sentence of a group (topic, news link) into one object's index, in file order."""
+    print(f"\nreal text: {name}, a flood per {group} (all its sentences into one object)")
+    print(
+        f"{'split':>8} {'floods':>6} {'tips':>6} {'clusters':>8} {'largest':>7} {'P':>6} "
+        f"{'R':>6} {'R >=0.8':>7} {'R >=half':>8} {'members < half rep words':>24}"
+    )
+    for split in ("dev", "heldout"):
+        chosen = [p for p in rows if p["split"] == split]
+        floods: dict[str, dict[str, None]] = {}
+        for p in chosen:
+            floods.setdefault(p[group], {}).update({p["a"]: None, p["b"]: None})
+        where: dict[tuple[str, str], str] = {}
+        sizes: dict[str, int] = {}
+        reps: dict[str, str] = {}
+        below = n = 0
+        for key, texts in floods.items():
+            index = DedupeIndex()
+            for text in texts:
+                obj = hashlib.sha256(key.encode()).hexdigest()[:16]
+                out = dedupe(_real_tip(n, text, obj=obj), index).cluster
+                n += 1
+                assert out is not None
+                where[(key, text)] = out.cluster_id
+                sizes[out.cluster_id] = out.size
+                rep = reps.setdefault(out.cluster_id, text)
+                below += _dice(_words(text), _words(rep)) < 0.5
+        counts = {0.0: [0, 0, 0], 0.8: [0, 0, 0], 0.5: [0, 0, 0]}  # tp, fp, fn
+        for p in chosen:
+            if p["duplicate"] is None:
+                continue
+            same = where[(p[group], p["a"])] == where[(p[group], p["b"])]
+            dice = _dice(_words(p["a"]), _words(p["b"]))
+            for floor, c in counts.items():
+                if p["duplicate"] and dice < floor:
+                    continue
+                c[0] += same and p["duplicate"]
+                c[1] += same and not p["duplicate"]
+                c[2] += (not same) and p["duplicate"]
+        prec, rec = _pr(*counts[0.0])
+        print(
+            f"{split:>8} {len(floods):>6} {n:>6} {len(sizes):>8} {max(sizes.values()):>7} "
+            f"{prec:>6.3f} {rec:>6.3f} {_pr(*counts[0.8])[1]:>7.3f} {_pr(*counts[0.5])[1]:>8.3f} "
+            f"{below:>24}"
+        )
+
+
+def real_quality() -> None:
+    pit = _read("pit2015.jsonl.gz")
+    url = _read("url_corpus.jsonl.gz")
+    _pairs_view("Twitter URL Corpus (tweets sharing a news link)", url)
+    _flood_view("Twitter URL Corpus", url, "link")
+    _pairs_view("SemEval-2015 PIT (tweets on one trending topic)", pit)
+    _flood_view("SemEval-2015 PIT", pit, "topic_id")
+    minimal = _read("minimal_pairs.jsonl")
+    print("\nreal text: minimal pairs (one name or number changed), none may merge")
+    for split in ("dev", "heldout"):
+        chosen = [p for p in minimal if p["split"] == split]
+        wrong = [p for p in chosen if _merged(p["a"], p["b"])]
+        langs = len({p["lang"] for p in chosen})
+        kinds: dict[str, int] = {}
+        for p in wrong:
+            kinds[p["kind"]] = kinds.get(p["kind"], 0) + 1
+        print(
+            f"{split:>8}: {len(wrong)} of {len(chosen)} merged ({langs} languages) "
+            f"{kinds or ''} {' '.join(p['id'] for p in wrong[:12])}"
+        )
+    print(
+        "goal on real re-posts: P >= 0.95, R >= 0.90; 0 members under half their "
+        "representative's words; 0 minimal pairs merged"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
@@ -308,6 +480,7 @@ def main() -> None:
     parser.add_argument("--traced", type=int, default=20_000, help="tips for the tracemalloc run")
     args = parser.parse_args()
     quality()
+    real_quality()
     cost_table([int(s) for s in args.sizes.split(",")], args.probes)
     if args.traced:
         traced_memory(args.traced)

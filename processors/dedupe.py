@@ -4,18 +4,25 @@ How a tip is placed (all state is per object, ``tip.object_ref``; tips without o
 no-object bucket):
 
 1. **Key.** The body (the subject only when the body is empty: subjects are mostly boilerplate
-   such as "Re: appeal" and would make unrelated tips look alike) is casefolded, stripped of
-   accents, redaction placeholders, apostrophes and punctuation, and whitespace-collapsed.
+   such as "Re: appeal" and would make unrelated tips look alike) without links, @handles and
+   "RT"/"via @x" (what re-posts change without changing the message; digits in a link are
+   therefore never a "conflicting number"), casefolded, stripped of accents, redaction
+   placeholders, apostrophes, emoji and punctuation, and whitespace-collapsed.
 2. **Exact duplicate.** A hash of the key is looked up in a per-object table.
 3. **Near duplicate.** MinHash/LSH (``processors.minhash``) over 4-character shingles of the
-   key yields candidates that share at least one band key. They are ranked by the number of
-   shared bands and at most ``max_candidates`` are verified with rapidfuzz. A candidate
-   matches when the similarity reaches ``threshold`` and nothing in the two tips disagrees:
-   no conflicting evidence (different countries, cities, shops, brands, product ids or years),
-   no conflicting numbers in the text, and no negation word that only one of them has.
-   Only a cluster's *exemplars* are in the LSH index: its first tip, plus up to
-   ``max_exemplars`` later members that were new variants (similarity below ``novelty``).
-   A bucket holds at most one exemplar per cluster and at most ``bucket_cap`` clusters, so a
+   key yields candidate clusters that share at least one band key with one of their
+   exemplars. They are ranked by the number of shared bands and at most ``max_candidates``
+   are verified, each **against its representative** (the cluster's first tip), never
+   against the member that found it: so A~B, B~C, C~D cannot chain A and D. A tip joins when
+   its rapidfuzz similarity to the representative reaches ``threshold``, it shares at least
+   half its words with it (``MIN_SHARED_WORDS``, Dice), has the same negation words, names
+   no evidence or number that conflicts with any member's (different countries, cities,
+   shops/brands, product ids, shop URLs, years), and, if either text has fewer than
+   ``SHORT_WORDS`` words ("I recognise it", "no idea, sorry"), names evidence the cluster
+   names too. Short texts that are not identical need that shared evidence to merge.
+   A cluster's exemplars (its first tip, plus up to ``max_exemplars`` later members that
+   were new variants, similarity below ``novelty``) are only what makes it findable. A
+   bucket holds at most one exemplar per cluster and at most ``bucket_cap`` clusters, so a
    flood of variants of one guess does not grow a hot bucket: lookup cost stays flat.
 4. **Cluster.** ``cluster_id`` is derived from the object and the cluster's first tip id
    (stable across restarts); its representative is that first tip. ``size`` counts tips,
@@ -53,8 +60,9 @@ import logging
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -85,10 +93,33 @@ _CONFLICTING: tuple[tuple[str, ...], ...] = (
     ("cities",),
     ("shops", "brands"),
     ("product_ids",),
+    ("urls",),
     ("years",),
 )
+# Keys with fewer words than this are "short": "I recognise it", "no idea, sorry". Such texts
+# say too little to be the same message by wording alone, so unless they are identical they
+# merge only when they name the same evidence.
+SHORT_WORDS = 4
+# Every member shares at least this much of its words with the representative (Dice
+# coefficient of the word sets): what stops A~B~C~D chaining A and D into one cluster.
+MIN_SHARED_WORDS = 0.5
+# A re-post may add a greeting or a sign-off ("Hello,", "good luck", "URGENT"); a longer run
+# of new words ("Then I will find it.", "I bought it in Graz") can be a claim of its own.
+MAX_ADDED_WORDS = 4
+# Two differing words this alike are one word misspelt (rapidfuzz ratio, 0-100).
+TYPO_RATIO = 75.0
+# Differing words this short on both sides are function words, not claims ("a"/"the").
+FUNCTION_WORD_CHARS = 3
 
 _PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|IBAN|IP|CARD|HANDLE|PERSON|ADDRESS|URL_TOKEN)\]")
+# What a re-post changes without changing the message: links (shortened ones differ on every
+# share, and tracking parameters ride on them), @handles, "RT"/"via @x" and "cc @x". Removed
+# before anything else, so digits inside a link can never look like a conflicting number.
+_LINK = re.compile(
+    r"(?i)(?:https?://|www\.)\S+|\b(?:t\.co|bit\.ly|goo\.gl|tinyurl\.com|ow\.ly|buff\.ly)/\S+"
+)
+_HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+_RETWEET = re.compile(r"(?i)(?<!\w)(?:rt|mt|via|cc)(?=\s*[@:])")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _APOSTROPHE = re.compile(r"['`´\u2018\u2019\u02bc]")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -121,7 +152,9 @@ def text_key(text: str) -> str:
     """The comparison key: casefolded, unaccented, no placeholders or punctuation."""
     # Decompose on both sides of casefold: compatibility forms fold to capitals ("𝛢" -> "Α")
     # and casefold can produce combining marks ("İ" -> "i̇").
-    text = unicodedata.normalize("NFKD", _PLACEHOLDER.sub(" ", text)).casefold()
+    text = _RETWEET.sub(" ", _LINK.sub(" ", _PLACEHOLDER.sub(" ", text)))
+    text = _HANDLE.sub(" ", text)
+    text = unicodedata.normalize("NFKD", text).casefold()
     text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = _APOSTROPHE.sub("", text)
     return " ".join(_NON_WORD.sub(" ", text).split())
@@ -169,27 +202,82 @@ def _share_most_words(a_words: set[str], b: str) -> bool:
     return 2 * len(a_words & b_words) >= min(len(a_words), len(b_words))
 
 
-def _conflicts(key_a: str, ev_a: Evidence, key_b: str, ev_b: Evidence) -> bool:
-    """True when two similar-looking tips still make different claims."""
-    for names in _CONFLICTING:
-        va = {v for name in names for v in getattr(ev_a, name)}
-        vb = {v for name in names for v in getattr(ev_b, name)}
-        if va and vb and not (va <= vb or vb <= va):
+Claims = tuple[frozenset[str], ...]
+
+
+def claims_of(words: Iterable[str], evidence: Evidence) -> Claims:
+    """What a tip claims, one set per ``_CONFLICTING`` group, then the numbers in its key."""
+    groups = [
+        frozenset(str(v) for name in names for v in getattr(evidence, name))
+        for names in _CONFLICTING
+    ]
+    groups.append(frozenset(w for w in words if _DIGITS.search(w)))
+    return tuple(groups)
+
+
+def _claims_conflict(a: Claims, b: Claims) -> bool:
+    # Naming a subset is agreeing (a re-post that drops the year); naming another value is not.
+    return any(va and vb and not (va <= vb or vb <= va) for va, vb in zip(a, b, strict=True))
+
+
+def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
+    """True when word list ``b`` puts other words where ``a`` has words: another shop or town.
+
+    Re-posts add or drop words (a greeting, "URGENT", a sign-off, the news site's name) or
+    misspell them; a different claim swaps one for another in the same place ("sold at
+    Rossmann in Graz" / "sold at Müller in Graz"), and the lexicon does not know every name.
+    ``b`` adding a run of more than ``MAX_ADDED_WORDS`` new words counts too: that run may
+    be a claim of its own. Dropping words never does (a shorter re-post claims nothing new).
+    The word lists are aligned (difflib); in each block where both sides have words of their
+    own, words alike enough to be typos (rapidfuzz ratio >= ``TYPO_RATIO``, never numbers)
+    are paired off. If both sides still have words there, and not only short function words
+    ("a"/"the", "in"/"at"), the texts say different things.
+    """
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "replace" and _swapped(list(a[i1:i2]), list(b[j1:j2])):
             return True
-    words_a, words_b = set(key_a.split()), set(key_b.split())
-    nums_a = {w for w in words_a if _DIGITS.search(w)}
-    nums_b = {w for w in words_b if _DIGITS.search(w)}
-    if nums_a and nums_b and not (nums_a <= nums_b or nums_b <= nums_a):
-        return True
-    return not NEGATIONS.isdisjoint(words_a ^ words_b)
+        if op == "insert" and j2 - j1 > MAX_ADDED_WORDS:
+            return True
+    return False
+
+
+def _swapped(old: list[str], new: list[str]) -> bool:
+    # A lost or extra space ("ikea store" / "ikeastore") is a typo of the whole block.
+    if fuzz.ratio("".join(old), "".join(new)) >= TYPO_RATIO and not _DIGITS.search(
+        "".join((*old, *new))
+    ):
+        return False
+    rest = []
+    for word in old:
+        # A number is never a typo of another number ("1990"/"1999" are different years).
+        hit = None
+        if new and not _DIGITS.search(word):
+            hit = process.extractOne(
+                word, new, scorer=fuzz.ratio, score_cutoff=TYPO_RATIO, processor=None
+            )
+        if hit is None:
+            rest.append(word)
+        else:
+            new.pop(hit[2])
+    if not rest or not new:
+        return False
+    return not all(len(w) <= FUNCTION_WORD_CHARS and not _DIGITS.search(w) for w in (*rest, *new))
+
+
+def shared_words(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
+    """Dice coefficient of two word sets: 1.0 for the same words, 0.0 for none in common."""
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
 
 
 @dataclass(slots=True, eq=False)
 class _Exemplar:
+    # Exemplars only make a cluster findable (their band keys); a tip is always verified
+    # against the cluster's representative, never against the exemplar that found it.
     cluster: _Cluster
     tip_id: str
-    key: str
-    evidence: Evidence
     bands: bytes  # the band keys as packed uint64, to take the exemplar out of its buckets
 
 
@@ -198,6 +286,10 @@ class _Cluster:
     cluster_id: str
     representative_tip_id: str
     seq: int  # creation order within the object: the deterministic tie-break
+    rep_key: str = ""  # the representative's key (first FUZZY_CHARS characters)
+    rep_words: frozenset[str] = frozenset()
+    # Union of the members' claims: a tip naming another shop than ANY member stays out.
+    claims: Claims = ()
     size: int = 0
     senders: set[str] = field(default_factory=set)
     exemplars: list[_Exemplar] = field(default_factory=list)
@@ -379,46 +471,76 @@ class DedupeIndex:
     def _find(
         self, state: _ObjectState, tip: Tip, key: str
     ) -> tuple[_Match | None, list[int] | None]:
-        """The best earlier match for ``key``, and the band keys if they were computed."""
+        """The best earlier cluster for ``key``, and the band keys if they were computed.
+
+        Admission is against the cluster's representative (see ``_admits``), so similarity
+        never travels along a chain of members.
+        """
+        query = key[:FUZZY_CHARS]
+        words = set(query.split())
+        claims = claims_of(key.split(), tip.evidence)
         hit = state.exact.get(_exact_hash(key))
-        if hit is not None and hit[0].alive:
+        # The same key can still make another claim: keys drop links, evidence keeps shop URLs.
+        if hit is not None and hit[0].alive and not _claims_conflict(claims, hit[0].claims):
             return _Match(cluster=hit[0], duplicate_of=hit[1], similarity=1.0, exact=True), None
-        bands = self._minhash.keys(key[:FUZZY_CHARS])
-        votes: dict[_Exemplar, int] = {}
+        bands = self._minhash.keys(query)
+        votes: dict[_Cluster, int] = {}
         for band in bands:
             for exemplar in state.buckets.get(band, ()):
-                votes[exemplar] = votes.get(exemplar, 0) + 1
+                votes[exemplar.cluster] = votes.get(exemplar.cluster, 0) + 1
         if not votes:
             return None, bands
         # Most shared bands first; ties keep the order buckets were read in (a stable sort).
         ranked = sorted(votes, key=votes.__getitem__, reverse=True)[: self.max_candidates]
         best: tuple[float, int, int] | None = None
-        found: _Exemplar | None = None
-        query = key[:FUZZY_CHARS]
-        words = set(query.split())
+        found: _Cluster | None = None
         cut = self.threshold * 100.0
-        # Edit ratios of all candidates in one call; the token view only where needed.
+        # Edit ratios against all candidate representatives in one call; the token view only
+        # where needed.
         edits = process.cdist(
-            [query], [e.key for e in ranked], scorer=fuzz.ratio, score_cutoff=cut
+            [query], [c.rep_key for c in ranked], scorer=fuzz.ratio, score_cutoff=cut
         )[0].tolist()
-        for exemplar, edit in zip(ranked, edits, strict=True):
-            vote = votes[exemplar]
-            score = _similarity(query, words, exemplar.key, edit, cut)
-            if score < self.threshold:
+        for cluster, edit in zip(ranked, edits, strict=True):
+            score = _similarity(query, words, cluster.rep_key, edit, cut)
+            if score < self.threshold or not self._admits(cluster, query, words, claims):
                 continue
-            if _conflicts(key, tip.evidence, exemplar.key, exemplar.evidence):
-                continue
-            rank = (score, vote, -exemplar.cluster.seq)
+            rank = (score, votes[cluster], -cluster.seq)
             if best is None or rank > best:
-                best, found = rank, exemplar
+                best, found = rank, cluster
             if score >= self.novelty:
                 break  # candidates come most-shared-bands first: a closer one would not differ
         if found is None or best is None:
             return None, bands
         match = _Match(
-            cluster=found.cluster, duplicate_of=found.tip_id, similarity=best[0], exact=False
+            cluster=found,
+            duplicate_of=found.representative_tip_id,
+            similarity=best[0],
+            exact=False,
         )
         return match, bands
+
+    @staticmethod
+    def _admits(cluster: _Cluster, query: str, words: set[str], claims: Claims) -> bool:
+        """Whether a tip similar to ``cluster``'s representative may join it.
+
+        It must share at least ``MIN_SHARED_WORDS`` of its words with the representative,
+        have the same negation words, put no other words in place of the representative's
+        (``substitutes``: only additions and typos), name nothing that conflicts with any
+        member, and, when either text is short, name some evidence the cluster names too.
+        """
+        rep = cluster.rep_words
+        if shared_words(words, rep) < MIN_SHARED_WORDS:
+            return False
+        if not NEGATIONS.isdisjoint(words ^ rep):
+            return False
+        if substitutes(cluster.rep_key.split(), query.split()):
+            return False
+        if _claims_conflict(claims, cluster.claims):
+            return False
+        if min(len(words), len(rep)) < SHORT_WORDS:
+            # Numbers (the last group) are not evidence: "no 2" and "no 2 sorry" say nothing.
+            return any(a & b for a, b in zip(claims[:-1], cluster.claims[:-1], strict=True))
+        return True
 
     def _record(
         self,
@@ -441,13 +563,24 @@ class DedupeIndex:
         if cluster is None and key:
             cluster = state.clusters.get(cluster_id)
         created = cluster is None
+        claims = claims_of(key.split(), tip.evidence)
         if cluster is None:
-            cluster = _Cluster(cluster_id, representative, seq=state.clusters_made)
+            rep_key = key[:FUZZY_CHARS]
+            cluster = _Cluster(
+                cluster_id,
+                representative,
+                seq=state.clusters_made,
+                rep_key=rep_key,
+                rep_words=frozenset(rep_key.split()),
+                claims=claims,
+            )
             state.clusters_made += 1
             if key:
                 state.clusters[cluster_id] = cluster
         else:
             state.clusters.move_to_end(cluster_id)
+            if any(not c <= u for c, u in zip(claims, cluster.claims, strict=True)):
+                cluster.claims = tuple(u | c for u, c in zip(cluster.claims, claims, strict=True))
         cluster.size += 1
         if len(cluster.senders) < self.max_senders:
             cluster.senders.add(_sender(tip))
@@ -483,8 +616,6 @@ class DedupeIndex:
         exemplar = _Exemplar(
             cluster=cluster,
             tip_id=tip.tip_id,
-            key=key[:FUZZY_CHARS],
-            evidence=tip.evidence,
             bands=np.array(bands, dtype=np.uint64).tobytes(),
         )
         cluster.exemplars.append(exemplar)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors.dedupe import DedupeIndex, dedupe, similarity, text_key
+from processors.dedupe import DedupeIndex, dedupe, similarity, substitutes, text_key
 from processors.minhash import MinHasher
 from schemas import Corroboration, Evidence, ScoredTip, Tip
 
@@ -294,8 +294,10 @@ def test_a_flood_of_variants_does_not_grow_the_index() -> None:
         chars[rng.randrange(len(chars))] = rng.choice("abcdefghij")
         dedupe(make_tip("".join(chars), sender=f"s{rng.randrange(50)}"), index)
     stats = index.stats()
-    assert stats["clusters"] <= 3
-    assert stats["exemplars"] <= 3 * 4
+    # Variants two typos apart from the representative ("sold" -> "sodd" vs "sola") may start
+    # clusters of their own (admission is against the representative), but only a few.
+    assert stats["clusters"] <= 10
+    assert stats["exemplars"] <= 10 * 4
     assert stats["buckets"] <= 16 * stats["exemplars"]
 
 
@@ -487,3 +489,156 @@ def test_holds_reports_objects_with_state() -> None:
     assert index.holds("1")
     dedupe(tip.model_copy(update={"tip_id": "h-2", "object_ref": "2"}), index)
     assert index.holds("2") and not index.holds("1")  # evicted: the app restores it from the DB
+
+
+# ------------------------------------------------------------- chaining, short texts, links
+
+
+def test_a_chain_of_similar_tips_does_not_join_its_ends() -> None:
+    chain = [
+        "It was sold at Rossmann in Vienna, I bought one there",
+        "It was sold at Rossmann in Vienna, I think",
+        "It was sold at Rossmann, I think",
+        "I think it is sold everywhere",
+    ]
+    out = run(DedupeIndex(threshold=0.6, novelty=0.6), *(make_tip(t) for t in chain))
+    first = out[0].cluster
+    assert first is not None
+    last = out[-1].cluster
+    assert last is not None and last.cluster_id != first.cluster_id
+
+
+def test_every_member_shares_half_its_words_with_the_representative() -> None:
+    rng = random.Random(3)
+    words = [
+        "the",
+        "bag",
+        "was",
+        "sold",
+        "at",
+        "the",
+        "market",
+        "in",
+        "graz",
+        "last",
+        "summer",
+        "by",
+        "a",
+        "woman",
+    ]
+    index = DedupeIndex(threshold=0.5, novelty=0.5)
+    reps: dict[str, set[str]] = {}
+    for i in range(400):
+        # A random walk: each tip drops, adds or swaps a word of the previous one.
+        if rng.random() < 0.5 and len(words) > 3:
+            del words[rng.randrange(len(words))]
+        else:
+            words.insert(rng.randrange(len(words) + 1), rng.choice(["big", "red", "old", "new"]))
+        text = " ".join(words)
+        out = dedupe(make_tip(text, sender=f"s{i}"), index).cluster
+        assert out is not None
+        rep = reps.setdefault(out.cluster_id, set(text.split()))
+        mine = set(text.split())
+        assert 2 * len(mine & rep) >= 0.5 * (len(mine) + len(rep))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("I recognise it", "I recognise it now"),
+        ("no idea, sorry", "no idea sorry mate"),
+        ("I need more information", "I need more info"),
+    ],
+)
+def test_short_texts_without_shared_evidence_stay_apart(first: str, second: str) -> None:
+    a, b = run(DedupeIndex(threshold=0.7, novelty=0.7), make_tip(first), make_tip(second))
+    assert a.cluster and b.cluster and a.cluster.cluster_id != b.cluster.cluster_id
+
+
+def test_short_texts_merge_when_identical_or_naming_the_same_evidence() -> None:
+    ev = Evidence(shops=("Lidl",))
+    a, b, c, d = run(
+        DedupeIndex(),
+        make_tip("no idea, sorry"),
+        make_tip("No idea sorry!!"),
+        make_tip("From Lidl", evidence=ev),
+        make_tip("From Lidl!!! yes", evidence=ev),
+    )
+    assert a.cluster and b.cluster and a.cluster.cluster_id == b.cluster.cluster_id
+    assert c.cluster and d.cluster and c.cluster.cluster_id == d.cluster.cluster_id
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "The bag in the appeal is sold at Rossmann in Vienna https://t.co/AbC123",
+            "The bag in the appeal is sold at Rossmann in Vienna https://t.co/Xy9870",
+        ),
+        (
+            "The bag in the appeal is sold at Rossmann in Vienna",
+            "RT @police_at: The bag in the appeal is sold at Rossmann in Vienna \U0001f64f",
+        ),
+        (
+            "The bag in the appeal is sold at Rossmann in Vienna via @someone",
+            "The bag in the appeal is sold at Rossmann in Vienna www.example.com/x?utm_source=42",
+        ),
+    ],
+)
+def test_links_handles_rt_and_emoji_do_not_hide_a_repost(first: str, second: str) -> None:
+    a, b = run(DedupeIndex(), make_tip(first), make_tip(second, sender="s2"))
+    assert a.cluster and b.cluster and b.cluster.cluster_id == a.cluster.cluster_id
+    assert text_key(second).split() == text_key(first).split()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # Names the lexicon may not know: the swap itself keeps them apart.
+        ("The bag is sold at Rossmann in Graz", "The bag is sold at Mueller in Graz"),
+        ("The bag is sold at the market in Wels", "The bag is sold at the market in Linz"),
+        ("we drove coast to coast with it", "we drove coast to california with it"),
+        # A long added run of words can be a claim of its own.
+        (
+            "The bag is sold at Rossmann in Graz",
+            "The bag is sold at Rossmann in Graz and my neighbour sells them at the market",
+        ),
+    ],
+)
+def test_other_words_in_the_same_place_make_another_claim(first: str, second: str) -> None:
+    a, b = run(DedupeIndex(threshold=0.6, novelty=0.6), make_tip(first), make_tip(second))
+    assert a.cluster and b.cluster and a.cluster.cluster_id != b.cluster.cluster_id
+
+
+def test_a_tip_conflicting_with_any_member_stays_out() -> None:
+    index = DedupeIndex()
+    rep, aldi, lidl = run(
+        index,
+        make_tip("I have seen this exact blanket in the shop last winter"),
+        make_tip(
+            "I have seen this exact blanket in the shop last winter Aldi",
+            evidence=Evidence(shops=("Aldi",)),
+        ),
+        make_tip(
+            "I have seen this exact blanket in the shop last winter Lidl",
+            evidence=Evidence(shops=("Lidl",)),
+        ),
+    )
+    assert rep.cluster and aldi.cluster and lidl.cluster
+    assert aldi.cluster.cluster_id == rep.cluster.cluster_id
+    assert lidl.cluster.cluster_id != rep.cluster.cluster_id
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("sold at rossmann in graz", "hello sold at rossmann in graz good luck", False),
+        ("sold at rossmann in graz", "sold at rosmann in graz", False),
+        ("sold at the ikea store", "sold at the ikeastore", False),
+        ("sold at rossmann in graz", "sold at mueller in graz", True),
+        ("made in 1990", "made in 1999", True),
+        ("sold at the shop", "sold in a shop", False),
+    ],
+)
+def test_substitutes(a: str, b: str, expected: bool) -> None:
+    assert substitutes(a.split(), b.split()) is expected
