@@ -27,6 +27,7 @@ from ingest.web_handoff import Handoff
 from ingest.web_limits import FORM_BODY_LIMIT, MAX_CONTACT_CHARS, RateLimits
 from schemas.tip import MAX_BODY_CHARS, Attachment, RawTip
 from tipline.errors import RejectedContentError
+from tipline.http import Origin, origin_of
 from tipline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -222,10 +223,5 @@ def page_lang(request: Request) -> str:
 
 
 def _same_origin(request: Request) -> bool:
-    """A browser's Origin (when sent) must be this site: a second guard beside the CSRF token."""
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        # Old browsers send none; "null" comes from privacy modes. The token still decides.
-        return True
-    host = request.headers.get("host", "")
-    return origin.split("://", 1)[-1] == host
+    """The shared rule (``tipline.http.origin_of``); the CSRF token is checked in any case."""
+    return origin_of(request.headers, request.headers.get("host")) is not Origin.FOREIGN

@@ -2,20 +2,27 @@
 
 Contract (``create_app(settings)``; ``serve(settings)`` runs it with uvicorn):
 
-    GET  /api/queue?object=&status=new&language=&limit=&after=   best tip per cluster, keyset pages
+    GET  /api/queue?object=&status=&language=&q=&photos=&limit=&after=  best tip per cluster
     GET  /api/tips/{tip_id}                    the whole tip, its cluster members and history
     POST /api/tips/{tip_id}/status             new → reviewing → lead | dismissed, audited
+    POST /api/claim?object=                    claim the next open cluster (a lease)
+    POST /api/tips/{tip_id}/verdict            reason code + note for the tip's cluster
     GET  /api/objects/{object_ref}/consensus   what independent tipsters name for an object
     GET  /api/ops/throughput?minutes=60        tips per minute and channel, status counts
     GET  /api/openapi.json                     this API's description
     GET  /queue, /tips/{id}, /objects/{ref}, /ops   the same as pages (no JavaScript)
+    GET  /queue/claims                         one line per claim (shops + cities), any language
+    POST /claim, /tips/{id}/verdict|release|merge|split   the console's work steps (forms)
+    GET  /audit                                recent audit rows (supervisors)
     GET  /media/{sha256}                       an image, only if some stored tip names it
     GET|POST /login, POST /logout              session for browsers
     GET  /healthz                              liveness; the only route without a login
 
 Every other route needs an analyst: ``Authorization: Bearer <token>`` or the session cookie
-the login form sets (``review.api_auth``). A browser's state-changing POST also needs the
-session's CSRF token. Responses carry strict security headers and ``no-store``.
+the login form sets (``review.api_auth``), and a role that may open it (``review.accounts``:
+ops people never read tips; the audit is for supervisors). A browser's state-changing POST
+also needs the session's CSRF token. A stopped or frozen database answers 503, not 500.
+Responses carry strict security headers and ``no-store``.
 
 This module only wires the app; the handlers live in ``api_json`` (the API), ``api_pages``
 (pages), ``api_session`` (login), ``api_media`` (photos) and ``api_errors``, and share
@@ -32,13 +39,28 @@ from pathlib import Path
 from typing import Any, Final
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from review.api_context import LoginRequiredError, ReviewContext
-from review.api_errors import http_error, login_required, validation_error
+from review.accounts import EVERYONE, READERS, SUPERVISORS, Role
+from review.api_console import ConsolePages
+from review.api_context import (
+    AnswerWithinMiddleware,
+    LoginRequiredError,
+    ReviewContext,
+    ThrottledError,
+    require,
+)
+from review.api_errors import (
+    DATABASE_DOWN,
+    database_unavailable,
+    http_error,
+    login_required,
+    throttled,
+    validation_error,
+)
 from review.api_json import JsonApi
 from review.api_media import MediaFiles
 from review.api_models import ApiError
@@ -70,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     pages = Pages(review)
     login = LoginPages(review)
     media = MediaFiles(review)
+    console = ConsolePages(review)
     app = FastAPI(
         title="tipline review",
         summary="The analysts' queue of scored tips, object consensus and pipeline throughput.",
@@ -85,8 +108,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(LoginRequiredError, login_required)
+    app.add_exception_handler(ThrottledError, throttled)
+    for unavailable in DATABASE_DOWN:
+        app.add_exception_handler(unavailable, database_unavailable)
 
-    def api(path: str, endpoint: Any, method: str = "GET", **kwargs: Any) -> None:
+    def api(
+        path: str, endpoint: Any, method: str = "GET", *, roles: frozenset[Role], **kwargs: Any
+    ) -> None:
         app.add_api_route(
             path,
             endpoint,
@@ -94,50 +122,97 @@ def create_app(settings: Settings) -> FastAPI:
             tags=kwargs.pop("tags", ["review"]),
             responses={**_ERRORS, **kwargs.pop("responses", {})},
             openapi_extra={"security": [{"bearer": []}]},
+            dependencies=[Depends(require(roles, api=True))],
             **kwargs,
         )
 
-    def page(path: str, endpoint: Any, method: str = "GET") -> None:
-        app.add_api_route(path, endpoint, methods=[method], include_in_schema=False)
+    def page(path: str, endpoint: Any, method: str = "GET", *, roles: frozenset[Role]) -> None:
+        app.add_api_route(
+            path,
+            endpoint,
+            methods=[method],
+            include_in_schema=False,
+            dependencies=[Depends(require(roles, api=False))],
+        )
 
     app.add_api_route(
         "/healthz", json_api.healthz, methods=["GET"], tags=["operations"], summary="Liveness"
     )
-    api("/api/queue", json_api.api_queue, summary="The queue: the best open tip per cluster")
-    api("/api/tips/{tip_id}", json_api.api_tip, summary="A tip with its cluster and history")
+    api(
+        "/api/queue",
+        json_api.api_queue,
+        roles=READERS,
+        summary="The queue: the best open tip per cluster",
+    )
+    api(
+        "/api/tips/{tip_id}",
+        json_api.api_tip,
+        roles=READERS,
+        summary="A tip with its cluster and history (audited)",
+    )
     api(
         "/api/tips/{tip_id}/status",
         json_api.api_status,
         "POST",
+        roles=READERS,
         summary="Change a tip's (or its cluster's) status; audited",
         responses={409: {"model": ApiError, "description": "Moved meanwhile, or not allowed."}},
     )
     api(
+        "/api/claim",
+        console.api_claim,
+        "POST",
+        roles=READERS,
+        summary="Claim the next open cluster (or keep one's own); a lease that runs out",
+    )
+    api(
+        "/api/tips/{tip_id}/verdict",
+        console.api_verdict,
+        "POST",
+        roles=READERS,
+        summary="Decide a tip's cluster with a reason code and a note; audited",
+        responses={409: {"model": ApiError, "description": "Claimed by another, or decided."}},
+    )
+    api(
         "/api/objects/{object_ref}/consensus",
         json_api.api_consensus,
+        roles=READERS,
         summary="What independent tipsters name for an object",
     )
     api(
         "/api/ops/throughput",
         json_api.api_ops,
+        roles=EVERYONE,
         tags=["operations"],
         summary="Tips per minute and channel, counts by status, oldest unreviewed tip",
     )
     app.add_api_route(
-        "/api/openapi.json", json_api.api_openapi, methods=["GET"], include_in_schema=False
+        "/api/openapi.json",
+        json_api.api_openapi,
+        methods=["GET"],
+        include_in_schema=False,
+        dependencies=[Depends(require(EVERYONE, api=True))],
     )
-    page("/", pages.home)
-    page("/login", login.login_form)
-    page("/login", login.login, "POST")
-    page("/logout", login.logout, "POST")
-    page("/queue", pages.queue_page)
-    page("/tips/{tip_id}", pages.tip_page)
-    page("/tips/{tip_id}/status", pages.tip_status_form, "POST")
-    page("/objects/{object_ref}", pages.object_page)
-    page("/ops", pages.ops_page)
-    page("/media/{sha256}", media.media)
+    page("/", pages.home, roles=EVERYONE)
+    app.add_api_route("/login", login.login_form, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/login", login.login, methods=["POST"], include_in_schema=False)
+    page("/logout", login.logout, "POST", roles=EVERYONE)
+    page("/queue", pages.queue_page, roles=READERS)
+    page("/queue/claims", console.named_page, roles=READERS)
+    page("/claim", console.claim_form, "POST", roles=READERS)
+    page("/tips/{tip_id}", pages.tip_page, roles=READERS)
+    page("/tips/{tip_id}/status", pages.tip_status_form, "POST", roles=READERS)
+    page("/tips/{tip_id}/verdict", console.verdict_form, "POST", roles=READERS)
+    page("/tips/{tip_id}/release", console.release_form, "POST", roles=READERS)
+    page("/tips/{tip_id}/merge", console.merge_form, "POST", roles=READERS)
+    page("/tips/{tip_id}/split", console.split_form, "POST", roles=READERS)
+    page("/objects/{object_ref}", pages.object_page, roles=READERS)
+    page("/ops", pages.ops_page, roles=EVERYONE)
+    page("/audit", console.audit_page, roles=SUPERVISORS)
+    page("/media/{sha256}", media.media, roles=READERS)
 
     document_bearer_auth(app, "The analyst's access token.")
+    app.add_middleware(AnswerWithinMiddleware, seconds=settings.review_db_timeout + 1)
     app.add_middleware(
         SecurityHeadersMiddleware, csp=CSP, extra=NO_INDEX, hsts=settings.review_secure_cookies
     )

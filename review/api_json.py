@@ -52,15 +52,17 @@ class JsonApi:
         language: Annotated[str | None, Query(max_length=3)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
         after: Annotated[str | None, Query(max_length=400)] = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        photos: bool = False,
     ) -> QueuePage:
-        wanted = queue_filter(object_ref, status, language, limit, after)
+        wanted = queue_filter(object_ref, status, language, limit, after, search=q, photos=photos)
         async with self.review.connection() as conn:
             return await api_store.queue_page(conn, wanted)
 
     async def api_tip(
         self, tip_id: str, analyst: Annotated[Analyst, Depends(api_analyst)]
     ) -> TipDetail:
-        detail = await find_tip(self.review, tip_id)
+        detail = await find_tip(self.review, tip_id, analyst)
         if detail is None:
             raise StarletteHTTPException(404, "no such tip")
         return detail

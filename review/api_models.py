@@ -34,6 +34,10 @@ class QueueItem(_Out):
     channel: str
     tipster: str = Field(description="Short, non-identifying sender tag, e.g. 'tipster #3f9a12'.")
     text: str = Field(description="Subject and start of the body on one line.")
+    photos: int = Field(default=0, description="Photos sent with the tip.")
+    claimed_by: str | None = Field(
+        default=None, description="The analyst working on this cluster now, if any."
+    )
 
 
 class QueuePage(_Out):

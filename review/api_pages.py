@@ -9,9 +9,9 @@ from fastapi import Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from review import api_store
-from review.api_auth import Analyst, csrf_ok
-from review.api_context import ReviewContext, page_analyst, same_origin
+from review import api_store, console_store
+from review.api_auth import Analyst
+from review.api_context import ReviewContext, check_form, page_analyst
 from review.api_models import StatusChangeIn
 from review.api_queries import (
     CHANNELS,
@@ -29,6 +29,7 @@ from review.api_steps import (
     queue_filter,
     valid,
 )
+from review.console_store import REASON_LABELS
 
 _KIND_HEADINGS: Final = {
     "country": "Countries named",
@@ -36,6 +37,14 @@ _KIND_HEADINGS: Final = {
     "shop": "Shops named",
     "brand": "Brands named",
     "product_id": "Product ids named",
+}
+
+
+DONE_MESSAGES: Final = {
+    "verdict": "Verdict recorded for this cluster.",
+    "merged": "The clusters were merged.",
+    "split": "The chosen tips now form a cluster of their own.",
+    "released": "The cluster is back in the queue for anyone.",
 }
 
 
@@ -57,14 +66,29 @@ class Pages:
         status: Status = "new",
         language: Annotated[str | None, Query(max_length=3)] = None,
         after: Annotated[str | None, Query(max_length=400)] = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        photos: Annotated[str, Query(max_length=3)] = "",
     ) -> HTMLResponse:
         # An empty text box arrives as "": that means "any", not "the object called ''".
-        wanted = queue_filter(object_ref or None, status, language or None, DEFAULT_PAGE, after)
+        wanted = queue_filter(
+            object_ref or None,
+            status,
+            language or None,
+            DEFAULT_PAGE,
+            after,
+            search=q,
+            photos=photos == "yes",
+        )
         async with self.review.connection() as conn:
             page = await api_store.queue_page(conn, wanted)
+            mine = await console_store.current_claim(conn, analyst.name)
         filters = {"object": wanted.object_ref or "", "status": status}
         if wanted.language:
             filters["language"] = wanted.language
+        if wanted.search:
+            filters["q"] = wanted.search
+        if wanted.photos:
+            filters["photos"] = "yes"
         next_link = f"/queue?{urlencode({**filters, 'after': page.next})}" if page.next else None
         return self.review.render(
             "queue.html",
@@ -74,6 +98,7 @@ class Pages:
             statuses=STATUSES,
             next_link=next_link,
             first_link=f"/queue?{urlencode(filters)}" if after else None,
+            mine=mine,
         )
 
     async def tip_page(
@@ -81,16 +106,28 @@ class Pages:
         tip_id: str,
         analyst: Annotated[Analyst, Depends(page_analyst)],
         changed: Annotated[int | None, Query(ge=0)] = None,
+        done: Annotated[str | None, Query(max_length=40)] = None,
     ) -> HTMLResponse:
-        detail = await find_tip(self.review, tip_id)
+        detail = await find_tip(self.review, tip_id, analyst)
         if detail is None:
             raise StarletteHTTPException(404, "There is no tip with this id.")
+        async with self.review.connection() as conn:
+            unit = detail.cluster_id or f"tip:{detail.tip_id}"
+            claim = await console_store.claim_of_unit(conn, unit)
+            if claim is not None and claim.analyst == analyst.name:
+                # Working on it keeps the lease alive; walking away lets it run out.
+                claim = await console_store.renew(
+                    conn, analyst.name, unit, self.review.claim_seconds
+                )
         return self.review.render(
             "tip.html",
             analyst,
             tip=detail,
             next_statuses=sorted(TRANSITIONS[detail.status], key=STATUSES.index),
             changed=changed,
+            done=DONE_MESSAGES.get(done or ""),
+            claim=claim,
+            reasons=REASON_LABELS,
         )
 
     async def tip_status_form(
@@ -105,8 +142,7 @@ class Pages:
         note: Annotated[str, Form(max_length=2000)] = "",
         cluster: Annotated[str, Form(max_length=8)] = "",
     ) -> Response:
-        if not csrf_ok(analyst, csrf) or not same_origin(request):
-            raise StarletteHTTPException(403, "The form has expired; reload the page.")
+        check_form(request, analyst, csrf)
         change = StatusChangeIn(
             status=status, note=note or None, cluster=cluster == "yes", expected=expected
         )

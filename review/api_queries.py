@@ -123,13 +123,19 @@ class QueueFilter:
     language: str | None = None
     limit: int = DEFAULT_PAGE
     after: QueueCursor | None = None
+    search: str | None = None
+    photos: bool = False
 
 
 _QUEUE_SELECT: Final = """
 SELECT t.tip_id, t.object_ref, t.language, t.score, t.reasons, t.evidence, t.received_at,
        t.subject, left(t.body, 400) AS body, t.status, t.channel, t.sender_key, t.cluster_id,
        coalesce(c.size, 1) AS cluster_size,
-       coalesce(c.distinct_senders, 1) AS independent_tipsters
+       coalesce(c.distinct_senders, 1) AS independent_tipsters,
+       jsonb_array_length(t.attachments) AS photos,
+       (SELECT cl.analyst FROM claims cl
+         WHERE cl.unit = coalesce(t.cluster_id, 'tip:' || t.tip_id) AND cl.expires_at > now())
+           AS claimed_by
 FROM tips t
 LEFT JOIN clusters c ON c.cluster_id = t.cluster_id
 WHERE t.status = %(status)s"""
@@ -170,6 +176,12 @@ def queue_query(wanted: QueueFilter) -> tuple[str, dict[str, Any]]:
     if wanted.language is not None:
         params["language"] = wanted.language
         filters.append("{a}.language = %(language)s")
+    if wanted.search:
+        # A fragment in any script ("Rossm", "Graz", "ул."): the trigram index answers it.
+        params["search"] = "%" + like_escape(wanted.search) + "%"
+        filters.append("({a}.body ILIKE %(search)s OR {a}.subject ILIKE %(search)s)")
+    if wanted.photos:
+        filters.append("{a}.attachments <> '[]'::jsonb")
     sql = _QUEUE_SELECT + "".join("\n  AND " + f.format(a="t") for f in filters)
     sql += _BETTER_IN_CLUSTER.format(
         same_filters="".join(" AND " + f.format(a="b") for f in filters)
@@ -182,6 +194,11 @@ def queue_query(wanted: QueueFilter) -> tuple[str, dict[str, Any]]:
         )
         sql += _AFTER
     return sql + _ORDER, params
+
+
+def like_escape(text: str) -> str:
+    """``text`` as a literal inside an ILIKE pattern (PostgreSQL's default escape is ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def page_of(

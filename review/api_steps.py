@@ -8,7 +8,7 @@ from typing import Any, Final
 from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from review import api_store
+from review import api_store, console_store
 from review.api_auth import Analyst
 from review.api_context import ReviewContext
 from review.api_models import StatusChangeIn, StatusChangeResult, TipDetail
@@ -38,6 +38,9 @@ def queue_filter(
     language: str | None,
     limit: int,
     after: str | None,
+    *,
+    search: str | None = None,
+    photos: bool = False,
 ) -> QueueFilter:
     try:
         if object_ref is not None:
@@ -50,18 +53,31 @@ def queue_filter(
         cursor = QueueCursor.decode(after) if after else None
     except CursorError as exc:
         raise StarletteHTTPException(400, "after: not a cursor from this queue") from exc
+    search = " ".join(search.split()) if search else None
     return QueueFilter(
-        status=status, object_ref=object_ref, language=language, limit=limit, after=cursor
+        status=status,
+        object_ref=object_ref,
+        language=language,
+        limit=limit,
+        after=cursor,
+        search=search or None,
+        photos=photos,
     )
 
 
-async def find_tip(review: ReviewContext, tip_id: str) -> TipDetail | None:
+async def find_tip(review: ReviewContext, tip_id: str, analyst: Analyst) -> TipDetail | None:
+    """The tip, its cluster and history; every read of a tip body is an audit row."""
     try:
         TIP_ID.validate_python(tip_id)
     except ValidationError:
         return None
     async with review.connection() as conn:
-        return await api_store.tip_detail(conn, tip_id)
+        detail = await api_store.tip_detail(conn, tip_id)
+        if detail is not None:
+            await console_store.audit(
+                conn, analyst.name, "view", tip_id=tip_id, cluster_id=detail.cluster_id
+            )
+        return detail
 
 
 async def change_status(
@@ -81,6 +97,14 @@ async def change_status(
             result = await api_store.change_status(conn, request)
         except StatusConflictError as exc:
             raise StarletteHTTPException(409, str(exc)) from exc
+        if result is not None:
+            await console_store.audit(
+                conn,
+                analyst.name,
+                "status",
+                tip_id=tip_id,
+                detail={"status": result.status, "tips": len(result.changed)},
+            )
     if result is None:
         raise StarletteHTTPException(404, "no such tip")
     log.info(

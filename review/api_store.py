@@ -72,6 +72,8 @@ def _queue_item(row: Mapping[str, Any]) -> QueueItem:
         channel=row["channel"],
         tipster=tipster_label(row["sender_key"]),
         text=short_text(row["subject"], row["body"]),
+        photos=row.get("photos") or 0,
+        claimed_by=row.get("claimed_by"),
     )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, get_args
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
-from schemas.tip import Evidence
+from schemas.tip import Evidence, RedactionKind
 
 TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
 
@@ -23,6 +25,7 @@ def page_templates() -> Environment:
     templates.filters["when"] = _when
     templates.filters["age"] = _age
     templates.filters["evidence"] = _evidence
+    templates.filters["redacted"] = redacted
     return templates
 
 
@@ -56,3 +59,20 @@ def _evidence(evidence: Evidence) -> str:
         if values
     ]
     return "; ".join(parts) or "–"
+
+
+# The placeholders redaction leaves ("[EMAIL]", "[PHONE]" …): exactly the kinds it knows.
+_PLACEHOLDER: Final = re.compile(
+    r"\[(?:" + "|".join(re.escape(k) for k in get_args(RedactionKind)) + r")\]"
+)
+
+
+def redacted(text: str) -> Markup:
+    """Tip text, escaped, with each redaction placeholder visibly marked."""
+    escaped = str(escape(text))
+    return Markup(  # noqa: S704 - built from escaped text and our own fixed markup
+        _PLACEHOLDER.sub(
+            lambda m: f'<mark class="redacted" title="removed before storage">{m.group(0)}</mark>',
+            escaped,
+        )
+    )

@@ -192,6 +192,41 @@ def _cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """From stdin when piped (one line), else a prompt asked twice; never from argv."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"password for {args.name}: ")
+    if getpass.getpass("again: ") != first:
+        raise ConfigurationError("the two passwords differ")
+    return first
+
+
+def _cmd_analyst(settings: Settings, args: argparse.Namespace) -> int:
+    from review import accounts
+
+    resolved = services.resolve(settings)
+    assert resolved.database_url
+    url = resolved.database_url.get_secret_value()
+    if args.action == "add":
+        accounts.add(url, args.name, args.role, _read_password(args))
+        print(f"analyst {args.name} ({args.role}) can sign in")
+    elif args.action == "list":
+        print(f"{'name':<24} {'role':<11} {'sessions':>8}  state")
+        for a in accounts.list_all(url):
+            state = f"disabled {a.disabled_at:%Y-%m-%d}" if a.disabled_at else "active"
+            print(f"{a.name:<24} {a.role:<11} {a.sessions:>8}  {state}")
+    elif args.action == "disable":
+        if not accounts.disable(url, args.name):
+            raise ConfigurationError(f"no analyst called {args.name!r}")
+        print(f"analyst {args.name} disabled; their sessions are ended")
+    else:
+        print(f"ended {accounts.revoke(url, args.name)} session(s) of {args.name}")
+    return 0
+
+
 def _cmd_dead(settings: Settings, args: argparse.Namespace) -> int:
     from tipline.deadletters import read_dead_letters
 
@@ -274,6 +309,17 @@ def build_parser() -> argparse.ArgumentParser:
     queue = sub.add_parser("queue", help="show the analyst queue, best tips first")
     queue.add_argument("--object", help="only tips about this object")
     queue.add_argument("--limit", type=int, default=20)
+    analyst = sub.add_parser("analyst", help="console accounts: add, list, disable, revoke")
+    actions = analyst.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="create or reset an account (password: prompt or stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=("analyst", "supervisor", "ops"), default="analyst")
+    actions.add_parser("list", help="accounts, roles, open sessions")
+    for action, text in (
+        ("disable", "disable an account and end its sessions"),
+        ("revoke", "end every open session of an analyst"),
+    ):
+        actions.add_parser(action, help=text).add_argument("name")
     sub.add_parser("dead", help="list dead-lettered messages and their reasons")
     sub.add_parser("config", help="print every TIPLINE_ setting as a Markdown table")
     sub.add_parser("psql", help="open psql on the reviewer database (other arguments go to psql)")
@@ -295,6 +341,7 @@ _COMMANDS = {
     "topics": _cmd_topics,
     "migrate": _cmd_migrate,
     "queue": _cmd_queue,
+    "analyst": _cmd_analyst,
     "dead": _cmd_dead,
     "config": _cmd_config,
     "psql": _cmd_psql,

@@ -1,10 +1,13 @@
-"""Security headers shared by the two HTTP services (public web intake, analysts' review app)."""
+"""What the two HTTP services (public web intake, analysts' review app) share: security headers,
+the one same-origin rule for state-changing forms, and credential digests."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any, Final
 
 from fastapi import FastAPI
@@ -16,7 +19,10 @@ from tipline.errors import ConfigurationError
 Header = tuple[bytes, bytes]
 
 BASE_SECURITY_HEADERS: Final[tuple[Header, ...]] = (
-    (b"referrer-policy", b"no-referrer"),
+    # Not "no-referrer": with it Chromium sends ``Origin: null`` on our own form posts, which
+    # cannot be told apart from a sandboxed foreign frame. "same-origin" sends nothing to other
+    # sites (no tip URL leaks) and lets our own posts carry our real Origin.
+    (b"referrer-policy", b"same-origin"),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
@@ -100,3 +106,43 @@ def credential_digests(
             )
         digests[name] = hashlib.sha256(value.encode()).digest()
     return digests
+
+
+class Origin(Enum):
+    """Where a browser says a request came from (``origin_of``)."""
+
+    SAME = "same"  # our own page: Origin equals this site, or Sec-Fetch-Site says so
+    UNKNOWN = "unknown"  # no Origin, or the opaque "null" (privacy modes, old browsers, curl)
+    FOREIGN = "foreign"  # another site: refused whatever token it carries
+
+
+def origin_of(headers: Mapping[str, str], host: str | None) -> Origin:
+    """The one same-origin rule of both web apps, for every state-changing form.
+
+    It only says whether a browser *told* us the request comes from another site: the CSRF
+    token is the real check and is required whatever this answers (an absent Origin is not a
+    pass). ``Sec-Fetch-Site`` (sent by every current browser, and not settable by a page)
+    decides first; then ``Origin`` against ``Host`` (scheme ignored: TLS may end at a proxy).
+    """
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site in ("cross-site", "same-site"):
+        return Origin.FOREIGN
+    origin = headers.get("origin")
+    if origin is not None and origin != "null":
+        _scheme, sep, rest = origin.partition("://")
+        if not sep or not host or rest.lower() != host.lower():
+            return Origin.FOREIGN
+        return Origin.SAME
+    if fetch_site == "same-origin":
+        return Origin.SAME
+    return Origin.UNKNOWN
+
+
+def tokens_match(expected: str | None, presented: object) -> bool:
+    """Whether a presented CSRF token is the expected one, in constant time."""
+    return (
+        isinstance(expected, str)
+        and bool(expected)
+        and isinstance(presented, str)
+        and hmac.compare_digest(expected.encode(), presented.encode())
+    )

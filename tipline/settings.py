@@ -210,11 +210,11 @@ class Settings(BaseSettings):
     review_port: int = Field(default=8090, description="Port of the review app.")
     review_tokens: dict[str, SecretStr] = Field(
         default_factory=dict,
-        description="Analyst name -> access token (Bearer or login form); 16+ characters each.",
+        description="Analyst name -> access token for scripts (Bearer); 16+ characters each.",
     )
     review_session_secret: SecretStr | None = Field(
         default=None,
-        description="Signs analysts' session cookies (unset: random, sessions end at restart).",
+        description="Unused since sessions are kept in the database (kept for old configurations).",
     )
     review_session_hours: float = Field(
         default=10.0, gt=0, le=168, description="Hours a login lasts before it is asked again."
@@ -222,6 +222,24 @@ class Settings(BaseSettings):
     review_secure_cookies: bool = Field(
         default=True,
         description="Mark the session cookie Secure and send HSTS (off only for plain HTTP).",
+    )
+    review_login_burst: int = Field(
+        default=5, ge=1, description="Failed sign-ins per analyst name before they are slowed."
+    )
+    review_login_per_minute: float = Field(
+        default=2.0, gt=0, description="Sign-in attempts per name and minute once slowed."
+    )
+    review_failures_burst: int = Field(
+        default=30, ge=1, description="Failed credential checks (all names, tokens) at once."
+    )
+    review_failures_per_second: float = Field(
+        default=1.0, gt=0, description="Failed credential checks per second once slowed."
+    )
+    review_claim_minutes: float = Field(
+        default=20.0, gt=0, le=480, description="Minutes a claimed cluster stays one analyst's."
+    )
+    review_db_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds the review app waits for the database (then 503)."
     )
 
     def topic(self, name: str) -> str:

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 _RESTART_DELAY_S = 2.0
 REVIEW_TOKEN_FILE = "review.token"  # noqa: S105 - a file name
+REVIEW_PASSWORD_FILE = "review.password"  # noqa: S105 - a file name
+LOCAL_ANALYST = "analyst"
 
 
 @dataclass
@@ -112,6 +114,7 @@ def run(settings: Settings, extra_children: list[tuple[str, list[str]]] | None =
                 {"analyst": services.local_secret(resolved, REVIEW_TOKEN_FILE)}
             )
             env.setdefault("TIPLINE_REVIEW_SECURE_COOKIES", "false")  # plain http on loopback
+            _local_account(resolved)
         logs = resolved.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         python = [sys.executable, "-m", "tipline"]
@@ -140,6 +143,18 @@ def run(settings: Settings, extra_children: list[tuple[str, list[str]]] | None =
     return 0
 
 
+def _local_account(settings: Settings) -> None:
+    """A local run gets one console account (a supervisor, to see every page) whose generated
+    password is kept (0600) under data_dir, unless accounts exist already."""
+    from review import accounts
+
+    assert settings.database_url
+    url = settings.database_url.get_secret_value()
+    if not accounts.list_all(url):
+        password = services.local_secret(settings, REVIEW_PASSWORD_FILE)
+        accounts.add(url, LOCAL_ANALYST, "supervisor", password)
+
+
 def print_banner(settings: Settings, children: list[Child]) -> None:
     topics = Topics.from_settings(settings)
     db = settings.database_url.get_secret_value() if settings.database_url else "?"
@@ -163,7 +178,9 @@ def print_banner(settings: Settings, children: list[Child]) -> None:
         *(
             [
                 f"  review app:       http://{settings.review_host}:{settings.review_port}/queue"
-                f" (token: {settings.data_dir / REVIEW_TOKEN_FILE})"
+                f" (sign in as {LOCAL_ANALYST}, password in"
+                f" {settings.data_dir / REVIEW_PASSWORD_FILE}; scripts' token in"
+                f" {settings.data_dir / REVIEW_TOKEN_FILE})"
             ]
             if "review" in settings.run_with and not settings.review_tokens
             else []

@@ -1,0 +1,373 @@
+"""The analysts' console against the real embedded PostgreSQL: accounts and roles, sessions
+kept server-side, the login's CSRF check, throttled credentials, claims with leases, verdicts,
+merge and split, the audit, search, filters and the one-line-per-claim view."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from review import accounts
+from review.api import create_app
+from schemas.tip import Attachment, Evidence
+from tests.integration.test_review_api import ALICE, make_tip, store
+from tipline.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+PASSWORDS = {"ana": "ana-password-0123", "sue": "sue-password-0123", "otto": "otto-password-012"}
+ROLES = {"ana": "analyst", "sue": "supervisor", "otto": "ops"}
+
+
+@pytest.fixture
+def console_settings(database_url: str, tmp_path: Path) -> Settings:
+    for name, password in PASSWORDS.items():
+        accounts.add(database_url, name, ROLES[name], password)
+    accounts.add(database_url, "bea", "analyst", "bea-password-0123")
+    return Settings(
+        database_url=SecretStr(database_url),
+        data_dir=tmp_path / "data",
+        review_tokens={"alice": SecretStr(ALICE)},
+        review_secure_cookies=False,
+    )
+
+
+def client_for(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings), follow_redirects=False)
+
+
+@pytest.fixture
+def app_client(console_settings: Settings) -> Iterator[TestClient]:
+    with client_for(console_settings) as c:
+        yield c
+
+
+def form_csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def sign_in(client: TestClient, name: str, password: str | None = None, **headers: str) -> Any:
+    csrf = form_csrf(client.get("/login").text)
+    return client.post(
+        "/login",
+        data={
+            "name": name,
+            "password": password or PASSWORDS.get(name, "bea-password-0123"),
+            "csrf": csrf,
+        },
+        headers=headers,
+    )
+
+
+def page_csrf(client: TestClient) -> str:
+    return form_csrf(client.get("/ops").text)
+
+
+def audit_rows(url: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT analyst, action, tip_id FROM audit_events ORDER BY id"
+        ).fetchall()
+
+
+# --- accounts, roles, sessions ------------------------------------------------------------------
+
+
+def test_passwords_are_stored_as_argon2_only(database_url: str, console_settings: Settings) -> None:
+    with psycopg.connect(database_url) as conn:
+        stored = dict(conn.execute("SELECT name, password_hash FROM analysts").fetchall())
+    assert all(h.startswith("$argon2id$") for h in stored.values())
+    assert not any(p in h for p in PASSWORDS.values() for h in stored.values())
+
+
+def test_password_sign_in_and_roles(app_client: TestClient) -> None:
+    answer = sign_in(app_client, "ana")
+    assert answer.status_code == 303, answer.text
+    assert "httponly" in answer.headers["set-cookie"].lower()
+    assert "samesite=strict" in answer.headers["set-cookie"].lower()
+    assert app_client.get("/queue").status_code == 200
+    assert app_client.get("/audit").status_code == 403  # supervisors only
+    app_client.cookies.clear()
+    assert sign_in(app_client, "otto").status_code == 303
+    assert app_client.get("/ops").status_code == 200
+    # Ops people watch the pipeline; they never read what tipsters wrote.
+    for path in ("/queue", "/tips/x1", "/queue/claims", "/media/" + "a" * 64):
+        assert app_client.get(path).status_code == 403, path
+    assert "Your role (ops)" in app_client.get("/queue").text
+    app_client.cookies.clear()
+    assert sign_in(app_client, "sue").status_code == 303
+    assert app_client.get("/audit").status_code == 200
+    assert sign_in(app_client, "ana", "wrong-password-000").status_code == 401
+
+
+def test_logout_disable_and_revoke_end_sessions_server_side(
+    app_client: TestClient, database_url: str
+) -> None:
+    assert sign_in(app_client, "ana").status_code == 303
+    cookie = app_client.cookies["tipline-review"]
+    assert app_client.post("/logout", data={"csrf": page_csrf(app_client)}).status_code == 303
+    # The old cookie, replayed, opens nothing: the session is ended in the database.
+    app_client.cookies.set("tipline-review", cookie)
+    assert app_client.get("/queue").status_code == 303
+    app_client.cookies.clear()
+    assert sign_in(app_client, "ana").status_code == 303
+    assert accounts.revoke(database_url, "ana") == 1
+    assert app_client.get("/queue").status_code == 303
+    app_client.cookies.clear()
+    assert sign_in(app_client, "bea").status_code == 303
+    assert accounts.disable(database_url, "bea")
+    assert app_client.get("/queue").status_code == 303
+    app_client.cookies.clear()
+    assert sign_in(app_client, "bea").status_code == 401  # disabled: no new session either
+    listed = {a.name: a for a in accounts.list_all(database_url)}
+    assert listed["bea"].disabled_at is not None and listed["sue"].role == "supervisor"
+
+
+def test_a_token_analyst_signs_in_with_the_token(app_client: TestClient) -> None:
+    assert sign_in(app_client, "alice", ALICE).status_code == 303
+    assert "alice" in app_client.get("/queue").text
+
+
+# --- the login's own CSRF check and the same-origin rule ------------------------------------------
+
+
+def test_login_without_origin_still_needs_the_form_token(app_client: TestClient) -> None:
+    app_client.get("/login")
+    # No Origin header and no token: refused, and the page says why ("wrong token").
+    answer = app_client.post("/login", data={"name": "ana", "password": PASSWORDS["ana"]})
+    assert answer.status_code == 403
+    assert "Wrong token" in answer.text and "another site" not in answer.text
+    answer = app_client.post(
+        "/login", data={"name": "ana", "password": PASSWORDS["ana"], "csrf": "x" * 43}
+    )
+    assert answer.status_code == 403 and "Wrong token" in answer.text
+
+
+def test_foreign_origin_is_refused_and_null_origin_is_left_to_the_token(
+    app_client: TestClient,
+) -> None:
+    answer = sign_in(app_client, "ana", origin="https://evil.example")
+    assert answer.status_code == 403 and "another site" in answer.text
+    # Origin: null (what a no-referrer page makes Chromium send) with the right token: accepted.
+    assert sign_in(app_client, "ana", origin="null").status_code == 303
+    same = f"http://{app_client.base_url.host}"
+    csrf = page_csrf(app_client)
+    wrong = app_client.post("/claim", data={"csrf": "forged"}, headers={"origin": same})
+    assert wrong.status_code == 403 and "Wrong token" in wrong.text
+    foreign = app_client.post(
+        "/claim", data={"csrf": csrf}, headers={"sec-fetch-site": "cross-site"}
+    )
+    assert foreign.status_code == 403 and "another site" in foreign.text
+
+
+# --- throttling -----------------------------------------------------------------------------
+
+
+def test_wrong_logins_and_wrong_tokens_are_throttled(console_settings: Settings) -> None:
+    settings = console_settings.model_copy(
+        update={"review_login_burst": 3, "review_failures_burst": 6}
+    )
+    with client_for(settings) as client:
+        codes = [sign_in(client, "ana", f"guess-{n:012d}").status_code for n in range(5)]
+        assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]
+        throttled = sign_in(client, "ana")  # even the right password waits now
+        assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
+        assert sign_in(client, "sue").status_code == 303  # another name is not locked out
+        bearer_codes = [
+            client.get(
+                "/api/queue", headers={"authorization": f"Bearer guess-{n:020d}"}
+            ).status_code
+            for n in range(6)
+        ]
+        assert 401 in bearer_codes and bearer_codes[-1] == 429
+
+
+# --- claims, verdicts, audit ------------------------------------------------------------------
+
+
+def test_two_analysts_get_different_clusters_and_verdicts_are_audited(
+    console_settings: Settings, database_url: str
+) -> None:
+    store(
+        database_url,
+        [
+            make_tip("a1", 90, cluster=("ca", "a1", 2, 2), sender_n=1),
+            make_tip("a2", 80, cluster=("ca", "a1", 2, 2), sender_n=2),
+            make_tip("b1", 70),
+            make_tip("c1", 60),
+        ],
+    )
+    with client_for(console_settings) as ana, client_for(console_settings) as bea:
+        sign_in(ana, "ana")
+        sign_in(bea, "bea")
+        first = ana.post("/claim", data={"csrf": page_csrf(ana)})
+        second = bea.post("/claim", data={"csrf": page_csrf(bea)})
+        assert first.headers["location"] == "/tips/a1"
+        assert second.headers["location"] == "/tips/b1"  # a2 is in Ana's cluster
+        # Asking again keeps one's own claim.
+        assert ana.post("/claim", data={"csrf": page_csrf(ana)}).headers["location"] == "/tips/a1"
+        queue = ana.get("/queue").text
+        assert "claimed by bea" in queue and "claimed by ana" in queue
+        # Bea cannot decide Ana's cluster.
+        refused = bea.post("/tips/a2/verdict", data={"csrf": page_csrf(bea), "reason": "lead"})
+        assert refused.status_code == 409 and "ana is working" in refused.text
+        page = ana.get("/tips/a1").text
+        assert "Claimed by you" in page
+        done = ana.post(
+            "/tips/a1/verdict",
+            data={"csrf": page_csrf(ana), "reason": "lead", "note": "shop in Graz confirmed"},
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/tips/a1?done=verdict"
+        # The verdict ends the claim; next hands Ana the next free unit.
+        assert ana.post("/claim", data={"csrf": page_csrf(ana)}).headers["location"] == "/tips/c1"
+        api = ana.post(
+            "/api/tips/b1/verdict",
+            json={"reason": "not_relevant"},
+            headers={"x-csrf-token": page_csrf(ana)},
+        )
+        assert api.status_code == 409  # Bea's claim
+    with psycopg.connect(database_url) as conn:
+        statuses = dict(conn.execute("SELECT tip_id, status FROM tips").fetchall())
+        verdicts = conn.execute("SELECT unit, analyst, reason, note, tips FROM verdicts").fetchall()
+    assert statuses == {"a1": "lead", "a2": "lead", "b1": "new", "c1": "new"}
+    assert verdicts == [("ca", "ana", "lead", "shop in Graz confirmed", 2)]
+    rows = audit_rows(database_url)
+    assert ("ana", "view", "a1") in rows and ("ana", "verdict", "a1") in rows
+    assert ("bea", "claim", "b1") in rows
+
+
+def test_a_lease_runs_out_when_an_analyst_walks_away(
+    console_settings: Settings, database_url: str
+) -> None:
+    store(database_url, [make_tip("l1", 90), make_tip("l2", 10)])
+    with client_for(console_settings) as ana, client_for(console_settings) as bea:
+        sign_in(ana, "ana")
+        sign_in(bea, "bea")
+        assert ana.post("/claim", data={"csrf": page_csrf(ana)}).headers["location"] == "/tips/l1"
+        assert bea.post("/claim", data={"csrf": page_csrf(bea)}).headers["location"] == "/tips/l2"
+        with psycopg.connect(database_url) as conn:
+            conn.execute("UPDATE claims SET expires_at = now() - interval '1 second'")
+        # Both leases ran out: Bea, asking again, gets the best open cluster.
+        assert bea.post("/claim", data={"csrf": page_csrf(bea)}).headers["location"] == "/tips/l1"
+
+
+def test_api_claim_next_hands_out_each_unit_once(
+    console_settings: Settings, database_url: str
+) -> None:
+    store(database_url, [make_tip(f"q{n}", 50 + n) for n in range(6)])
+    seen = set()
+    for name in ("ana", "bea", "sue"):
+        with client_for(console_settings) as client:
+            sign_in(client, name)
+            answer = client.post("/api/claim", headers={"x-csrf-token": page_csrf(client)})
+            assert answer.status_code == 200, answer.text
+            seen.add(answer.json()["tip_id"])
+    assert seen == {"q5", "q4", "q3"}
+
+
+# --- merge and split ------------------------------------------------------------------------
+
+
+def cluster_rows(url: str) -> dict[str, tuple[int, int, str]]:
+    with psycopg.connect(url) as conn:
+        return {
+            r[0]: (r[1], r[2], r[3])
+            for r in conn.execute(
+                "SELECT cluster_id, size, distinct_senders, representative_tip_id FROM clusters"
+            )
+        }
+
+
+def test_merge_and_split_recompute_the_clusters_and_are_audited(
+    app_client: TestClient, database_url: str
+) -> None:
+    store(
+        database_url,
+        [
+            make_tip("m1", 90, cluster=("cm", "m1", 2, 2), sender_n=1),
+            make_tip("m2", 50, cluster=("cm", "m1", 2, 2), sender_n=2),
+            make_tip("n1", 70, cluster=("cn", "n1", 2, 1), sender_n=3),
+            make_tip("n2", 40, cluster=("cn", "n1", 2, 1), sender_n=3),
+            make_tip("solo", 30),
+        ],
+    )
+    sign_in(app_client, "ana")
+    csrf = page_csrf(app_client)
+    merged = app_client.post("/tips/m1/merge", data={"csrf": csrf, "other": "n2"})
+    assert merged.status_code == 303, merged.text
+    assert cluster_rows(database_url) == {"cm": (4, 3, "m1")}
+    alone = app_client.post("/tips/m1/merge", data={"csrf": csrf, "other": "solo"})
+    assert alone.status_code == 303
+    assert cluster_rows(database_url)["cm"] == (5, 4, "m1")
+    again = app_client.post("/tips/m1/merge", data={"csrf": csrf, "other": "m2"})
+    assert again.status_code == 409
+    split = app_client.post("/tips/m1/split", data={"csrf": csrf, "member": ["n1", "n2"]})
+    assert split.status_code == 303 and split.headers["location"] == "/tips/n1?done=split"
+    rows = cluster_rows(database_url)
+    new_id = next(k for k in rows if k != "cm")
+    assert rows["cm"] == (3, 3, "m1") and rows[new_id] == (2, 1, "n1")
+    everything = ["m1", "m2", "solo"]
+    assert (
+        app_client.post("/tips/m1/split", data={"csrf": csrf, "member": everything}).status_code
+        == 409
+    )
+    assert (
+        app_client.post("/tips/m1/split", data={"csrf": "forged", "member": ["m2"]}).status_code
+        == 403
+    )
+    actions = [r[1] for r in audit_rows(database_url)]
+    assert actions.count("merge") == 2 and actions.count("split") == 1
+
+
+# --- queue: search, photo filter, redaction marks, one line per claim --------------------------
+
+
+def test_search_photo_filter_and_redaction_marks(app_client: TestClient, database_url: str) -> None:
+    photo = Attachment(sha256="b" * 64, media_type="image/jpeg", size=2048, width=640, height=480)
+    store(
+        database_url,
+        [
+            make_tip("s1", 80, language="de"),
+            make_tip("s2", 70, attachments=(photo,)),
+            make_tip("s3", 60),
+        ],
+    )
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "UPDATE tips SET body = 'Rossmann in Graz, schreib mir: [EMAIL] 100%_sicher'"
+            " WHERE tip_id = 's3'"
+        )
+    sign_in(app_client, "ana")
+    page = app_client.get("/queue", params={"q": "rossm"}).text
+    assert "s3" in page and "s1" not in page
+    assert '<mark class="redacted"' in page
+    assert "s3" in app_client.get("/queue", params={"q": "100%_"}).text
+    assert "s3" not in app_client.get("/queue", params={"q": "100%x"}).text  # % is literal
+    with_photo = app_client.get("/queue", params={"photos": "yes"}).text
+    assert "s2" in with_photo and "s1" not in with_photo and "▣ photo" in with_photo
+
+
+def test_one_line_per_claim_across_languages(app_client: TestClient, database_url: str) -> None:
+    graz = Evidence(countries=("AT",), cities=("Graz",), shops=("Lidl",))
+    store(
+        database_url,
+        [
+            make_tip(f"g{n}", 50 + n, language=lang, sender_n=n, evidence=graz)
+            for n, lang in enumerate(("de", "en", "pl", "cs", "hu"))
+        ]
+        + [make_tip("w1", 40, evidence=Evidence(cities=("Wien",)))],
+    )
+    sign_in(app_client, "ana")
+    page = app_client.get("/queue/claims", params={"object": "obj1"}).text
+    rows = re.findall(r"<tr>\s*<td class=\"score\">", page)
+    assert len(rows) == 2  # five languages naming Lidl in Graz are one line
+    assert "cs de en hu pl" in page and ">5<" in page
