@@ -79,6 +79,10 @@ class TipContent(FrozenModel):
     attachments: tuple[Attachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
     # Contact details the tipster chose to give, sealed for investigators: opaque everywhere here.
     sealed_contact: SealedContact | None = None
+    # Set by detect_language, which runs on the normalised RawTip before redaction (so the
+    # redactor knows the language) and travels on to the Tip; ``und`` until then.
+    language: LanguageCode = "und"
+    language_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
 
     def partition_key(self) -> str:
         """Tips about one object share a partition, so per-object state lives on one worker."""
@@ -122,8 +126,6 @@ class Tip(TipContent):
 
     # Keyed HMAC of the channel identity: counts floods and independent tipsters, names nobody.
     sender_key: str | None = None
-    language: LanguageCode = "und"
-    language_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     redactions: dict[RedactionKind, int] = Field(default_factory=dict)
     evidence: Evidence = Evidence()
 
