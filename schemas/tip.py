@@ -2,7 +2,7 @@
 
     TipContent              what every stage carries (identity, channel, text, attachments)
     RawTip     tips.raw     what an adapter hands over; the only model with ``channel_meta``
-    Tip        tips.clean   normalised, language known, redacted; no field derives from the tipster
+    Tip        tips.clean   normalised, redacted, language known; no field derives from the tipster
     ScoredTip  tips.scored  a Tip with its duplicate cluster, corroboration, score and reasons
 
 ``redact`` is the one function that turns a RawTip into a Tip, so transport metadata cannot reach
@@ -79,8 +79,8 @@ class TipContent(FrozenModel):
     attachments: tuple[Attachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
     # Contact details the tipster chose to give, sealed for investigators: opaque everywhere here.
     sealed_contact: SealedContact | None = None
-    # Detected on the normalised text before redaction, so redaction can use language rules;
-    # "und"/0.0 until detect_language ran (and when it is unsure).
+    # Set by detect_language, which runs on the normalised RawTip before redaction (so the
+    # redactor knows the language) and travels on to the Tip; ``und`` until then.
     language: LanguageCode = "und"
     language_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from processors.language import SUPPORTED, UNDETERMINED, clean_text, detect_language, identify
-from schemas import Tip
+from schemas import RawTip, Tip
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "language" / "sentences.tsv"
 
@@ -57,6 +57,30 @@ PER_LANGUAGE = [
     ("uk", "Я бачила цю сумку в магазині у Львові минулого літа, біля кас."),
     ("tr", "Bu çantayı geçen yaz İzmir'de bir markette gördüm, kasaların yanındaydı."),
     ("ar", "رأيت هذه الحقيبة في متجر في عمّان الصيف الماضي، بالقرب من الصناديق."),
+    ("is", "Ég sá þessa tösku í búð í Reykjavík síðasta sumar, hún var til sölu í Bónus."),
+    ("lb", "Ech hunn dës Täsch d'lescht Joer an engem Buttek zu Esch gesinn, bei der Keess."),
+    ("mk", "Ја видов оваа торба во една продавница во Битола минатото лето, кај касата."),
+    ("nb", "Jeg så denne vesken i en butikk i Bergen i fjor sommer, jeg tror den var fra Rema."),
+    ("nn", "Eg såg denne veska i ein butikk i Førde i fjor sommar, eg trur ho kom frå Kiwi."),
+    ("gd", "Chunnaic mi am baga seo ann am bùth ann an Inbhir Nis an-uiridh, bha e ri reic."),
+]
+
+# Close pairs, short: the sentences a tip is made of ("I saw it in ..."), written for this test.
+CLOSE_PAIRS = [
+    ("sl", "Videla sem jo v trgovini."),
+    ("hr", "Vidjela sam je u dućanu."),
+    ("cs", "Viděl jsem to v obchodě."),
+    ("sk", "Videl som to v obchode."),
+    ("uk", "Я бачив це в магазині."),
+    ("ru", "Я видел это в магазине."),
+    ("bg", "Видях го в магазина вчера."),
+    ("mk", "Го видов во продавницата вчера."),
+    ("da", "Jeg så den i en butik i går."),
+    ("nb", "Jeg så den i en butikk i går."),
+    ("nn", "Eg såg han i ein butikk i går."),
+    ("sv", "Jag såg den i en affär i går."),
+    ("ga", "Chonaic mé é i siopa inné."),
+    ("gd", "Chunnaic mi e ann am bùth an-dè."),
 ]
 
 
@@ -69,6 +93,45 @@ def test_detects_each_supported_language(expected: str, body: str) -> None:
     tip = detect_language(_tip(body))
     assert tip.language == expected
     assert 0.5 <= tip.language_confidence <= 1.0
+
+
+@pytest.mark.parametrize(("expected", "body"), CLOSE_PAIRS)
+def test_close_pairs_in_short_sentences(expected: str, body: str) -> None:
+    assert identify(body).language in (expected, UNDETERMINED)
+
+
+def test_close_pairs_are_mostly_decided() -> None:
+    """``und`` is allowed on a hard short pair, but not as the usual answer."""
+    decided = [identify(body).language == lang for lang, body in CLOSE_PAIRS]
+    assert sum(decided) >= len(CLOSE_PAIRS) - 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Languages the site does not offer: never a confident wrong guess.
+        "Vaig veure aquesta bossa en una botiga de Girona l'estiu passat, prop de les caixes.",
+        "Saya melihat tas ini di sebuah toko di Bandung musim panas lalu, dekat kasir.",
+        "我去年夏天在上海的一家商店里看到了这个包。",
+        "Ndinoona bhegi iyi muchitoro kuHarare gore rapera.",
+    ],
+)
+def test_unsupported_languages_are_und(body: str) -> None:
+    assert identify(body).language == UNDETERMINED
+
+
+def test_works_on_the_raw_tip_before_redaction() -> None:
+    raw = RawTip(
+        tip_id="t-2",
+        channel="web",
+        received_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+        body="Zovem se Ivana Horvat. Torbu sam vidjela u dućanu u Zadru prošle godine.",
+        channel_meta={"ip": "192.0.2.1"},
+    )
+    detected = detect_language(raw)
+    assert isinstance(detected, RawTip)
+    assert detected.language == "hr"
+    assert detected.channel_meta == raw.channel_meta
 
 
 @pytest.mark.parametrize(
@@ -144,7 +207,8 @@ def _load_eval() -> list[tuple[str, str]]:
 
 
 def test_quality_gate_on_evaluation_set() -> None:
-    """Goals of issue #3: >= 97.5 % overall, >= 96 % under 60 characters (und counts wrong)."""
+    """Goals of issues #3/#12: >= 97.5 % overall, >= 96 % under 60 characters (und counts
+    wrong). Per-language figures are the benchmark's job (benchmarks/bench_language.py)."""
     rows = _load_eval()
     assert len({lang for lang, _ in rows}) == len(SUPPORTED)
     hits = [identify(text).language == lang for lang, text in rows]
