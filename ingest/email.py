@@ -31,7 +31,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from ingest.mime import ImageStore, parse_message
 from ingest.photos import MediaStore, sanitise_image
 from ingest.producer import TipSink
-from schemas.tip import Attachment
+from schemas.tip import Attachment, RawTip
 from tipline.errors import InvalidInputError, TransientError
 from tipline.settings import Settings
 
@@ -71,6 +71,24 @@ def image_store(media: MediaStore) -> ImageStore:
 
 def _normalise_address(address: str) -> str:
     return address.strip().strip("<>").lower()
+
+
+def _refusal_note(tip: RawTip) -> str:
+    """'; not kept: 2 attachments (reason; reason)' for the 250 line, or "".
+
+    The 250 text is what a sending server shows in its log and, for a failed part, what the
+    tipster's client can show; a reply mail would be backscatter to an address we promise to
+    forget, so the reason travels in the reply line. Reasons are our rules' words, never the
+    sender's file names, and the line stays far below SMTP's 512-byte limit.
+    """
+    refused = tip.channel_meta.get("refused_attachments")
+    if not refused:
+        return ""
+    count = len(refused) if isinstance(refused, list) else 1
+    reasons = tip.channel_meta.get("refused_reasons") or []
+    why = "; ".join([reasons] if isinstance(reasons, str) else reasons)[:300]
+    noun = "attachment" if count == 1 else "attachments"
+    return f"; not kept: {count} {noun}" + (f" ({why})" if why else "")
 
 
 class TipMailHandler:
@@ -141,7 +159,7 @@ class TipMailHandler:
             return "451 4.3.0 Temporarily unable to accept the tip; try again later"
         log.info("tip %s accepted by e-mail", tip.tip_id)
         # The reference lets a tipster quote their tip later; it echoes nothing they sent.
-        return f"250 2.0.0 Accepted as tip {tip.tip_id}"
+        return f"250 2.0.0 Accepted as tip {tip.tip_id}" + _refusal_note(tip)
 
 
 class _LMTPController(Controller):

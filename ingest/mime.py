@@ -19,6 +19,7 @@ the tipster cannot see why a mail bounced, and the start of a mail is where the 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import logging
 import re
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from email import policy
 from email.errors import MessageError
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
@@ -149,17 +151,38 @@ def _part_text(part: Message) -> str:
     return decode_bytes(payload, part.get_content_charset()).replace("\r\n", "\n")
 
 
-def _header_text(msg: Message, name: str) -> str:
-    """A header decoded (RFC 2047), or its raw form when it is too broken to decode."""
+# C0 and C1 controls and DEL: never text in a header, and a terminal escape in a log or console.
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def header_value(raw: object) -> str:
+    """A header's value as text on one line, whatever bytes the sender put in it.
+
+    RFC 5322 headers are ASCII, but real mail carries raw UTF-8 and Latin-1; the stdlib parser
+    keeps such bytes as lone surrogates, which no encoder accepts (the old 451-forever). The
+    bytes are recovered and decoded as UTF-8, else as Windows-1252 (a superset of Latin-1 that
+    mail clients mean when they say Latin-1), then RFC 2047 words are decoded and control
+    characters become spaces.
+    """
+    data = str(raw).encode("utf-8", errors="surrogateescape")
     try:
-        value = msg.get(name)
-    except Exception:  # a malformed header must never cost us the message
-        value = None
-        for key, raw in msg.raw_items():
-            if key.lower() == name.lower():
-                value = str(raw)
-                break
-    return "" if value is None else str(value)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    if "=?" in text:
+        # A broken encoded word is kept as it stands.
+        with contextlib.suppress(Exception):
+            text = str(make_header(decode_header(text)))
+    text = text.encode("utf-8", errors="replace").decode("utf-8")  # decoded words can hold them
+    return " ".join(_CONTROL_RE.sub(" ", text).split())
+
+
+def _header_text(msg: Message, name: str) -> str:
+    """A header decoded (raw 8-bit and RFC 2047 alike), or "" when absent."""
+    for key, raw in msg.raw_items():
+        if key.lower() == name.lower():
+            return header_value(raw)
+    return ""
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -243,11 +266,7 @@ def message_tip_id(msg: Message, data: bytes) -> str:
 
 def sender_address(msg: Message, envelope_from: str | None = None) -> str | None:
     """The tipster's address (From, else the envelope sender), lower-cased; None if absent."""
-    raw = ""
-    for key, value in msg.raw_items():
-        if key.lower() == "from":
-            raw = str(value)
-            break
+    raw = _header_text(msg, "From")
     for _, addr in getaddresses([raw]):
         if "@" in addr:
             return addr.strip().lower()
@@ -272,8 +291,8 @@ def _headers_meta(msg: Message) -> dict[str, str | list[str]]:
         if count >= MAX_HEADERS:
             meta["headers_truncated"] = "true"
             break
-        key = "h:" + name.lower()[:64]
-        text = str(value)[:MAX_HEADER_CHARS]
+        key = "h:" + header_value(name).lower()[:64]
+        text = header_value(value)[:MAX_HEADER_CHARS]
         existing = meta.get(key)
         if existing is None:
             meta[key] = text
@@ -349,6 +368,7 @@ def _translate(
 
     attachments: list[Attachment] = []
     refused: list[str] = []
+    reasons: list[str] = []
     for part in parts:
         if part.is_multipart() or not _is_attachment(part):
             continue
@@ -358,9 +378,13 @@ def _translate(
         reason = _take_attachment(part, ctype, store_image, attachments)
         if reason:
             refused.append(ctype)
+            if reason not in reasons:
+                reasons.append(reason)
             log.info("tip %s: attachment of type %s refused: %s", tip_id, ctype, reason)
     if refused:
         meta["refused_attachments"] = refused
+        # Our own rules' words (never the sender's file names), for the reply to the sender.
+        meta["refused_reasons"] = reasons
 
     if len(body) > MAX_BODY_CHARS:
         body = body[: MAX_BODY_CHARS - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
@@ -380,8 +404,13 @@ def _translate(
             channel_meta=meta,
         )
     except ValidationError as exc:
-        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
-        raise RejectedContentError(f"invalid tip fields: {fields}", tip_id=tip_id) from exc
+        # Only declared field names: a channel_meta key is a header name the sender chose.
+        fields = ", ".join(
+            sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"][:1] != ("channel_meta",)})
+        )
+        raise RejectedContentError(
+            f"invalid tip fields: {fields or 'headers'}", tip_id=tip_id
+        ) from exc
 
 
 def _take_attachment(

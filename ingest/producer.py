@@ -14,11 +14,16 @@ from typing import Any, Protocol
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from pydantic_core import PydanticSerializationError
 
 from schemas import RawTip
-from tipline.errors import TransientError
+from tipline.errors import RejectedContentError, TransientError
 
 log = logging.getLogger(__name__)
+
+# The broker refuses records over 1 MiB (message.max.bytes); stay well below it with headroom
+# for the record's framing, so a tip we accepted can always be produced.
+MAX_RECORD_BYTES = 900_000
 
 
 class TipSink(Protocol):
@@ -29,9 +34,33 @@ class TipSink(Protocol):
     async def submit_async(self, tip: RawTip) -> None: ...
 
 
+def _dump(tip: RawTip) -> bytes:
+    try:
+        return tip.model_dump_json().encode()
+    except (PydanticSerializationError, UnicodeEncodeError) as exc:
+        # Lone surrogates: no text of ours, so the input itself is broken; a retry cannot help.
+        raise RejectedContentError("tip is not valid Unicode text", tip_id=tip.tip_id) from exc
+
+
 def encode(tip: RawTip) -> tuple[bytes, bytes]:
-    """Kafka key and value for a raw tip: keyed by object so per-object state is co-located."""
-    return tip.partition_key().encode(), tip.model_dump_json().encode()
+    """Kafka key and value for a raw tip: keyed by object so per-object state is co-located.
+
+    A record over ``MAX_RECORD_BYTES`` loses its channel headers ("h:*", which no stage reads;
+    ``meta_truncated`` says so) rather than being refused by the broker; the tip's own fields
+    are bounded by the schema and always fit. Raises RejectedContentError (permanent) for a
+    tip that cannot be encoded at all.
+    """
+    value = _dump(tip)
+    if len(value) > MAX_RECORD_BYTES:
+        meta: dict[str, str | list[str]] = {
+            k: v for k, v in tip.channel_meta.items() if not k.startswith("h:")
+        }
+        meta["meta_truncated"] = "true"
+        value = _dump(tip.model_copy(update={"channel_meta": meta}))
+        log.info("tip %s: channel headers dropped to fit the broker's limit", tip.tip_id)
+        if len(value) > MAX_RECORD_BYTES:
+            raise RejectedContentError("tip too large for the broker", tip_id=tip.tip_id)
+    return tip.partition_key().encode(), value
 
 
 class TipProducer:

@@ -319,3 +319,52 @@ def test_any_plain_text_survives_the_round_trip(text: str) -> None:
         assert not expected.strip()
         return
     assert tip.body == expected
+
+
+# --- issue 9 item 2: raw 8-bit headers, control characters, records under the broker limit -------
+
+RAW_HEADERS = {
+    "utf8-from": b"From: J\xc3\xbcrgen Gr\xc3\xb6\xc3\x9fmann <jg@example.org>\r\n",
+    "latin1-from": b"From: J\xfcrgen Gr\xf6\xdfmann <jg@example.org>\r\n",
+    "controls": b"From: jg@example.org\r\nX-Junk: \x01\x02\x1b[31m\r\n \x03\x7f\x0b\x0c\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RAW_HEADERS))
+def test_raw_non_ascii_headers_are_decoded_and_encodable(name: str) -> None:
+    from ingest.producer import encode
+
+    data = (
+        RAW_HEADERS[name]
+        + b"To: tips@tipline.example\r\nSubject: Gr\xc3\xb6\xc3\x9fe 38\r\n"
+        + b"Message-ID: <raw-8bit@example.org>\r\n\r\nSaw the bag at Lidl in Graz.\r\n"
+    )
+    tip = parse(data)
+    _, value = encode(tip)  # a surrogate here was the 451-forever of the audit
+    text = value.decode("utf-8")
+    assert "\\udc" not in text
+    assert tip.subject == "Größe 38"
+    assert tip.channel_meta["sender"] == "jg@example.org"
+    for key, meta in tip.channel_meta.items():
+        for item in [meta] if isinstance(meta, str) else meta:
+            assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in item), (key, item)
+    if name != "controls":
+        assert "Jürgen Größmann" in str(tip.channel_meta["h:from"])
+
+
+def test_record_stays_under_the_broker_limit() -> None:
+    from ingest.producer import MAX_RECORD_BYTES, encode
+
+    # 200 headers of 2,000 control characters: JSON escapes each as \u00XX (6 bytes).
+    headers = b"".join(b"X-H%d: %s\r\n" % (i, b"\x01" * 2_000) for i in range(200))
+    body = "𝔊" * 19_000  # 4 bytes per character in UTF-8
+    data = (
+        b"From: jg@example.org\r\nSubject: x\r\n"
+        + headers
+        + b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        + body.encode()
+    )
+    tip = parse(data)
+    _, value = encode(tip)
+    assert len(value) <= MAX_RECORD_BYTES
+    assert json.loads(value)["body"] == tip.body
