@@ -2,7 +2,7 @@
 
 Contract:
 
-    TipMailHandler(sink, store_image, addresses)
+    TipMailHandler(sink, store_image, addresses, ids)
         aiosmtpd handler. RCPT for anything but the tips addresses (and their ``+object_ref``
         forms) gets 550; a message over the SIZE limit gets 552 from aiosmtpd itself. DATA is
         parsed by ``ingest.mime.parse_message`` and handed to the sink; the server answers
@@ -31,6 +31,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from ingest.mime import ImageStore, parse_message
 from ingest.photos import MediaStore, sanitise_image
 from ingest.producer import TipSink
+from ingest.tip_ids import TipIds
 from schemas.tip import Attachment, RawTip
 from tipline.errors import InvalidInputError, TransientError
 from tipline.settings import Settings
@@ -95,8 +96,13 @@ class TipMailHandler:
     """aiosmtpd handler for the tips addresses; see the module contract."""
 
     def __init__(
-        self, sink: TipSink, store_image: ImageStore | None, addresses: tuple[str, ...]
+        self,
+        sink: TipSink,
+        store_image: ImageStore | None,
+        addresses: tuple[str, ...],
+        ids: TipIds,
     ) -> None:
+        self._ids = ids
         self._sink = sink
         self._store_image = store_image
         self._addresses = frozenset(_normalise_address(a) for a in addresses)
@@ -136,6 +142,7 @@ class TipMailHandler:
                 received_at=datetime.now(UTC),
                 store_image=self._store_image,
                 transport="smtp" if not isinstance(server, LMTP) else "lmtp",
+                ids=self._ids,
                 envelope_from=envelope.mail_from or None,
                 # Case kept: the +tag is an object reference, and those are case-sensitive.
                 recipients=tuple(r.strip().strip("<>") for r in envelope.rcpt_tos),
@@ -172,7 +179,10 @@ class _LMTPController(Controller):
 def start_smtp(settings: Settings, sink: TipSink, media: MediaStore | None) -> Controller:
     """Start the SMTP (or LMTP) receiver in a thread; the caller stops it with ``.stop()``."""
     handler = TipMailHandler(
-        sink, image_store(media) if media is not None else None, settings.tips_addresses
+        sink,
+        image_store(media) if media is not None else None,
+        settings.tips_addresses,
+        TipIds.from_settings(settings),
     )
     controller_cls = _LMTPController if settings.smtp_lmtp else Controller
     controller = controller_cls(

@@ -4,8 +4,9 @@ Contract:
 
     parse_message(data, *, received_at, store_image, transport, ...) -> RawTip
         ``data`` is one untrusted RFC 5322 message as bytes. The result is a RawTip on the
-        ``email`` channel whose ``tip_id`` depends only on the message (its Message-ID, or a
-        content hash when there is none), so a redelivered message is the same tip. The body is
+        ``email`` channel whose ``tip_id`` depends only on the message (its Message-ID, or its
+        stable content when there is none) under the key of ``ids``, so a redelivered message
+        is the same tip and nobody holding the sent mail can compute its id. The body is
         the text/plain part (preferred) or the HTML part converted to text; legacy charsets are
         decoded. Image attachments go through ``store_image`` (the photo sanitiser and media
         store); every other attachment is refused and logged by tip id and MIME type only.
@@ -36,6 +37,7 @@ from typing import Final
 
 from pydantic import ValidationError
 
+from ingest.tip_ids import TipIds
 from schemas.tip import MAX_ATTACHMENTS, MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, RawTip
 from tipline.errors import InvalidInputError, RejectedContentError
 
@@ -246,22 +248,22 @@ def _choose_body(parts: list[Message]) -> tuple[str, str]:
 # --------------------------------------------------------------------------- identity
 
 
-def message_tip_id(msg: Message, data: bytes) -> str:
-    """``m-`` + sha256 of the Message-ID, or of the stable content when there is none.
+def message_tip_id(msg: Message, data: bytes, ids: TipIds) -> str:
+    """``m-`` + keyed hash of the Message-ID, or of the stable content when there is none.
 
     The content hash leaves out trace headers (Received, Delivered-To, …) that change on every
     hop, so a message redelivered by another relay still maps to the same tip.
     """
     message_id = _header_text(msg, "Message-ID").strip()
     if message_id:
-        digest = hashlib.sha256(b"message-id:" + message_id.encode("utf-8", "replace"))
-    else:
-        digest = hashlib.sha256(b"content:")
-        for name in ("From", "To", "Date", "Subject"):
-            digest.update(_header_text(msg, name).encode("utf-8", "replace") + b"\n")
-        body = re.split(rb"\r?\n\r?\n", data, maxsplit=1)
-        digest.update(body[1].replace(b"\r\n", b"\n") if len(body) == 2 else b"")
-    return "m-" + digest.hexdigest()[:32]
+        return ids.derive("m-", "message-id", message_id)
+    digest = hashlib.sha256(b"content:")
+    # The content digest only feeds the keyed id; it is never an id itself.
+    for name in ("From", "To", "Date", "Subject"):
+        digest.update(_header_text(msg, name).encode("utf-8", "replace") + b"\n")
+    body = re.split(rb"\r?\n\r?\n", data, maxsplit=1)
+    digest.update(body[1].replace(b"\r\n", b"\n") if len(body) == 2 else b"")
+    return ids.derive("m-", "content", digest.hexdigest())
 
 
 def sender_address(msg: Message, envelope_from: str | None = None) -> str | None:
@@ -312,6 +314,7 @@ def parse_message(
     received_at: datetime,
     store_image: ImageStore | None,
     transport: str,
+    ids: TipIds,
     envelope_from: str | None = None,
     recipients: tuple[str, ...] = (),
 ) -> RawTip:
@@ -327,6 +330,7 @@ def parse_message(
             received_at=received_at,
             store_image=store_image,
             transport=transport,
+            ids=ids,
             envelope_from=envelope_from,
             recipients=recipients,
         )
@@ -346,10 +350,11 @@ def _translate(
     received_at: datetime,
     store_image: ImageStore | None,
     transport: str,
+    ids: TipIds,
     envelope_from: str | None,
     recipients: tuple[str, ...],
 ) -> RawTip:
-    tip_id = message_tip_id(msg, data)
+    tip_id = message_tip_id(msg, data, ids)
     parts = [part for _, part in _walk(msg)]
     body, source = _choose_body(parts)
 

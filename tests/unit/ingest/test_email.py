@@ -15,6 +15,7 @@ from ingest.email import TipMailHandler, start_smtp
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from ingest.producer import encode
+from ingest.tip_ids import TipIds
 from schemas import RawTip
 from tipline.errors import RejectedContentError
 from tipline.settings import Settings
@@ -22,6 +23,8 @@ from tipline.settings import Settings
 CORPUS = Path(__file__).parents[2] / "data" / "mail"
 TIPS = "tips@tipline.example"
 LIMIT = 512 * 1024  # above the nesting bomb in the corpus, so that reaches the parser
+
+IDS = TipIds(b"test-tip-id-secret-0123456789")
 
 
 def free_port() -> int:
@@ -180,7 +183,7 @@ def test_lmtp_mode_delivers(sink: MemorySink, tmp_path: Path) -> None:
     ],
 )
 def test_handler_accepts(address: str, ok: bool) -> None:
-    handler = TipMailHandler(MemorySink(), None, (TIPS,))
+    handler = TipMailHandler(MemorySink(), None, (TIPS,), IDS)
     assert handler.accepts(address) is ok
 
 

@@ -24,12 +24,15 @@ from ingest.mime import (
     parse_message,
 )
 from ingest.photos import sanitise_image
+from ingest.tip_ids import TipIds
 from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, RawTip
 from tipline.errors import RejectedContentError
 
 CORPUS = Path(__file__).parents[2] / "data" / "mail"
 EXPECTED: dict[str, dict[str, str]] = json.loads((CORPUS / "expected.json").read_text())
 NOW = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
+
+IDS = TipIds(b"test-tip-id-secret-0123456789")
 
 
 def memory_store(data: bytes) -> Attachment:
@@ -48,6 +51,7 @@ def parse(data: bytes, **kw: object) -> RawTip:
     kw.setdefault("received_at", NOW)
     kw.setdefault("store_image", memory_store)
     kw.setdefault("transport", "test")
+    kw.setdefault("ids", IDS)
     return parse_message(data, **kw)  # type: ignore[arg-type]
 
 
@@ -163,9 +167,15 @@ def test_image_only_mail_is_a_tip() -> None:
 # --------------------------------------------------------------------------- identity
 
 
-def test_tip_id_is_the_hash_of_the_message_id() -> None:
-    digest = hashlib.sha256(b"message-id:<plain_utf8@example.org>").hexdigest()[:32]
-    assert parse(eml("plain_utf8")).tip_id == "m-" + digest
+@pytest.mark.parametrize("name", ["plain_utf8", "no_message_id"])
+def test_tip_id_is_keyed(name: str) -> None:
+    """Whoever holds the sent mail cannot compute its tip id (issue 9 item 5)."""
+    unkeyed = "m-" + hashlib.sha256(b"message-id:<plain_utf8@example.org>").hexdigest()[:32]
+    tip_id = parse(eml(name)).tip_id
+    assert tip_id != unkeyed
+    assert tip_id.startswith("m-")
+    assert tip_id == parse(eml(name)).tip_id
+    assert tip_id != parse(eml(name), ids=TipIds(b"another-secret-0123456789")).tip_id
 
 
 @pytest.mark.parametrize("name", ["plain_utf8", "no_message_id", "image_attachment"])
