@@ -21,7 +21,6 @@ Contract:
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
@@ -37,6 +36,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from ingest.producer import TipSink
+from ingest.tip_ids import TipIds
 from schemas.tip import RawTip
 from tipline.errors import InvalidInputError
 
@@ -83,22 +83,23 @@ def _text(row: dict[str, Any], key: str) -> str | None:
     return text if text.strip() else None
 
 
-def row_tip_id(row: dict[str, Any], body: str, source: str) -> str:
-    """``i-`` + the row's id when it is a safe id, a hash of it when not, else of the content."""
+def row_tip_id(row: dict[str, Any], body: str, source: str, ids: TipIds) -> str:
+    """``i-[source-]`` + a keyed hash of the row's id, else of its content: a re-imported row
+    keeps its id, and the exporting system's row id does not lead to the tip."""
     prefix = f"i-{source}-" if source else "i-"
     row_id = _text(row, "id")
     if row_id is not None:
         row_id = row_id.strip()
-        if _SAFE_ID.fullmatch(row_id) and len(prefix) + len(row_id) <= 128:
-            return prefix + row_id
-        return prefix + "h" + hashlib.sha256(row_id.encode()).hexdigest()[:32]
+        return ids.derive(prefix + "h", "import-id", source, row_id)
     content = "\x00".join(
         [body, _text(row, "subject") or "", _text(row, "object_ref") or "", source]
     )
-    return prefix + "c" + hashlib.sha256(content.encode()).hexdigest()[:32]
+    return ids.derive(prefix + "c", "import-content", content)
 
 
-def row_to_tip(row: dict[str, Any], *, source: str = "", now: datetime | None = None) -> RawTip:
+def row_to_tip(
+    row: dict[str, Any], *, ids: TipIds, source: str = "", now: datetime | None = None
+) -> RawTip:
     """Translate one row; raises InvalidInputError with a reason that never quotes the row."""
     try:
         body = _text(row, "text") or _text(row, "body")
@@ -122,7 +123,7 @@ def row_to_tip(row: dict[str, Any], *, source: str = "", now: datetime | None = 
         sender = _text(row, "sender")
         if sender is not None:
             meta["sender"] = f"{source}:{sender}" if source else sender
-        tip_id = row_tip_id(row, body, source)
+        tip_id = row_tip_id(row, body, source, ids)
         object_ref = _text(row, "object_ref")
         return RawTip(
             tip_id=tip_id,
@@ -213,6 +214,7 @@ def import_file(
     sink: TipSink,
     *,
     rejects_path: Path,
+    ids: TipIds,
     progress: bool = True,
     source: str = "",
 ) -> ImportSummary:
@@ -258,7 +260,7 @@ def import_file(
                     reason, original = row, None
                 else:
                     try:
-                        batch.append(row_to_tip(row, source=source))
+                        batch.append(row_to_tip(row, ids=ids, source=source))
                         if len(batch) >= BATCH:
                             flush()
                         continue

@@ -2,7 +2,7 @@
 
 Contract:
 
-    TipMailHandler(sink, store_image, addresses)
+    TipMailHandler(sink, store_image, addresses, ids)
         aiosmtpd handler. RCPT for anything but the tips addresses (and their ``+object_ref``
         forms) gets 550; a message over the SIZE limit gets 552 from aiosmtpd itself. DATA is
         parsed by ``ingest.mime.parse_message`` and handed to the sink; the server answers
@@ -31,7 +31,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from ingest.mime import ImageStore, parse_message
 from ingest.photos import MediaStore, sanitise_image
 from ingest.producer import TipSink
-from schemas.tip import Attachment
+from ingest.tip_ids import TipIds
+from schemas.tip import Attachment, RawTip
 from tipline.errors import InvalidInputError, TransientError
 from tipline.settings import Settings
 
@@ -73,12 +74,35 @@ def _normalise_address(address: str) -> str:
     return address.strip().strip("<>").lower()
 
 
+def _refusal_note(tip: RawTip) -> str:
+    """'; not kept: 2 attachments (reason; reason)' for the 250 line, or "".
+
+    The 250 text is what a sending server shows in its log and, for a failed part, what the
+    tipster's client can show; a reply mail would be backscatter to an address we promise to
+    forget, so the reason travels in the reply line. Reasons are our rules' words, never the
+    sender's file names, and the line stays far below SMTP's 512-byte limit.
+    """
+    refused = tip.channel_meta.get("refused_attachments")
+    if not refused:
+        return ""
+    count = len(refused) if isinstance(refused, list) else 1
+    reasons = tip.channel_meta.get("refused_reasons") or []
+    why = "; ".join([reasons] if isinstance(reasons, str) else reasons)[:300]
+    noun = "attachment" if count == 1 else "attachments"
+    return f"; not kept: {count} {noun}" + (f" ({why})" if why else "")
+
+
 class TipMailHandler:
     """aiosmtpd handler for the tips addresses; see the module contract."""
 
     def __init__(
-        self, sink: TipSink, store_image: ImageStore | None, addresses: tuple[str, ...]
+        self,
+        sink: TipSink,
+        store_image: ImageStore | None,
+        addresses: tuple[str, ...],
+        ids: TipIds,
     ) -> None:
+        self._ids = ids
         self._sink = sink
         self._store_image = store_image
         self._addresses = frozenset(_normalise_address(a) for a in addresses)
@@ -118,6 +142,7 @@ class TipMailHandler:
                 received_at=datetime.now(UTC),
                 store_image=self._store_image,
                 transport="smtp" if not isinstance(server, LMTP) else "lmtp",
+                ids=self._ids,
                 envelope_from=envelope.mail_from or None,
                 # Case kept: the +tag is an object reference, and those are case-sensitive.
                 recipients=tuple(r.strip().strip("<>") for r in envelope.rcpt_tos),
@@ -141,7 +166,7 @@ class TipMailHandler:
             return "451 4.3.0 Temporarily unable to accept the tip; try again later"
         log.info("tip %s accepted by e-mail", tip.tip_id)
         # The reference lets a tipster quote their tip later; it echoes nothing they sent.
-        return f"250 2.0.0 Accepted as tip {tip.tip_id}"
+        return f"250 2.0.0 Accepted as tip {tip.tip_id}" + _refusal_note(tip)
 
 
 class _LMTPController(Controller):
@@ -154,7 +179,10 @@ class _LMTPController(Controller):
 def start_smtp(settings: Settings, sink: TipSink, media: MediaStore | None) -> Controller:
     """Start the SMTP (or LMTP) receiver in a thread; the caller stops it with ``.stop()``."""
     handler = TipMailHandler(
-        sink, image_store(media) if media is not None else None, settings.tips_addresses
+        sink,
+        image_store(media) if media is not None else None,
+        settings.tips_addresses,
+        TipIds.from_settings(settings),
     )
     controller_cls = _LMTPController if settings.smtp_lmtp else Controller
     controller = controller_cls(

@@ -31,6 +31,7 @@ from ingest.email import image_store
 from ingest.mime import parse_message
 from ingest.photos import MediaStore
 from ingest.producer import TipSink
+from ingest.tip_ids import TipIds
 from tipline.errors import ConfigurationError, InvalidInputError, TransientError
 from tipline.settings import Settings
 
@@ -69,6 +70,7 @@ class ImapPoller:
         self._settings = settings
         self._sink = sink
         self._store_image = image_store(media) if media is not None else None
+        self._ids = TipIds.from_settings(settings)
         self._connect = connect or self._default_connect
         self._can_move = False
 
@@ -145,6 +147,7 @@ class ImapPoller:
                 received_at=datetime.now(UTC),
                 store_image=self._store_image,
                 transport="imap",
+                ids=self._ids,
             )
         except InvalidInputError as exc:
             self._refuse(conn, uid, exc.reason, exc.tip_id)

@@ -4,8 +4,9 @@ Contract:
 
     parse_message(data, *, received_at, store_image, transport, ...) -> RawTip
         ``data`` is one untrusted RFC 5322 message as bytes. The result is a RawTip on the
-        ``email`` channel whose ``tip_id`` depends only on the message (its Message-ID, or a
-        content hash when there is none), so a redelivered message is the same tip. The body is
+        ``email`` channel whose ``tip_id`` depends only on the message (its Message-ID, or its
+        stable content when there is none) under the key of ``ids``, so a redelivered message
+        is the same tip and nobody holding the sent mail can compute its id. The body is
         the text/plain part (preferred) or the HTML part converted to text; legacy charsets are
         decoded. Image attachments go through ``store_image`` (the photo sanitiser and media
         store); every other attachment is refused and logged by tip id and MIME type only.
@@ -19,6 +20,7 @@ the tipster cannot see why a mail bounced, and the start of a mail is where the 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import logging
 import re
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from email import policy
 from email.errors import MessageError
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
@@ -34,6 +37,7 @@ from typing import Final
 
 from pydantic import ValidationError
 
+from ingest.tip_ids import TipIds
 from schemas.tip import MAX_ATTACHMENTS, MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, RawTip
 from tipline.errors import InvalidInputError, RejectedContentError
 
@@ -149,17 +153,38 @@ def _part_text(part: Message) -> str:
     return decode_bytes(payload, part.get_content_charset()).replace("\r\n", "\n")
 
 
-def _header_text(msg: Message, name: str) -> str:
-    """A header decoded (RFC 2047), or its raw form when it is too broken to decode."""
+# C0 and C1 controls and DEL: never text in a header, and a terminal escape in a log or console.
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def header_value(raw: object) -> str:
+    """A header's value as text on one line, whatever bytes the sender put in it.
+
+    RFC 5322 headers are ASCII, but real mail carries raw UTF-8 and Latin-1; the stdlib parser
+    keeps such bytes as lone surrogates, which no encoder accepts (the old 451-forever). The
+    bytes are recovered and decoded as UTF-8, else as Windows-1252 (a superset of Latin-1 that
+    mail clients mean when they say Latin-1), then RFC 2047 words are decoded and control
+    characters become spaces.
+    """
+    data = str(raw).encode("utf-8", errors="surrogateescape")
     try:
-        value = msg.get(name)
-    except Exception:  # a malformed header must never cost us the message
-        value = None
-        for key, raw in msg.raw_items():
-            if key.lower() == name.lower():
-                value = str(raw)
-                break
-    return "" if value is None else str(value)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    if "=?" in text:
+        # A broken encoded word is kept as it stands.
+        with contextlib.suppress(Exception):
+            text = str(make_header(decode_header(text)))
+    text = text.encode("utf-8", errors="replace").decode("utf-8")  # decoded words can hold them
+    return " ".join(_CONTROL_RE.sub(" ", text).split())
+
+
+def _header_text(msg: Message, name: str) -> str:
+    """A header decoded (raw 8-bit and RFC 2047 alike), or "" when absent."""
+    for key, raw in msg.raw_items():
+        if key.lower() == name.lower():
+            return header_value(raw)
+    return ""
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -223,31 +248,27 @@ def _choose_body(parts: list[Message]) -> tuple[str, str]:
 # --------------------------------------------------------------------------- identity
 
 
-def message_tip_id(msg: Message, data: bytes) -> str:
-    """``m-`` + sha256 of the Message-ID, or of the stable content when there is none.
+def message_tip_id(msg: Message, data: bytes, ids: TipIds) -> str:
+    """``m-`` + keyed hash of the Message-ID, or of the stable content when there is none.
 
     The content hash leaves out trace headers (Received, Delivered-To, …) that change on every
     hop, so a message redelivered by another relay still maps to the same tip.
     """
     message_id = _header_text(msg, "Message-ID").strip()
     if message_id:
-        digest = hashlib.sha256(b"message-id:" + message_id.encode("utf-8", "replace"))
-    else:
-        digest = hashlib.sha256(b"content:")
-        for name in ("From", "To", "Date", "Subject"):
-            digest.update(_header_text(msg, name).encode("utf-8", "replace") + b"\n")
-        body = re.split(rb"\r?\n\r?\n", data, maxsplit=1)
-        digest.update(body[1].replace(b"\r\n", b"\n") if len(body) == 2 else b"")
-    return "m-" + digest.hexdigest()[:32]
+        return ids.derive("m-", "message-id", message_id)
+    digest = hashlib.sha256(b"content:")
+    # The content digest only feeds the keyed id; it is never an id itself.
+    for name in ("From", "To", "Date", "Subject"):
+        digest.update(_header_text(msg, name).encode("utf-8", "replace") + b"\n")
+    body = re.split(rb"\r?\n\r?\n", data, maxsplit=1)
+    digest.update(body[1].replace(b"\r\n", b"\n") if len(body) == 2 else b"")
+    return ids.derive("m-", "content", digest.hexdigest())
 
 
 def sender_address(msg: Message, envelope_from: str | None = None) -> str | None:
     """The tipster's address (From, else the envelope sender), lower-cased; None if absent."""
-    raw = ""
-    for key, value in msg.raw_items():
-        if key.lower() == "from":
-            raw = str(value)
-            break
+    raw = _header_text(msg, "From")
     for _, addr in getaddresses([raw]):
         if "@" in addr:
             return addr.strip().lower()
@@ -272,8 +293,8 @@ def _headers_meta(msg: Message) -> dict[str, str | list[str]]:
         if count >= MAX_HEADERS:
             meta["headers_truncated"] = "true"
             break
-        key = "h:" + name.lower()[:64]
-        text = str(value)[:MAX_HEADER_CHARS]
+        key = "h:" + header_value(name).lower()[:64]
+        text = header_value(value)[:MAX_HEADER_CHARS]
         existing = meta.get(key)
         if existing is None:
             meta[key] = text
@@ -293,6 +314,7 @@ def parse_message(
     received_at: datetime,
     store_image: ImageStore | None,
     transport: str,
+    ids: TipIds,
     envelope_from: str | None = None,
     recipients: tuple[str, ...] = (),
 ) -> RawTip:
@@ -308,6 +330,7 @@ def parse_message(
             received_at=received_at,
             store_image=store_image,
             transport=transport,
+            ids=ids,
             envelope_from=envelope_from,
             recipients=recipients,
         )
@@ -327,10 +350,11 @@ def _translate(
     received_at: datetime,
     store_image: ImageStore | None,
     transport: str,
+    ids: TipIds,
     envelope_from: str | None,
     recipients: tuple[str, ...],
 ) -> RawTip:
-    tip_id = message_tip_id(msg, data)
+    tip_id = message_tip_id(msg, data, ids)
     parts = [part for _, part in _walk(msg)]
     body, source = _choose_body(parts)
 
@@ -349,6 +373,7 @@ def _translate(
 
     attachments: list[Attachment] = []
     refused: list[str] = []
+    reasons: list[str] = []
     for part in parts:
         if part.is_multipart() or not _is_attachment(part):
             continue
@@ -358,9 +383,13 @@ def _translate(
         reason = _take_attachment(part, ctype, store_image, attachments)
         if reason:
             refused.append(ctype)
+            if reason not in reasons:
+                reasons.append(reason)
             log.info("tip %s: attachment of type %s refused: %s", tip_id, ctype, reason)
     if refused:
         meta["refused_attachments"] = refused
+        # Our own rules' words (never the sender's file names), for the reply to the sender.
+        meta["refused_reasons"] = reasons
 
     if len(body) > MAX_BODY_CHARS:
         body = body[: MAX_BODY_CHARS - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
@@ -380,8 +409,13 @@ def _translate(
             channel_meta=meta,
         )
     except ValidationError as exc:
-        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
-        raise RejectedContentError(f"invalid tip fields: {fields}", tip_id=tip_id) from exc
+        # Only declared field names: a channel_meta key is a header name the sender chose.
+        fields = ", ".join(
+            sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"][:1] != ("channel_meta",)})
+        )
+        raise RejectedContentError(
+            f"invalid tip fields: {fields or 'headers'}", tip_id=tip_id
+        ) from exc
 
 
 def _take_attachment(

@@ -21,7 +21,6 @@ everything about the author (acct, URLs, visibility) goes to ``channel_meta`` on
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -44,6 +43,7 @@ from mastodon.errors import (
 
 from ingest.mime import html_to_text
 from ingest.producer import TipSink
+from ingest.tip_ids import TipIds
 from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, RawTip
 from tipline.errors import ConfigurationError, TransientError
 from tipline.settings import Settings
@@ -92,8 +92,9 @@ def _id_order(value: str) -> tuple[int, str]:
     return (len(value), value)
 
 
-def status_tip_id(instance: str, status_id: str) -> str:
-    return "s-" + hashlib.sha256(f"{instance}\x00{status_id}".encode()).hexdigest()[:32]
+def status_tip_id(ids: TipIds, instance: str, status_id: str) -> str:
+    """``s-`` + keyed hash of (instance, status id): the public status does not lead here."""
+    return ids.derive("s-", "mastodon", instance, status_id)
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -114,8 +115,10 @@ class MastodonPoller:
         instance: str,
         account: str,
         cursor: CursorFile,
+        ids: TipIds,
         page_size: int = PAGE_SIZE,
     ) -> None:
+        self._ids = ids
         self._client = client
         self._sink = sink
         self._instance = instance.lower()
@@ -146,6 +149,7 @@ class MastodonPoller:
             cursor=CursorFile(
                 settings.mastodon_cursor_file or settings.data_dir / "mastodon.cursor"
             ),
+            ids=TipIds.from_settings(settings),
         )
 
     def _fetch(self, min_id: str) -> list[Any]:
@@ -194,7 +198,7 @@ class MastodonPoller:
         if acct in {self._account, f"{self._account}@{self._instance}"}:
             return None  # our own replies in a thread are not tips
         status_id = str(_get(status, "id"))
-        tip_id = status_tip_id(self._instance, status_id)
+        tip_id = status_tip_id(self._ids, self._instance, status_id)
         body = self._lead_mention.sub("", html_to_text(str(_get(status, "content") or "")))
         media = _get(status, "media_attachments") or []
         meta: dict[str, str | list[str]] = {

@@ -44,6 +44,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.photos import MediaStore
 from ingest.producer import TipSink
+from ingest.tip_ids import TipIds
 from ingest.web_api import API_RESPONSES, ApiReceipt, ApiTip, PartnerApi
 from ingest.web_catalogue import ObjectCatalogue
 from ingest.web_form import FormPages, new_tip_id, page_lang
@@ -74,8 +75,9 @@ def create_app(
     # One set of limits for form and API, so the global rate limit covers both.
     limits = RateLimits(settings)
     handoff = Handoff(sink, media, settings.contact_public_key)
-    api = PartnerApi(settings.web_api_keys, limits, handoff)
-    pages = FormPages(settings, catalogue, limits, handoff)
+    ids = TipIds.from_settings(settings)
+    api = PartnerApi(settings.web_api_keys, limits, handoff, ids)
+    pages = FormPages(settings, catalogue, limits, handoff, ids)
     app = FastAPI(
         title="tipline web intake",
         summary="Anonymous tips about published objects, from the public and partner apps.",
@@ -124,7 +126,7 @@ def create_app(
         },
     )
     # Platforms that push (signed webhooks) share this server and its body limit.
-    app.include_router(create_router(settings.webhook_secrets, sink))
+    app.include_router(create_router(settings.webhook_secrets, sink, ids=ids))
 
     document_bearer_auth(app, "The partner's API key (or send it as X-API-Key).")
 

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from ingest.ratelimit import retry_after_header
+from ingest.tip_ids import TipIds
 from ingest.web_handoff import Handoff
 from ingest.web_limits import MAX_CONTACT_CHARS, RateLimits
 from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, ObjectRef, RawTip
@@ -81,8 +82,11 @@ API_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 class PartnerApi:
     """``POST /api/tips``: authenticates the partner, then turns its ApiTip into a RawTip."""
 
-    def __init__(self, api_keys: Mapping[str, Any], limits: RateLimits, handoff: Handoff) -> None:
+    def __init__(
+        self, api_keys: Mapping[str, Any], limits: RateLimits, handoff: Handoff, ids: TipIds
+    ) -> None:
         self.partner_keys = _check_partners(api_keys)
+        self.ids = ids
         self.limits = limits
         self.handoff = handoff
 
@@ -104,7 +108,8 @@ class PartnerApi:
     async def submit_api(self, request: Request) -> JSONResponse:
         """Accepted (202) only once the broker acknowledged the tip; resend on 503 or 429.
 
-        The tip id is ``p-<partner>-<message_id>``, so a resent call is stored once.
+        The tip id is ``p-<partner>-`` + a keyed hash of the message id, so a resent call is
+        stored once and the partner's own id does not lead to the tip.
         """
         partner = self.authenticate(request)
         if partner is None:
@@ -144,7 +149,7 @@ class PartnerApi:
                 return JSONResponse({"detail": detail}, 422)
             sealed = self.handoff.seal(tip.contact)
         raw = RawTip(
-            tip_id=f"p-{partner}-{tip.message_id}",
+            tip_id=self.ids.derive(f"p-{partner}-", "api", partner, tip.message_id),
             channel="web",
             received_at=datetime.now(UTC),
             object_ref=tip.object_ref,
@@ -155,12 +160,17 @@ class PartnerApi:
             sealed_contact=sealed,
             channel_meta=meta,
         )
-        wait = await self.handoff.accept(raw)
-        if wait:
+        refusal = await self.handoff.accept(raw)
+        if refusal is not None:
+            answer = (
+                "not confirmed, resend (the same message_id is stored once)"
+                if refusal.maybe_saved
+                else "not accepted, try again"
+            )
             return JSONResponse(
-                {"detail": "not accepted, try again"},
+                {"detail": answer},
                 503,
-                headers={"retry-after": retry_after_header(wait)},
+                headers={"retry-after": retry_after_header(refusal.retry_after)},
             )
         return JSONResponse(ApiReceipt(tip_id=raw.tip_id).model_dump(), 202)
 

@@ -22,6 +22,7 @@ from starlette.formparsers import MultiPartParser
 from ingest.i18n import LANGUAGES, load_catalogues, negotiate
 from ingest.photos import DEFAULT_MAX_BYTES
 from ingest.ratelimit import retry_after_header
+from ingest.tip_ids import TipIds
 from ingest.web_catalogue import ObjectCatalogue
 from ingest.web_handoff import Handoff
 from ingest.web_limits import FORM_BODY_LIMIT, MAX_CONTACT_CHARS, RateLimits
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 
 TEMPLATES_DIR: Final = Path(__file__).parent / "templates"
 _CSRF_RE: Final = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_SUBMISSION_RE: Final = re.compile(r"^[A-Za-z0-9_-]{22}$")
+# The text part may hold MAX_BODY_CHARS characters of four UTF-8 bytes each (plus slack for
+# the browser's CRLF normalisation): a smaller part limit told such tipsters "form expired".
+FORM_PART_LIMIT: Final = MAX_BODY_CHARS * 4 + 8 * 1024
 
 # Uploads above this size would be spooled to a temporary file by Starlette: raise it above the
 # body limit so original photo bytes stay in memory and never touch a disk.
@@ -64,7 +69,9 @@ class FormPages:
         catalogue: ObjectCatalogue,
         limits: RateLimits,
         handoff: Handoff,
+        ids: TipIds,
     ) -> None:
+        self.ids = ids
         self.settings = settings
         self.catalogue = catalogue
         self.limits = limits
@@ -124,6 +131,7 @@ class FormPages:
             title=page.title,
             description=page.description,
             csrf=token,
+            submission=secrets.token_urlsafe(16),
             max_chars=MAX_BODY_CHARS,
             max_contact=MAX_CONTACT_CHARS,
             takes_contact=self.handoff.takes_contact,
@@ -151,7 +159,7 @@ class FormPages:
         if wait:
             log.info("form tip refused: rate limit")
             return self.error_page(lang, 429, "error_rate", retry_after=wait)
-        form = await request.form(max_files=1, max_fields=8, max_part_size=64 * 1024)
+        form = await request.form(max_files=1, max_fields=8, max_part_size=FORM_PART_LIMIT)
         try:
             outcome = await self._read_form(request, form)
         finally:
@@ -160,7 +168,7 @@ class FormPages:
             status, message_id = outcome
             return self.error_page(lang, status, message_id)
         raw = RawTip(
-            tip_id=new_tip_id(),
+            tip_id=self._tip_id(form.get("submission")),
             channel="web",
             received_at=datetime.now(UTC),
             object_ref=object_ref,
@@ -169,10 +177,18 @@ class FormPages:
             sealed_contact=outcome.sealed_contact,
             channel_meta={**outcome.meta, "ui_lang": lang},
         )
-        wait = await self.handoff.accept(raw)
-        if wait:
-            return self.error_page(lang, 503, "error_busy", retry_after=wait)
+        refusal = await self.handoff.accept(raw)
+        if refusal is not None:
+            message = "error_unconfirmed" if refusal.maybe_saved else "error_busy"
+            return self.error_page(lang, 503, message, retry_after=refusal.retry_after)
         return self.render("receipt.html", lang, reference=raw.tip_id, object_ref=object_ref)
+
+    def _tip_id(self, submission: object) -> str:
+        """The same tip id for every resend of one filled-in form (its hidden submission id),
+        so a tipster who sends again after "not confirmed" does not make two tips."""
+        if isinstance(submission, str) and _SUBMISSION_RE.fullmatch(submission):
+            return self.ids.derive("w-", "form", submission)
+        return new_tip_id()
 
     async def _read_form(self, request: Request, form: FormData) -> _FormTip | tuple[int, str]:
         """The form's tip, or (status, message id) saying why it is refused."""

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import Final, NamedTuple
 
 from starlette.concurrency import run_in_threadpool
 
 from ingest.contact import seal_contact
 from ingest.photos import MediaStore, sanitise_image
-from ingest.producer import TipSink
+from ingest.producer import TipSink, UnconfirmedError
 from schemas.tip import Attachment, RawTip
 from tipline.errors import BackpressureError, TransientError
 
 log = logging.getLogger(__name__)
 
 BUSY_RETRY_AFTER_S: Final = 5.0
+
+
+class Refusal(NamedTuple):
+    """Why a tip was not confirmed: retry after ``retry_after`` seconds.
+
+    ``maybe_saved``: the tip was sent and not acknowledged in time, so it may well be stored;
+    the sender must hear "not confirmed, sending again is safe", never "not saved".
+    """
+
+    retry_after: float
+    maybe_saved: bool = False
 
 
 class Handoff:
@@ -36,19 +47,22 @@ class Handoff:
         assert self.contact_key is not None
         return seal_contact(contact, self.contact_key)
 
-    async def accept(self, raw: RawTip) -> float:
-        """Hand the tip to the broker; 0.0 when acknowledged, else seconds to retry after."""
+    async def accept(self, raw: RawTip) -> Refusal | None:
+        """Hand the tip to the broker; None when acknowledged, else why not (see Refusal)."""
         try:
             await self.sink.submit_async(raw)
         except BackpressureError as exc:
             log.warning("tip %s not accepted: broker back-pressure", raw.tip_id)
-            return max(exc.retry_after, 1.0)
-        except (TransientError, TimeoutError):
+            return Refusal(max(exc.retry_after, 1.0))
+        except (UnconfirmedError, TimeoutError):
             # TimeoutError: a sink that waited for its acknowledgement and gave up.
+            log.warning("tip %s sent but not confirmed by the broker", raw.tip_id)
+            return Refusal(BUSY_RETRY_AFTER_S, maybe_saved=True)
+        except TransientError:
             log.warning("tip %s not accepted: broker unavailable", raw.tip_id)
-            return BUSY_RETRY_AFTER_S
+            return Refusal(BUSY_RETRY_AFTER_S)
         log.info("accepted tip %s (%s)", raw.tip_id, raw.channel_meta.get("interface", "?"))
-        return 0.0
+        return None
 
     async def store_photo(self, data: bytes) -> Attachment:
         # Decoding a 12-MP photo takes a CPU-tenth of a second: keep it off the event loop.

@@ -33,6 +33,7 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from ingest.producer import TipSink
+from ingest.tip_ids import TipIds
 from schemas.tip import Body, ObjectRef, RawTip, Subject, UtcDatetime
 from tipline.errors import InvalidInputError, TransientError
 
@@ -106,15 +107,16 @@ class ReplayGuard:
         return len(self._seen)
 
 
-def hook_tip_id(source: str, item_id: str) -> str:
-    digest = hashlib.sha256(f"{source}\x00{item_id}".encode()).hexdigest()
-    return "h-" + digest[:32]
+def hook_tip_id(ids: TipIds, source: str, item_id: str) -> str:
+    """``h-`` + a keyed hash of (source, item id): stable for a resent item, unlinkable outside."""
+    return ids.derive("h-", "webhook", source, item_id)
 
 
 def create_router(
     secrets: Mapping[str, SecretStr],
     sink: TipSink,
     *,
+    ids: TipIds,
     max_skew_s: int = 300,
     clock: Callable[[], float] = time.time,
     replay_guard: ReplayGuard | None = None,
@@ -157,7 +159,7 @@ def create_router(
             raise HTTPException(409, "replayed request")
 
         try:
-            tip = _to_tip(source, raw)
+            tip = _to_tip(ids, source, raw)
         except InvalidInputError as exc:
             # A bad body will be bad again: keep it reserved so it is not re-tried as a replay.
             log.info("webhook %s: body refused: %s", source, exc.reason)
@@ -177,7 +179,12 @@ def create_router(
     return router
 
 
-def _to_tip(source: str, raw: bytes) -> RawTip:
+def _declared(loc: tuple[int | str, ...]) -> str:
+    head = str(loc[0]) if loc else "body"
+    return head if not loc or head in HookPayload.model_fields else "(unknown field)"
+
+
+def _to_tip(ids: TipIds, source: str, raw: bytes) -> RawTip:
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -186,15 +193,16 @@ def _to_tip(source: str, raw: bytes) -> RawTip:
         payload = HookPayload.model_validate(data)
     except ValidationError as exc:
         # Field names and error kinds only: pydantic's own text would quote the tip.
+        # Declared names only: an undeclared key is the sender's text (an address, say).
         fields = ", ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'} ({e['type']})" for e in exc.errors()
+            f"{_declared(e['loc'])} ({e['type']})" for e in exc.errors()
         )
         raise InvalidInputError(f"invalid fields: {fields}") from exc
     meta: dict[str, str | list[str]] = {"transport": "webhook", "source": source}
     if payload.sender:
         meta["sender"] = f"{source}:{payload.sender}"
     return RawTip(
-        tip_id=hook_tip_id(source, payload.id),
+        tip_id=hook_tip_id(ids, source, payload.id),
         channel="social",
         received_at=payload.received_at or datetime.now(UTC),
         object_ref=payload.object_ref,

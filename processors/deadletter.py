@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -15,14 +16,22 @@ from tipline.errors import InvalidInputError
 log = logging.getLogger(__name__)
 
 _MAX_PAYLOAD = 50_000
+# Kafka refuses records over 1 MB, so nothing bigger can reach a stage; above that we do not parse.
+_MAX_PARSED = 2 * 1024 * 1024
 _WITHHELD = "[payload withheld: scrubbing failed]"
+_META_WITHHELD = "[transport metadata withheld]"
+# In JSON too broken to parse, channel_meta is a flat object (values are strings or lists of
+# strings), so it ends at the first "}" after its key; a key with no end withholds the rest.
+_META_RE = re.compile(r'"channel_meta"\s*:\s*\{[^}]*\}?|"channel_meta".*', re.DOTALL)
 
 
 def sanitise_payload(payload: bytes | None) -> str:
     """The failed message for an operator to inspect, minus anything that identifies the sender.
 
-    ``channel_meta`` is dropped whole when the payload is a JSON object; everything left is passed
-    through the redactor's text rules, so a message too broken to parse is still scrubbed.
+    The whole payload is parsed before anything is cut, so ``channel_meta`` is dropped however
+    large the record (from an object at any depth; in broken JSON, from its key to its end).
+    Everything left is passed through the redactor's text rules, so a message too broken to
+    parse is still scrubbed, and lone surrogates are replaced so the letter is always writable.
     """
     if not payload:
         return ""
@@ -33,20 +42,27 @@ def sanitise_payload(payload: bytes | None) -> str:
         return _WITHHELD
 
 
+def _drop_meta(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _drop_meta(v) for k, v in value.items() if k != "channel_meta"}
+    if isinstance(value, list):
+        return [_drop_meta(v) for v in value]
+    return value
+
+
 def _sanitise(payload: bytes) -> str:
-    text = payload[: _MAX_PAYLOAD * 2].decode("utf-8", errors="replace")
+    text = payload[:_MAX_PARSED].decode("utf-8", errors="replace")
     try:
         value = json.loads(text)
-    except ValueError:
-        value = None
-    if isinstance(value, dict):
-        value.pop("channel_meta", None)
-        text = json.dumps(value, ensure_ascii=False)
-    # json.loads turns an escaped lone surrogate ("\\ud800") into a str no UTF-8 encoder takes:
-    # the dead letter itself would then fail to build, and the record would stall its partition.
-    text = text.encode("utf-8", "replace").decode("utf-8")
+    except (ValueError, RecursionError):
+        text = _META_RE.sub(_META_WITHHELD, text)
+    else:
+        text = json.dumps(_drop_meta(value), ensure_ascii=False)
+    # The redactor's rules are linear but not free: scrub a generous prefix, not a megabyte.
     counts: Counter[RedactionKind] = Counter()
-    return redact_text(text, counts)[:_MAX_PAYLOAD]
+    scrubbed = redact_text(text[: _MAX_PAYLOAD * 2], counts)[:_MAX_PAYLOAD]
+    # json.loads accepts "\ud800"; a lone surrogate would make the dead letter unencodable.
+    return scrubbed.encode("utf-8", errors="replace").decode("utf-8")
 
 
 def dead_letter(
@@ -62,7 +78,7 @@ def dead_letter(
     """Describe a failed message. Only InvalidInputError reasons are shown verbatim: other
     exceptions' messages may quote input, so they are reduced to their type."""
     if isinstance(exc, InvalidInputError):
-        reason = exc.reason
+        reason = exc.reason.encode("utf-8", errors="replace").decode("utf-8")
         tip_id = tip_id or exc.tip_id
     else:
         reason = f"unexpected error in stage {stage}: {type(exc).__name__}"

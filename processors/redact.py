@@ -18,7 +18,7 @@ from processors.pii.numbers import (
 from processors.pii.person import find_addresses, find_self_names, find_signatures
 from processors.pii.web import find_emails, find_handles, find_urls
 from processors.sender_key import SenderKeyer
-from schemas import RawTip, RedactionKind, Tip
+from schemas import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, RawTip, RedactionKind, Tip
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +75,36 @@ def _spans(text: str) -> list[Span]:
     return claimed
 
 
-def redact_text(text: str, counts: Counter[RedactionKind]) -> str:
+# Placeholders are longer than the shortest things they replace ("@a" -> "[HANDLE]"), so a
+# redacted text can outgrow the limit its raw form was accepted under. The intake has already
+# told the tipster "saved": the tail is cut (never inside a placeholder) and marked, rather than
+# the whole tip dead-lettered.
+GROWTH_MARKER = " [… shortened after redaction]"
+
+
+def _fit(parts: list[tuple[str, bool]], limit: int) -> str:
+    """Join ``(piece, is_placeholder)`` pieces within ``limit`` characters, marking a cut."""
+    budget = limit - len(GROWTH_MARKER)
+    out: list[str] = []
+    used = 0
+    for piece, atomic in parts:
+        room = budget - used
+        if len(piece) <= room:
+            out.append(piece)
+            used += len(piece)
+            continue
+        if not atomic:
+            out.append(piece[:room])
+        break
+    return "".join(out).rstrip() + GROWTH_MARKER
+
+
+def redact_text(text: str, counts: Counter[RedactionKind], limit: int | None = None) -> str:
     """Replace every identifying span in ``text`` with its typed placeholder, counting them.
 
     Placeholders are never matched by any rule, so the function is idempotent; text with nothing
-    to redact is returned unchanged (the same object).
+    to redact is returned unchanged (the same object). With ``limit``, a result that redaction
+    made longer than ``limit`` is cut to fit and ends in ``GROWTH_MARKER``.
     """
     if not text:
         return text
@@ -87,23 +112,27 @@ def redact_text(text: str, counts: Counter[RedactionKind]) -> str:
     if not spans:
         return text
     spans.sort()
-    parts: list[str] = []
+    parts: list[tuple[str, bool]] = []
     last = 0
     for span in spans:
         assert span.kind is not None  # filtered above; narrows the type for mypy
-        parts.append(text[last : span.start])
-        parts.append(span.replacement if span.replacement is not None else placeholder(span.kind))
+        parts.append((text[last : span.start], False))
+        replacement = span.replacement if span.replacement is not None else placeholder(span.kind)
+        parts.append((replacement, True))
         counts[span.kind] += span.n
         last = span.end
-    parts.append(text[last:])
-    return "".join(parts)
+    parts.append((text[last:], False))
+    joined = "".join(piece for piece, _ in parts)
+    if limit is not None and len(joined) > limit:
+        return _fit(parts, limit)
+    return joined
 
 
 def redact(raw: RawTip, sender_keys: SenderKeyer) -> Tip:
     """Drop ``channel_meta``, derive the sender key, and mask identifying text."""
     counts: Counter[RedactionKind] = Counter()
-    subject = redact_text(raw.subject, counts)
-    body = redact_text(raw.body, counts)
+    subject = redact_text(raw.subject, counts, MAX_SUBJECT_CHARS)
+    body = redact_text(raw.body, counts, MAX_BODY_CHARS)
     identity = raw.channel_meta.get("sender")
     sender_key = sender_keys(raw.channel, identity) if isinstance(identity, str) else None
     if counts:

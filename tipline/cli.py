@@ -150,13 +150,19 @@ def _cmd_submit(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.bulk import import_file
     from ingest.producer import TipProducer
+    from ingest.tip_ids import TipIds
 
     resolved = services.resolve(settings)
     assert resolved.kafka
     rejects = args.rejects or args.file.with_suffix(args.file.suffix + ".rejected.jsonl")
     with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
         summary = import_file(
-            args.file, producer, rejects_path=rejects, progress=True, source=args.source
+            args.file,
+            producer,
+            rejects_path=rejects,
+            ids=TipIds.from_settings(resolved),
+            progress=True,
+            source=args.source,
         )
     print(summary)
     return 0

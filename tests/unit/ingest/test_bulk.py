@@ -14,10 +14,13 @@ from hypothesis import strategies as st
 
 from ingest.bulk import import_file, row_tip_id, row_to_tip
 from ingest.memory import MemorySink
+from ingest.tip_ids import TipIds
 from schemas.tip import MAX_BODY_CHARS, RawTip
 from tipline.errors import InvalidInputError, TransientError
 
 SECRET_TEXT = "Tasche gesehen bei Hofer in Linz"
+
+IDS = TipIds(b"test-tip-id-secret-0123456789")
 
 
 class BatchMemorySink(MemorySink):
@@ -72,11 +75,14 @@ def test_jsonl_good_and_bad_rows(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     src = write_jsonl(tmp_path / "export.jsonl", ["not json", "[1,2]", ""])
     sink = MemorySink()
     with caplog.at_level(logging.DEBUG):
-        summary = import_file(src, sink, rejects_path=tmp_path / "rej.jsonl", progress=False)
+        summary = import_file(
+            src, sink, ids=IDS, rejects_path=tmp_path / "rej.jsonl", progress=False
+        )
     assert (summary.rows, summary.accepted, summary.rejected) == (12, 4, 8)
     assert [t.channel for t in sink.tips] == ["import"] * 4
     first = sink.tips[0]
-    assert (first.tip_id, first.subject, first.object_ref) == ("i-p-1", "Tasche", "OBJ-1")
+    assert (first.subject, first.object_ref) == ("Tasche", "OBJ-1")
+    assert first.tip_id == IDS.derive("i-h", "import-id", "", "p-1")
     assert first.received_at == datetime(2024, 6, 1, 8, tzinfo=UTC)
     assert first.channel_meta["source_channel"] == "hotline"
     assert sink.tips[1].received_at == datetime(2024, 6, 1, 8, tzinfo=UTC)
@@ -102,9 +108,9 @@ def test_csv_with_bom_extra_columns_and_bad_rows(tmp_path: Path) -> None:
     with src.open("a", encoding="utf-8") as f:
         f.write("too,few\n")
     sink = MemorySink()
-    summary = import_file(src, sink, rejects_path=tmp_path / "rej.jsonl", progress=False)
+    summary = import_file(src, sink, ids=IDS, rejects_path=tmp_path / "rej.jsonl", progress=False)
     assert (summary.accepted, summary.rejected) == (3, 2)
-    assert sink.tips[0].tip_id == "i-p-1"
+    assert sink.tips[0].tip_id == IDS.derive("i-h", "import-id", "", "p-1")
     assert sink.tips[2].body == "line one\nline two, with comma"
     assert all("tipster@" not in t.model_dump_json() for t in sink.tips)
     reasons = [r["reason"] for r in rejects(tmp_path / "rej.jsonl")]
@@ -115,25 +121,25 @@ def test_csv_with_bom_extra_columns_and_bad_rows(tmp_path: Path) -> None:
 def test_reimport_is_idempotent(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "e.jsonl")
     a, b = MemorySink(), MemorySink()
-    import_file(src, a, rejects_path=tmp_path / "r1", progress=False)
-    import_file(src, b, rejects_path=tmp_path / "r2", progress=False)
+    import_file(src, a, ids=IDS, rejects_path=tmp_path / "r1", progress=False)
+    import_file(src, b, ids=IDS, rejects_path=tmp_path / "r2", progress=False)
     assert [t.tip_id for t in a.tips] == [t.tip_id for t in b.tips]
 
 
 def test_source_namespaces_ids(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "e.jsonl")
     sink = MemorySink()
-    import_file(src, sink, rejects_path=tmp_path / "r", progress=False, source="ngo-a")
-    assert sink.tips[0].tip_id == "i-ngo-a-p-1"
+    import_file(src, sink, ids=IDS, rejects_path=tmp_path / "r", progress=False, source="ngo-a")
+    assert sink.tips[0].tip_id == IDS.derive("i-ngo-a-h", "import-id", "ngo-a", "p-1")
     with pytest.raises(InvalidInputError):
-        import_file(src, sink, rejects_path=tmp_path / "r", progress=False, source="a b")
+        import_file(src, sink, ids=IDS, rejects_path=tmp_path / "r", progress=False, source="a b")
 
 
 def test_batch_sink_gets_batches(tmp_path: Path) -> None:
     src = tmp_path / "many.jsonl"
     src.write_text("\n".join(json.dumps({"id": str(i), "text": "t"}) for i in range(1201)))
     sink = BatchMemorySink()
-    summary = import_file(src, sink, rejects_path=tmp_path / "r", progress=True)
+    summary = import_file(src, sink, ids=IDS, rejects_path=tmp_path / "r", progress=True)
     assert summary.accepted == 1201
     assert sink.batches == [500, 500, 201]
 
@@ -141,16 +147,18 @@ def test_batch_sink_gets_batches(tmp_path: Path) -> None:
 def test_sink_failure_stops_the_import(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "e.jsonl")
     with pytest.raises(TransientError):
-        import_file(src, MemorySink(fail_after=1), rejects_path=tmp_path / "r", progress=False)
+        import_file(
+            src, MemorySink(fail_after=1), ids=IDS, rejects_path=tmp_path / "r", progress=False
+        )
 
 
 def test_unknown_format_and_non_utf8(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError):
-        import_file(tmp_path / "x.xlsx", MemorySink(), rejects_path=tmp_path / "r")
+        import_file(tmp_path / "x.xlsx", MemorySink(), ids=IDS, rejects_path=tmp_path / "r")
     src = tmp_path / "latin.jsonl"
     src.write_bytes(b'{"id": "1", "text": "ok"}\n{"id": "2", "text": "Stra\xdfe"}\n')
     sink = MemorySink()
-    summary = import_file(src, sink, rejects_path=tmp_path / "r", progress=False)
+    summary = import_file(src, sink, ids=IDS, rejects_path=tmp_path / "r", progress=False)
     assert summary.rejected >= 1
     assert "UTF-8" in rejects(tmp_path / "r")[-1]["reason"]
 
@@ -163,11 +171,21 @@ def test_unknown_format_and_non_utf8(tmp_path: Path) -> None:
 )
 def test_any_row_is_a_tip_or_a_clean_refusal(row: dict[str, object]) -> None:
     try:
-        tip = row_to_tip(row, now=datetime(2024, 1, 1, tzinfo=UTC))
+        tip = row_to_tip(row, ids=IDS, now=datetime(2024, 1, 1, tzinfo=UTC))
     except InvalidInputError as exc:
         for value in row.values():
             if isinstance(value, str) and len(value) > 12:
                 assert value not in exc.reason
         return
     assert tip.tip_id.startswith("i-")
-    assert tip.tip_id == row_tip_id(row, tip.body, "")
+    assert tip.tip_id == row_tip_id(row, tip.body, "", IDS)
+
+
+def test_row_ids_are_keyed(tmp_path: Path) -> None:
+    """The exporting system's row id must not lead to the tip (issue 9 item 5)."""
+    row: dict[str, object] = {"id": "p-1", "text": "Tasche bei Kik"}
+    tip = row_to_tip(row, ids=IDS)
+    other = row_to_tip(row, ids=TipIds(b"another-secret-0123456789"))
+    assert "p-1" not in tip.tip_id
+    assert tip.tip_id != other.tip_id
+    assert tip.tip_id == row_to_tip(row, ids=IDS).tip_id

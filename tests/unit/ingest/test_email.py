@@ -14,11 +14,17 @@ from aiosmtpd.controller import Controller
 from ingest.email import TipMailHandler, start_smtp
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
+from ingest.producer import encode
+from ingest.tip_ids import TipIds
+from schemas import RawTip
+from tipline.errors import RejectedContentError
 from tipline.settings import Settings
 
 CORPUS = Path(__file__).parents[2] / "data" / "mail"
 TIPS = "tips@tipline.example"
 LIMIT = 512 * 1024  # above the nesting bomb in the corpus, so that reaches the parser
+
+IDS = TipIds(b"test-tip-id-secret-0123456789")
 
 
 def free_port() -> int:
@@ -177,5 +183,60 @@ def test_lmtp_mode_delivers(sink: MemorySink, tmp_path: Path) -> None:
     ],
 )
 def test_handler_accepts(address: str, ok: bool) -> None:
-    handler = TipMailHandler(MemorySink(), None, (TIPS,))
+    handler = TipMailHandler(MemorySink(), None, (TIPS,), IDS)
     assert handler.accepts(address) is ok
+
+
+# --- issue 9 items 2 and 10: raw 8-bit headers, oversize records, refused attachments -----------
+
+
+class EncodingSink(MemorySink):
+    """A MemorySink that encodes each tip exactly as the Kafka producer would."""
+
+    async def submit_async(self, tip: RawTip) -> None:
+        encode(tip)
+        self.submit(tip)
+
+
+@pytest.fixture
+def encoding_server(tmp_path: Path) -> Iterator[tuple[Controller, EncodingSink]]:
+    sink = EncodingSink()
+    controller = _start(sink, tmp_path)
+    yield controller, sink
+    controller.stop()
+
+
+@pytest.mark.parametrize(
+    "from_header",
+    [
+        b"From: J\xc3\xbcrgen Gr\xc3\xb6\xc3\x9fmann <jg@example.org>",
+        b"From: J\xfcrgen Gr\xf6\xdfmann <jg@example.org>",
+        b"From: jg@example.org\r\nX-Junk: \x01\x02\r\n \x03\x7f",
+    ],
+)
+def test_raw_8bit_headers_are_accepted(
+    encoding_server: tuple[Controller, EncodingSink], from_header: bytes
+) -> None:
+    server, sink = encoding_server
+    data = from_header + b"\r\nSubject: Gr\xc3\xb6\xc3\x9fe\r\n\r\nSaw it at Lidl in Graz.\r\n"
+    code, reply = deliver(server, data)
+    assert code == 250, reply
+    assert len(sink.tips) == 1
+
+
+def test_unencodable_tip_is_refused_permanently(
+    encoding_server: tuple[Controller, EncodingSink],
+) -> None:
+    server, sink = encoding_server
+    sink.fail = RejectedContentError("tip is not valid Unicode text")
+    code, reply = deliver(server, (CORPUS / "plain_utf8.eml").read_bytes())
+    assert code == 554
+    assert b"Unicode" in reply
+
+
+def test_refused_attachment_is_named_in_the_250_reply(server: Controller, sink: MemorySink) -> None:
+    code, reply = deliver(server, (CORPUS / "exe_attachment.eml").read_bytes())
+    assert code == 250
+    assert b"not kept" in reply
+    assert b"only JPEG, PNG and WebP images are accepted" in reply
+    assert b"label.exe" not in reply  # the reply names our rule, not what the sender sent

@@ -24,12 +24,15 @@ from ingest.mime import (
     parse_message,
 )
 from ingest.photos import sanitise_image
+from ingest.tip_ids import TipIds
 from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, RawTip
 from tipline.errors import RejectedContentError
 
 CORPUS = Path(__file__).parents[2] / "data" / "mail"
 EXPECTED: dict[str, dict[str, str]] = json.loads((CORPUS / "expected.json").read_text())
 NOW = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
+
+IDS = TipIds(b"test-tip-id-secret-0123456789")
 
 
 def memory_store(data: bytes) -> Attachment:
@@ -48,6 +51,7 @@ def parse(data: bytes, **kw: object) -> RawTip:
     kw.setdefault("received_at", NOW)
     kw.setdefault("store_image", memory_store)
     kw.setdefault("transport", "test")
+    kw.setdefault("ids", IDS)
     return parse_message(data, **kw)  # type: ignore[arg-type]
 
 
@@ -163,9 +167,15 @@ def test_image_only_mail_is_a_tip() -> None:
 # --------------------------------------------------------------------------- identity
 
 
-def test_tip_id_is_the_hash_of_the_message_id() -> None:
-    digest = hashlib.sha256(b"message-id:<plain_utf8@example.org>").hexdigest()[:32]
-    assert parse(eml("plain_utf8")).tip_id == "m-" + digest
+@pytest.mark.parametrize("name", ["plain_utf8", "no_message_id"])
+def test_tip_id_is_keyed(name: str) -> None:
+    """Whoever holds the sent mail cannot compute its tip id (issue 9 item 5)."""
+    unkeyed = "m-" + hashlib.sha256(b"message-id:<plain_utf8@example.org>").hexdigest()[:32]
+    tip_id = parse(eml(name)).tip_id
+    assert tip_id != unkeyed
+    assert tip_id.startswith("m-")
+    assert tip_id == parse(eml(name)).tip_id
+    assert tip_id != parse(eml(name), ids=TipIds(b"another-secret-0123456789")).tip_id
 
 
 @pytest.mark.parametrize("name", ["plain_utf8", "no_message_id", "image_attachment"])
@@ -319,3 +329,52 @@ def test_any_plain_text_survives_the_round_trip(text: str) -> None:
         assert not expected.strip()
         return
     assert tip.body == expected
+
+
+# --- issue 9 item 2: raw 8-bit headers, control characters, records under the broker limit -------
+
+RAW_HEADERS = {
+    "utf8-from": b"From: J\xc3\xbcrgen Gr\xc3\xb6\xc3\x9fmann <jg@example.org>\r\n",
+    "latin1-from": b"From: J\xfcrgen Gr\xf6\xdfmann <jg@example.org>\r\n",
+    "controls": b"From: jg@example.org\r\nX-Junk: \x01\x02\x1b[31m\r\n \x03\x7f\x0b\x0c\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RAW_HEADERS))
+def test_raw_non_ascii_headers_are_decoded_and_encodable(name: str) -> None:
+    from ingest.producer import encode
+
+    data = (
+        RAW_HEADERS[name]
+        + b"To: tips@tipline.example\r\nSubject: Gr\xc3\xb6\xc3\x9fe 38\r\n"
+        + b"Message-ID: <raw-8bit@example.org>\r\n\r\nSaw the bag at Lidl in Graz.\r\n"
+    )
+    tip = parse(data)
+    _, value = encode(tip)  # a surrogate here was the 451-forever of the audit
+    text = value.decode("utf-8")
+    assert "\\udc" not in text
+    assert tip.subject == "Größe 38"
+    assert tip.channel_meta["sender"] == "jg@example.org"
+    for key, meta in tip.channel_meta.items():
+        for item in [meta] if isinstance(meta, str) else meta:
+            assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in item), (key, item)
+    if name != "controls":
+        assert "Jürgen Größmann" in str(tip.channel_meta["h:from"])
+
+
+def test_record_stays_under_the_broker_limit() -> None:
+    from ingest.producer import MAX_RECORD_BYTES, encode
+
+    # 200 headers of 2,000 control characters: JSON escapes each as \u00XX (6 bytes).
+    headers = b"".join(b"X-H%d: %s\r\n" % (i, b"\x01" * 2_000) for i in range(200))
+    body = "𝔊" * 19_000  # 4 bytes per character in UTF-8
+    data = (
+        b"From: jg@example.org\r\nSubject: x\r\n"
+        + headers
+        + b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        + body.encode()
+    )
+    tip = parse(data)
+    _, value = encode(tip)
+    assert len(value) <= MAX_RECORD_BYTES
+    assert json.loads(value)["body"] == tip.body

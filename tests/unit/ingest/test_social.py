@@ -21,10 +21,13 @@ from mastodon import Mastodon
 
 from ingest.memory import MemorySink
 from ingest.social import CursorFile, MastodonPoller, status_tip_id
+from ingest.tip_ids import TipIds
 from tipline.errors import TransientError
 
 INSTANCE = "127.0.0.1"  # netloc host part; the port is added per test
 ACCOUNT = "tipline"
+
+IDS = TipIds(b"test-tip-id-secret-0123456789")
 
 
 def account(acct: str, acct_id: str = "9") -> dict[str, Any]:
@@ -167,6 +170,7 @@ def poller(url: str, sink: MemorySink, cursor: Path, page_size: int = 40) -> Mas
         sink,
         instance=urlsplit(url).netloc,
         account=ACCOUNT,
+        ids=IDS,
         cursor=CursorFile(cursor),
         page_size=page_size,
     )
@@ -183,7 +187,7 @@ def test_mentions_become_tips_over_http(fake: tuple[FakeMastodon, str], tmp_path
     first, second = sink.tips
     assert first.body == "I saw the bag in a Lidl in Graz."
     assert first.channel == "social"
-    assert first.tip_id == status_tip_id(urlsplit(url).netloc, "110000001")
+    assert first.tip_id == status_tip_id(IDS, urlsplit(url).netloc, "110000001")
     assert first.channel_meta["sender"] == "jana@mastodon.example"
     assert first.channel_meta["visibility"] == "direct"
     assert first.received_at.isoformat() == "2024-06-03T10:00:00+00:00"
@@ -254,6 +258,7 @@ def test_which_notifications_are_tips(notification: dict[str, Any], kept: bool) 
         MemorySink(),
         instance="social.example",
         account=ACCOUNT,
+        ids=IDS,
         cursor=CursorFile(Path("unused")),
     )
     assert (p.to_tip(notification) is not None) is kept
@@ -276,6 +281,7 @@ def test_leading_project_mention_is_cut(html: str, body: str) -> None:
         MemorySink(),
         instance="social.example",
         account=ACCOUNT,
+        ids=IDS,
         cursor=CursorFile(Path("unused")),
     )
     tip = p.to_tip(mention(1, "x", content=html))

@@ -23,7 +23,9 @@ from ingest.contact import new_key_pair, open_contact
 from ingest.i18n import LANGUAGES, load_catalogues
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
+from ingest.producer import UnconfirmedError
 from ingest.web import ObjectCatalogue, create_app
+from schemas.tip import MAX_BODY_CHARS
 from tipline.errors import BackpressureError, ConfigurationError, TransientError
 from tipline.settings import Settings
 
@@ -436,22 +438,24 @@ def test_oversize_upload_is_refused_before_parsing(client: TestClient, sink: Mem
 
 
 @pytest.mark.parametrize(
-    ("failure", "retry_after"),
+    ("failure", "retry_after", "message"),
     [
-        (TransientError("broker down"), "5"),
-        (BackpressureError(7.2), "8"),
-        (TimeoutError(), "5"),
+        (TransientError("broker down"), "5", "error_busy"),
+        (BackpressureError(7.2), "8", "error_busy"),
+        # Sent but not acknowledged in time: it may be stored, so never "not saved".
+        (TimeoutError(), "5", "error_unconfirmed"),
+        (UnconfirmedError("no ack"), "5", "error_unconfirmed"),
     ],
 )
 def test_unacknowledged_tip_answers_503_with_retry_after(
-    client: TestClient, sink: MemorySink, failure: Exception, retry_after: str
+    client: TestClient, sink: MemorySink, failure: Exception, retry_after: str, message: str
 ) -> None:
     sink.fail = failure
     page = submit(client, "text", lang="pl")
     assert page.status_code == 503
     assert page.headers["retry-after"] == retry_after
     assert re.search(r"w-[a-z2-7]{26}", page.text) is None  # no receipt
-    assert esc(MESSAGES["pl"]["error_busy"]) in page.text
+    assert esc(MESSAGES["pl"][message]) in page.text
     response = api(client, {"message_id": "m-9", "body": "text"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == retry_after
@@ -502,10 +506,14 @@ def test_api_tip_is_translated_with_a_namespaced_id(client: TestClient, sink: Me
     }
     response = api(client, payload)
     assert response.status_code == 202
-    assert response.json() == {"tip_id": "p-acme-msg-42", "status": "accepted"}
+    tip_id = response.json()["tip_id"]
+    assert response.json()["status"] == "accepted"
+    # Namespaced by partner and keyed: the partner's own message id does not lead to the tip.
+    assert tip_id.startswith("p-acme-")
+    assert "msg-42" not in tip_id
     (tip,) = sink.tips
     assert (tip.tip_id, tip.channel, tip.object_ref, tip.object_refs) == (
-        "p-acme-msg-42",
+        tip_id,
         "web",
         "bag-7",
         ("bag-8",),
@@ -513,8 +521,10 @@ def test_api_tip_is_translated_with_a_namespaced_id(client: TestClient, sink: Me
     assert (tip.subject, tip.body) == (payload["subject"], payload["body"])
     assert tip.channel_meta == {"interface": "api", "partner": "acme"}
     # A resent call keeps its id, so the sink stores it once; another partner's id differs.
-    assert api(client, payload).json()["tip_id"] == "p-acme-msg-42"
-    assert api(client, payload, key=OTHER_KEY).json()["tip_id"] == "p-other-msg-42"
+    assert api(client, payload).json()["tip_id"] == tip_id
+    other = api(client, payload, key=OTHER_KEY).json()["tip_id"]
+    assert other.startswith("p-other-")
+    assert other.removeprefix("p-other-") != tip_id.removeprefix("p-acme-")
 
 
 @pytest.mark.parametrize(
@@ -652,3 +662,39 @@ def test_api_body_round_trips_and_is_never_echoed(
     assert response.status_code == 202
     assert (sink.tips[-1].body, sink.tips[-1].subject) == (text, subject)
     assert text not in response.text
+
+
+# --- issue 9 items 6 and 10: idempotent resend, 4-byte characters --------------------------------
+
+
+def submission_of(page: str) -> str:
+    match = re.search(r'name="submission" value="([^"]+)"', page)
+    assert match, "the form carries no submission id"
+    return match.group(1)
+
+
+def test_resending_one_form_is_one_tip(client: TestClient, sink: MemorySink) -> None:
+    page = client.get("/objects/obj-1?lang=en")
+    submission = submission_of(page.text)
+    sink.fail = UnconfirmedError("no ack")  # the broker stalls: "not confirmed"
+    first = submit(client, "Lidl in Graz", extra={"submission": submission})
+    assert first.status_code == 503
+    sink.fail = None
+    again = submit(client, "Lidl in Graz", extra={"submission": submission})
+    third = submit(client, "Lidl in Graz", extra={"submission": submission})
+    assert again.status_code == third.status_code == 200
+    assert len({t.tip_id for t in sink.tips}) == 1
+    assert submission not in sink.tips[0].tip_id  # keyed, like every channel-derived id
+    fresh = submit(client, "Lidl in Graz", extra={"submission": submission_of(page.text) + "x"})
+    assert fresh.status_code == 200
+    other_page = client.get("/objects/obj-1?lang=en")
+    assert submission_of(other_page.text) != submission
+
+
+def test_longest_tip_in_four_byte_characters_is_accepted(
+    client: TestClient, sink: MemorySink
+) -> None:
+    text = "𝔊" * MAX_BODY_CHARS  # 80,000 bytes of UTF-8: over the old 64 kB part limit
+    page = submit(client, text)
+    assert page.status_code == 200, page.text[:300]
+    assert sink.tips[0].body == text

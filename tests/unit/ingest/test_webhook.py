@@ -13,11 +13,14 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from ingest.memory import MemorySink
+from ingest.tip_ids import TipIds
 from ingest.webhook import ReplayGuard, create_router, hook_tip_id, sign
 from schemas.tip import MAX_BODY_CHARS
 
 SECRET = "partner-secret-0123456789"
 NOW = 1_717_400_000
+
+IDS = TipIds(b"test-tip-id-secret-0123456789")
 
 
 class Clock:
@@ -43,7 +46,7 @@ def client(sink: MemorySink, clock: Clock) -> TestClient:
     app = FastAPI()
     app.include_router(
         create_router(
-            {"partner": SecretStr(SECRET), "other": SecretStr("x" * 32)}, sink, clock=clock
+            {"partner": SecretStr(SECRET), "other": SecretStr("x" * 32)}, sink, ids=IDS, clock=clock
         )
     )
     return TestClient(app)
@@ -85,7 +88,7 @@ def test_valid_signature_is_accepted(client: TestClient, sink: MemorySink) -> No
     assert response.status_code == 202
     tip = sink.tips[0]
     assert response.json() == {"tip_id": tip.tip_id}
-    assert tip.tip_id == hook_tip_id("partner", "42")
+    assert tip.tip_id == hook_tip_id(IDS, "partner", "42")
     assert (tip.channel, tip.subject, tip.object_ref) == ("social", "Bag", "OBJ-1")
     assert tip.channel_meta["sender"] == "partner:@jana@mastodon.example"
     assert "jana" not in tip.model_dump_json(exclude={"channel_meta"})
@@ -214,7 +217,7 @@ def test_replay_guard_forgets_after_the_window_and_stays_bounded() -> None:
 def test_forged_signatures_never_verify(raw: bytes, forged: str) -> None:
     app = FastAPI()
     sink = MemorySink()
-    app.include_router(create_router({"p": SecretStr(SECRET)}, sink, clock=lambda: NOW))
+    app.include_router(create_router({"p": SecretStr(SECRET)}, sink, ids=IDS, clock=lambda: NOW))
     client = TestClient(app)
     status = post(client, raw, source="p", signature="sha256=" + forged)
     assert status == 401

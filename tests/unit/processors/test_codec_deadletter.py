@@ -27,7 +27,10 @@ def test_decode_good_message() -> None:
     ("payload", "reason_start"),
     [
         (b"{not json", "message: Invalid JSON"),
-        (json.dumps(GOOD | {"colour": "red"}).encode(), "colour: Extra inputs are not permitted"),
+        (
+            json.dumps(GOOD | {"colour": "red"}).encode(),
+            "(unknown field): Extra inputs are not permitted",
+        ),
         (json.dumps(GOOD | {"body": "x" * 20_001}).encode(), "body: String should have at most"),
         (
             json.dumps({k: v for k, v in GOOD.items() if k != "body"}).encode(),
@@ -90,3 +93,56 @@ def test_payload_is_withheld_when_scrubbing_fails(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(module, "redact_text", broken)
     record = dead_letter("clean", InvalidInputError("x"), b"anna@example.org", source_topic="t")
     assert record.payload == "[payload withheld: scrubbing failed]"
+
+
+# --- issue 9 item 3: no identity in dead letters, however malformed the record ----------------
+
+
+def test_big_payload_is_parsed_before_it_is_cut() -> None:
+    meta = {
+        "h:from": "Jürgen Größmann <jg@example.org>",
+        "h:received": "from mx.home-of-jg.example",
+    }
+    # channel_meta first: the old scrubber's cut left it in an unparseable prefix.
+    payload = json.dumps({"channel_meta": meta} | GOOD | {"body": "Lidl " * 30_000}).encode()
+    assert len(payload) > 100_000
+    text = sanitise_payload(payload)
+    assert "channel_meta" not in text
+    assert "home-of-jg" not in text
+    assert "Größmann" not in text
+    assert len(text) <= 50_000
+
+
+def test_broken_json_still_loses_channel_meta() -> None:
+    raw = json.dumps(GOOD | {"channel_meta": {"h:user-agent": "Thunderbird 115 on jg-laptop"}})
+    text = sanitise_payload(raw[:-3].encode())  # cut: no longer valid JSON
+    assert "jg-laptop" not in text
+    assert "channel_meta" not in text
+
+
+def test_lone_surrogate_payload_gives_a_writable_dead_letter() -> None:
+    letter = dead_letter(
+        "decode", DecodeError("message: Invalid JSON"), b'{"body": "a\\ud800b"}', source_topic="t"
+    )
+    letter.model_dump_json().encode()  # must not raise
+
+
+@pytest.mark.parametrize("key", ["anna.k@example.org", "203.0.113.7", "+43 660 1234567"])
+def test_unknown_field_names_are_never_echoed(key: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode(RawTip, json.dumps(GOOD | {key: "x"}).encode())
+    assert key not in caught.value.reason
+    assert "Extra inputs are not permitted" in caught.value.reason
+    with pytest.raises(DecodeError) as caught:
+        decode(RawTip, json.dumps(GOOD | {"channel_meta": {key: 1}}).encode())
+    assert key not in caught.value.reason
+    assert caught.value.reason.startswith("channel_meta.")
+
+
+def test_lone_surrogate_is_a_decoding_failure() -> None:
+    for data in (
+        b'{"tip_id":"w-1","channel":"web","received_at":"2026-11-22T10:30:00Z","body":"a\\ud800"}',
+        b'{"tip_id":"w-1","channel":"web","received_at":"2026-11-22T10:30:00Z","body":"a\xed\xa0\x80"}',
+    ):
+        with pytest.raises(DecodeError):
+            decode(RawTip, data)

@@ -416,3 +416,28 @@ def test_cards_need_a_known_issuer(text: str, is_card: bool) -> None:
 )
 def test_a_year_after_a_phone_number_stays_evidence(text: str, expected: str) -> None:
     assert redact_text(text, Counter()) == expected
+
+
+# --- redaction growth never breaks the Tip limits (issue 9, item 1) -------------------------------
+
+
+@pytest.mark.parametrize("unit", ["@a ", "a@b.de ", "@ab\n", "+43 660 1234567 ", "1.2.3.4 "])
+@pytest.mark.parametrize("field", ["body", "subject"])
+def test_redaction_growth_fits_the_tip_limits(unit: str, field: str) -> None:
+    from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS
+
+    limit = MAX_BODY_CHARS if field == "body" else MAX_SUBJECT_CHARS
+    text = (unit * (limit // len(unit) + 1))[:limit]
+    fields = {"body": "x", field: text}
+    raw = RawTip(
+        tip_id="w-grow",
+        channel="web",
+        received_at=datetime(2026, 11, 22, tzinfo=UTC),
+        **fields,
+    )
+    tip = redact(raw, SenderKeyer("k1", b"0123456789abcdef"))
+    out = getattr(tip, field)
+    assert len(out) <= limit
+    assert sum(tip.redactions.values()) >= 1
+    # The cut never leaves half a placeholder that could be read as text.
+    assert not out.rstrip().endswith(("[HAN", "[EMA", "[PHO"))
