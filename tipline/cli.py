@@ -19,6 +19,7 @@ from tipline.topics import Topics
 
 if TYPE_CHECKING:
     from ingest.photos import MediaStore
+    from tipline.health import Check, OpsServer
 
 
 def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -30,26 +31,74 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.producer import TipProducer
     from ingest.web import serve
+    from tipline.health import Drain, OpsMiddleware, Readiness, broker_check
+    from tipline.metered import MeteredSink
 
     resolved = services.resolve(settings)
     assert resolved.kafka
+    readiness = Readiness({"broker": broker_check(resolved.kafka)})
+    drain = Drain()
+    drain.install()  # `tipline run` sends SIGUSR1 first at stop: refuse, don't half-accept
     with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
-        serve(resolved, producer)
+        serve(
+            resolved,
+            MeteredSink(producer),
+            wrap=lambda app: OpsMiddleware(app, "web", readiness, drain),
+        )
     return 0
 
 
 def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import faust
+    from prometheus_client import REGISTRY
 
     from processors.app import create_app
     from processors.sender_key import SenderKeyer
+    from tipline.offsets import LagCollector
 
     resolved = services.resolve(settings)
+    assert resolved.kafka and resolved.database_url
     keyer = SenderKeyer(resolved.sender_key_id, services.sender_key_secret(resolved))
     app = create_app(resolved, keyer)
+    topics = Topics.from_settings(resolved)
+    REGISTRY.register(
+        LagCollector(resolved.kafka, (topics.raw, topics.clean, topics.scored), resolved.app_id)
+    )
+
+    def joined() -> str | None:
+        if app.rebalancing:
+            return "rebalancing"
+        return None if app.consumer.assignment() else "no partitions assigned yet"
+
+    ops = _ops_server(resolved, {"group": joined, "database": _database_check(resolved)})
     worker = faust.Worker(app, loglevel=resolved.log_level, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        ops.stop()
     return 0
+
+
+def _database_check(settings: Settings) -> Check:
+    from tipline.health import database_check
+
+    assert settings.database_url
+    return database_check(settings.database_url.get_secret_value())
+
+
+def _ops_server(settings: Settings, checks: dict[str, Check]) -> OpsServer:
+    """/metrics, /healthz, /readyz on TIPLINE_OPS_PORT for a process without a web server."""
+    from tipline.health import OpsServer, Readiness, broker_check
+
+    assert settings.kafka
+    readiness = Readiness({"broker": broker_check(settings.kafka), **checks})
+    try:
+        return OpsServer(settings.ops_host, settings.ops_port, readiness).start()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"ops port {settings.ops_host}:{settings.ops_port} unavailable ({exc.strerror}); "
+            "set TIPLINE_OPS_PORT (0: any free port)"
+        ) from exc
 
 
 def _stop_event() -> threading.Event:
@@ -69,40 +118,50 @@ def _media(settings: Settings) -> MediaStore:
 def _cmd_smtp(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.email import start_smtp
     from ingest.producer import TipProducer
+    from tipline.metered import MeteredSink
 
     resolved = services.resolve(settings)
     assert resolved.kafka
     stop = _stop_event()
+    ops = _ops_server(resolved, {})
     with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
-        controller = start_smtp(resolved, producer, _media(resolved))
+        controller = start_smtp(resolved, MeteredSink(producer), _media(resolved))
         try:
             stop.wait()
         finally:
             controller.stop()
+            ops.stop()
     return 0
 
 
 def _cmd_imap(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.imap import ImapPoller
     from ingest.producer import TipProducer
+    from tipline.metered import MeteredSink
 
     resolved = services.resolve(settings)
     assert resolved.kafka
     stop = _stop_event()
+    ops = _ops_server(resolved, {})
     with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
-        ImapPoller(resolved, producer, _media(resolved)).run(stop)
+        ImapPoller(resolved, MeteredSink(producer), _media(resolved)).run(stop)
+    ops.stop()
     return 0
 
 
 def _cmd_mastodon(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.producer import TipProducer
     from ingest.social import MastodonPoller
+    from tipline.metered import MeteredSink
 
     resolved = services.resolve(settings)
     assert resolved.kafka
     stop = _stop_event()
+    ops = _ops_server(resolved, {})
     with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
-        MastodonPoller.from_settings(resolved, producer).run(stop, resolved.mastodon_poll_seconds)
+        poller = MastodonPoller.from_settings(resolved, MeteredSink(producer))
+        poller.run(stop, resolved.mastodon_poll_seconds)
+    ops.stop()
     return 0
 
 
@@ -125,8 +184,11 @@ def _cmd_contact_open(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_review(settings: Settings, args: argparse.Namespace) -> int:
     from review.api import serve
+    from tipline.health import OpsMiddleware, Readiness
 
-    serve(services.resolve(settings))
+    resolved = services.resolve(settings)
+    readiness = Readiness({"database": _database_check(resolved)})
+    serve(resolved, wrap=lambda app: OpsMiddleware(app, "review", readiness))
     return 0
 
 
@@ -311,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"unrecognised arguments: {' '.join(extra)}")
     args.psql_args = extra
     settings = Settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         code = _COMMANDS[args.command](settings, args)
     except (ConfigurationError, TiplineError) as exc:
