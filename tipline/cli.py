@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import signal
 import sys
 import threading
@@ -72,11 +74,19 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     ops = _ops_server(resolved, {"group": joined, "database": _database_check(resolved)})
     worker = faust.Worker(app, loglevel=resolved.log_level, quiet=True, redirect_stdouts=False)
+    code: int | str | None = 0
     try:
         worker.execute_from_commandline()
+    except SystemExit as exc:  # faust ends with sys.exit once it has stopped cleanly
+        code = exc.code
     finally:
         ops.stop()
-    return 0
+    # Everything is committed or will be replayed; what is left is the interpreter's final
+    # garbage collection of the language models, measured at 3-4 s of a clean stop. Skip it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 1)
 
 
 def _database_check(settings: Settings) -> Check:

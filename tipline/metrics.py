@@ -16,7 +16,10 @@ from collections import Counter
 from typing import Literal, get_args
 
 from prometheus_client import Counter as PromCounter
-from prometheus_client import Gauge, Histogram
+from prometheus_client import Gauge, Histogram, disable_created_metrics
+
+# The *_created series double every scrape and nothing here reads them.
+disable_created_metrics()
 
 Metric = Literal[
     "tips_cleaned",  # raw tips normalised, redacted and language-tagged onto tips.clean

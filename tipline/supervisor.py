@@ -339,11 +339,14 @@ def stop_children(
         child.signal(signal.SIGTERM)
     for child in by_kind["pollers"]:
         child.wait(10)
+    log.info("stop: intake refused or stopped after %.1fs", time.monotonic() - started)
     drain(settings, by_kind["workers"], hurry)
+    log.info("stop: drained after %.1fs", time.monotonic() - started)
     for child in by_kind["web"] + rest:
         child.signal(signal.SIGTERM)
     for child in by_kind["web"] + rest:
         child.wait(10)
+    log.info("stop: web and review stopped after %.1fs", time.monotonic() - started)
     for child in by_kind["workers"]:
         child.signal(signal.SIGTERM)
         child.signal(signal.SIGCONT)
@@ -354,6 +357,7 @@ def stop_children(
         return True
     assert settings.kafka
     try:
+        before = time.monotonic()
         kept = spill.spill(
             settings.kafka,
             Topics.from_settings(settings),
@@ -364,6 +368,7 @@ def stop_children(
     except Exception:
         log.exception("could not spill the embedded broker's records: they are lost")
         return False
+    log.info("stop: spill took %.1fs", time.monotonic() - before)
     if kept:
         print(f"kept {kept} records for the next start in {spill_dir}", flush=True)
     return True
