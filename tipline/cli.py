@@ -10,7 +10,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -268,16 +268,45 @@ def _cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_dead(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.deadletters import read_dead_letters
+    from tipline import deadletters
 
     resolved = services.resolve(settings)
     assert resolved.kafka
-    for record in read_dead_letters(resolved.kafka, Topics.from_settings(resolved).dead):
-        print(
-            f"{record.failed_at:%Y-%m-%d %H:%M:%S} {record.stage:<7} {record.tip_id or '-'}: "
-            f"{record.reason}"
-        )
+    topics = Topics.from_settings(resolved)
+    letters = deadletters.read_stored(resolved.kafka, topics.dead)
+    action = args.dead_action or "list"
+    if action == "show":
+        found = deadletters.select(letters, ids=[args.id])
+        if not found:
+            raise ConfigurationError(f"no dead letter {args.id} (see `tipline dead list`)")
+        print(found[0].record.model_dump_json(indent=2))
+        return 0
+    chosen = deadletters.select(letters, reason=args.reason, since=args.since)
+    if action == "list":
+        for d in chosen:
+            r = d.record
+            print(
+                f"{d.id:<9} {r.failed_at:%Y-%m-%d %H:%M:%S} {r.stage:<7} "
+                f"{r.tip_id or '-'}: {r.reason}"
+            )
+        return 0
+    inputs = (topics.raw, topics.clean, topics.scored)
+    ready = [d for d in chosen if deadletters.replayable(d.record, inputs)]
+    sent = deadletters.replay(resolved.kafka, ready)
+    print(f"replayed {sent} of {len(chosen)} dead letters (the rest have no payload to resend)")
     return 0
+
+
+def _since(value: str) -> datetime:
+    """An ISO time (UTC unless it says otherwise) or a span back from now: 30m, 2h, 7d."""
+    spans = {"m": 60, "h": 3600, "d": 86400}
+    if value[:-1].isdigit() and value[-1:] in spans:
+        return datetime.now(UTC) - timedelta(seconds=int(value[:-1]) * spans[value[-1]])
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a time or span: {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _cmd_psql(settings: Settings, args: argparse.Namespace) -> int:
@@ -349,7 +378,20 @@ def build_parser() -> argparse.ArgumentParser:
     queue = sub.add_parser("queue", help="show the analyst queue, best tips first")
     queue.add_argument("--object", help="only tips about this object")
     queue.add_argument("--limit", type=int, default=20)
-    sub.add_parser("dead", help="list dead-lettered messages and their reasons")
+    dead = sub.add_parser("dead", help="dead letters: list (default), show ID, replay")
+    dead_sub = dead.add_subparsers(dest="dead_action")
+    dead_filters = argparse.ArgumentParser(add_help=False)
+    dead_filters.add_argument("--reason", help="only reasons containing this text")
+    dead_filters.add_argument(
+        "--since", type=_since, help="only failed since: ISO time or a span (30m, 2h, 7d)"
+    )
+    dead.set_defaults(reason=None, since=None)
+    dead_sub.add_parser("list", parents=[dead_filters], help="id, time, stage, tip and reason")
+    dead_show = dead_sub.add_parser("show", help="one dead letter in full (scrubbed payload)")
+    dead_show.add_argument("id", help="as `tipline dead list` shows it: partition-offset")
+    dead_sub.add_parser(
+        "replay", parents=[dead_filters], help="send dead letters back to the stage that failed"
+    )
     sub.add_parser("config", help="print every TIPLINE_ setting as a Markdown table")
     sub.add_parser("psql", help="open psql on the reviewer database (other arguments go to psql)")
     return parser

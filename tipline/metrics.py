@@ -19,7 +19,7 @@ from prometheus_client import Counter as PromCounter
 from prometheus_client import Gauge, Histogram, disable_created_metrics
 
 # The *_created series double every scrape and nothing here reads them.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 Metric = Literal[
     "tips_cleaned",  # raw tips normalised, redacted and language-tagged onto tips.clean
