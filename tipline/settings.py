@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -78,6 +79,29 @@ class Settings(BaseSettings):
         default=("web", "smtp", "review"),
         description="Services `tipline run` starts beside the workers, as a JSON list: "
         "web, smtp, imap, mastodon, review.",
+    )
+
+    # --- operations (tipline/health.py, supervisor.py, logs.py, deadletters.py) ---
+    ops_host: str = Field(
+        default="127.0.0.1", description="Address of /metrics, /healthz, /readyz (worker, pollers)."
+    )
+    ops_port: int = Field(
+        default=9400,
+        ge=0,
+        description="Port of a worker's or poller's /metrics, /healthz, /readyz; `tipline run` "
+        "gives its children this port and the ones after it; 0: any free port (logged).",
+    )
+    stop_drain_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="At stop, longest wait for workers to store what is in flight; the rest "
+        "is spilled to data_dir/spill and re-sent at the next start (embedded broker).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text or as one JSON object each."
+    )
+    dead_letter_retention_days: float = Field(
+        default=30.0, gt=0, description="Days a dead letter is kept (embedded spill; topic)."
     )
 
     # --- privacy ---

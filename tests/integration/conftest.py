@@ -113,6 +113,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         TIPLINE_SINK_BATCH_SECONDS=str(settings.sink_batch_seconds),
         TIPLINE_LOG_LEVEL="info",
         TIPLINE_METRICS_INTERVAL="1",
+        TIPLINE_OPS_PORT="0",  # any free port: tests run side by side
     )
     return env
 
