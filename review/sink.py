@@ -24,13 +24,22 @@ _INSERT_TIP = """
 INSERT INTO tips (
     tip_id, object_ref, object_refs, channel, received_at, subject, body, language,
     language_confidence, sender_key, redactions, evidence, attachments, cluster_id,
-    duplicate_of, similarity, corroboration, score, reasons, score_version, sealed_contact, record
+    duplicate_of, similarity, corroboration, score, reasons, score_version, sealed_contact, record,
+    follow_up_of
 ) VALUES (
     %(tip_id)s, %(object_ref)s, %(object_refs)s, %(channel)s, %(received_at)s, %(subject)s,
     %(body)s, %(language)s, %(language_confidence)s, %(sender_key)s, %(redactions)s,
     %(evidence)s, %(attachments)s, %(cluster_id)s, %(duplicate_of)s, %(similarity)s,
-    %(corroboration)s, %(score)s, %(reasons)s, %(score_version)s, %(sealed_contact)s, %(record)s
+    %(corroboration)s, %(score)s, %(reasons)s, %(score_version)s, %(sealed_contact)s, %(record)s,
+    %(follow_up_of)s
 ) ON CONFLICT (tip_id) DO NOTHING
+"""
+
+# A receipt's lookup id is random: a clash (or a replay) keeps the first row, never overwrites it.
+_INSERT_RECEIPT = """
+INSERT INTO followup_receipts (lookup_id, tip_id, secret_hash)
+VALUES (%(lookup_id)s, %(tip_id)s, %(secret_hash)s)
+ON CONFLICT DO NOTHING
 """
 
 # Cluster figures only grow, so GREATEST makes a replayed or reordered row harmless.
@@ -74,8 +83,10 @@ def tip_row(tip: ScoredTip) -> dict[str, Any]:
         "reasons": Jsonb(data["reasons"]),
         "score_version": tip.score_version,
         "sealed_contact": tip.sealed_contact,
-        # The record is what re-scoring and dedupe restore read: they never need the contact.
-        "record": Jsonb({k: v for k, v in data.items() if k != "sealed_contact"}),
+        "follow_up_of": tip.follow_up_of,
+        # The record is what re-scoring and dedupe restore read: they never need the contact,
+        # and the receipt's hash lives only in followup_receipts.
+        "record": Jsonb({k: v for k, v in data.items() if k not in ("sealed_contact", "receipt")}),
     }
 
 
@@ -152,6 +163,9 @@ class TipWriter:
             inserted = max(cur.rowcount, 0)
             if clustered:
                 await cur.executemany(_UPSERT_CLUSTER, [_cluster_row(t) for t in clustered])
+            receipts = [{"tip_id": t.tip_id, **t.receipt.model_dump()} for t in batch if t.receipt]
+            if receipts:
+                await cur.executemany(_INSERT_RECEIPT, receipts)
         return inserted
 
     async def close(self) -> None:
