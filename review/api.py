@@ -11,6 +11,9 @@ Contract (``create_app(settings)``; ``serve(settings)`` runs it with uvicorn):
     GET  /queue, /tips/{id}, /objects/{ref}, /ops   the same as pages (no JavaScript)
     GET  /media/{sha256}                       an image, only if some stored tip names it
     GET|POST /login, POST /logout              session for browsers
+    POST /leads, GET /leads/{id}[/package.json|.csv], POST /leads/{id}/sent   lead packages
+    POST /api/leads, GET /api/leads/{id}, POST /api/leads/{id}/sent           (review.leads)
+    GET|POST /tips/{id}/followup, GET|POST /api/tips/{id}/questions   follow-up (review.followup)
     GET  /healthz                              liveness; the only route without a login
 
 Every other route needs an analyst: ``Authorization: Bearer <token>`` or the session cookie
@@ -44,6 +47,8 @@ from review.api_media import MediaFiles
 from review.api_models import ApiError
 from review.api_pages import Pages
 from review.api_session import LoginPages
+from review.followup import FollowUpConsole
+from review.leads import LeadPackage, LeadPages
 from tipline.http import SecurityHeadersMiddleware, document_bearer_auth
 from tipline.settings import Settings
 
@@ -70,6 +75,8 @@ def create_app(settings: Settings) -> FastAPI:
     pages = Pages(review)
     login = LoginPages(review)
     media = MediaFiles(review)
+    leads = LeadPages(review)
+    follow_up = FollowUpConsole(review)
     app = FastAPI(
         title="tipline review",
         summary="The analysts' queue of scored tips, object consensus and pipeline throughput.",
@@ -136,6 +143,35 @@ def create_app(settings: Settings) -> FastAPI:
     page("/objects/{object_ref}", pages.object_page)
     page("/ops", pages.ops_page)
     page("/media/{sha256}", media.media)
+    page("/leads", leads.build_form, "POST")
+    page("/leads/{lead_id}", leads.report)
+    page("/leads/{lead_id}/package.json", leads.download_json)
+    page("/leads/{lead_id}/package.csv", leads.download_csv)
+    page("/leads/{lead_id}/sent", leads.sent_form, "POST")
+    page("/tips/{tip_id}/followup", follow_up.page)
+    page("/tips/{tip_id}/followup", follow_up.ask_form, "POST")
+    api("/api/leads", leads.api_build, "POST", status_code=201, summary="Build a lead package")
+    api(
+        "/api/leads/{lead_id}",
+        leads.api_package,
+        response_model=LeadPackage,
+        summary="A lead package (audited as downloaded)",
+    )
+    api(
+        "/api/leads/{lead_id}/sent",
+        leads.api_sent,
+        "POST",
+        status_code=204,
+        summary="Record that a package was sent to an authority on a date",
+    )
+    api("/api/tips/{tip_id}/questions", follow_up.api_thread, summary="A tip's follow-up thread")
+    api(
+        "/api/tips/{tip_id}/questions",
+        follow_up.api_ask,
+        "POST",
+        summary="Ask the tipster a question (read with their receipt code)",
+        responses={409: {"model": ApiError, "description": "The tipster has no receipt."}},
+    )
 
     document_bearer_auth(app, "The analyst's access token.")
     app.add_middleware(

@@ -29,6 +29,7 @@ from review.api_steps import (
     queue_filter,
     valid,
 )
+from review.leads import consensus_choices, leads_for_object
 
 _KIND_HEADINGS: Final = {
     "country": "Countries named",
@@ -119,6 +120,7 @@ class Pages:
         valid(OBJECT_REF, object_ref, "There is no object with this id.")
         async with self.review.connection() as conn:
             found = await api_store.consensus(conn, object_ref)
+            object_leads = await leads_for_object(conn, object_ref)
         groups: dict[str, list[Any]] = {}
         for item in found.items:
             groups.setdefault(item.kind, []).append(item)
@@ -127,6 +129,8 @@ class Pages:
             analyst,
             consensus=found,
             groups=[(_KIND_HEADINGS.get(k, k), items) for k, items in groups.items()],
+            leads=object_leads,
+            lead_choices=consensus_choices(found.items),
         )
 
     async def ops_page(
