@@ -33,6 +33,7 @@ from processors.normalise import normalise
 from processors.redact import redact
 from processors.score import score
 from processors.sender_key import SenderKeyer
+from processors.urgent import flag_urgent
 from review.sink import TipWriter
 from review.store import TipStore
 from schemas import RawTip, ScoredTip, Tip
@@ -75,7 +76,7 @@ class Pipeline:
 
     def triage(self, tip: Tip) -> ScoredTip:
         evidenced = extract_evidence(tip, self.lexicon)
-        return score(dedupe(evidenced, self.index), self.activity)
+        return flag_urgent(score(dedupe(evidenced, self.index), self.activity))
 
 
 class RowRefusedError(InvalidInputError):

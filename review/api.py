@@ -11,6 +11,7 @@ Contract (``create_app(settings)``; ``serve(settings)`` runs it with uvicorn):
     GET  /queue, /tips/{id}, /objects/{ref}, /ops   the same as pages (no JavaScript)
     GET  /media/{sha256}                       an image, only if some stored tip names it
     GET|POST /login, POST /logout              session for browsers
+    GET  /urgent, /api/urgent                  open urgent tips, newest first (review.urgent)
     POST /leads, GET /leads/{id}[/package.json|.csv], POST /leads/{id}/sent   lead packages
     POST /api/leads, GET /api/leads/{id}, POST /api/leads/{id}/sent           (review.leads)
     GET|POST /tips/{id}/followup, GET|POST /api/tips/{id}/questions   follow-up (review.followup)
@@ -49,6 +50,7 @@ from review.api_pages import Pages
 from review.api_session import LoginPages
 from review.followup import FollowUpConsole
 from review.leads import LeadPackage, LeadPages
+from review.urgent import UrgentView
 from tipline.http import SecurityHeadersMiddleware, document_bearer_auth
 from tipline.settings import Settings
 
@@ -75,8 +77,6 @@ def create_app(settings: Settings) -> FastAPI:
     pages = Pages(review)
     login = LoginPages(review)
     media = MediaFiles(review)
-    leads = LeadPages(review)
-    follow_up = FollowUpConsole(review)
     app = FastAPI(
         title="tipline review",
         summary="The analysts' queue of scored tips, object consensus and pipeline throughput.",
@@ -143,6 +143,22 @@ def create_app(settings: Settings) -> FastAPI:
     page("/objects/{object_ref}", pages.object_page)
     page("/ops", pages.ops_page)
     page("/media/{sha256}", media.media)
+    _wire_leads(review, api, page)
+
+    document_bearer_auth(app, "The analyst's access token.")
+    app.add_middleware(
+        SecurityHeadersMiddleware, csp=CSP, extra=NO_INDEX, hsts=settings.review_secure_cookies
+    )
+    return app
+
+
+def _wire_leads(review: ReviewContext, api: Any, page: Any) -> None:
+    """Routes for lead packages, tipster follow-up and the urgent view."""
+    leads = LeadPages(review)
+    follow_up = FollowUpConsole(review)
+    urgent = UrgentView(review)
+    page("/urgent", urgent.page)
+    api("/api/urgent", urgent.api, summary="Open urgent tips, newest first")
     page("/leads", leads.build_form, "POST")
     page("/leads/{lead_id}", leads.report)
     page("/leads/{lead_id}/package.json", leads.download_json)
@@ -172,12 +188,6 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Ask the tipster a question (read with their receipt code)",
         responses={409: {"model": ApiError, "description": "The tipster has no receipt."}},
     )
-
-    document_bearer_auth(app, "The analyst's access token.")
-    app.add_middleware(
-        SecurityHeadersMiddleware, csp=CSP, extra=NO_INDEX, hsts=settings.review_secure_cookies
-    )
-    return app
 
 
 def serve(settings: Settings) -> None:

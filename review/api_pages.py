@@ -30,6 +30,7 @@ from review.api_steps import (
     valid,
 )
 from review.leads import consensus_choices, leads_for_object
+from review.urgent import urgent_tips
 
 _KIND_HEADINGS: Final = {
     "country": "Countries named",
@@ -63,6 +64,7 @@ class Pages:
         wanted = queue_filter(object_ref or None, status, language or None, DEFAULT_PAGE, after)
         async with self.review.connection() as conn:
             page = await api_store.queue_page(conn, wanted)
+            urgent = await urgent_tips(conn)
         filters = {"object": wanted.object_ref or "", "status": status}
         if wanted.language:
             filters["language"] = wanted.language
@@ -71,6 +73,7 @@ class Pages:
             "queue.html",
             analyst,
             page=page,
+            urgent=urgent,
             wanted=wanted,
             statuses=STATUSES,
             next_link=next_link,

@@ -65,3 +65,8 @@ CREATE INDEX followup_questions_tip ON followup_questions (tip_id, asked_at);
 -- A follow-up answer names the tip it answers; the console shows them together.
 ALTER TABLE tips ADD COLUMN follow_up_of text;
 CREATE INDEX tips_follow_up_of ON tips (follow_up_of) WHERE follow_up_of IS NOT NULL;
+
+-- The console's urgent view (processors/urgent.py): open tips with an "urgent" reason, newest
+-- first, without scanning the queue.
+CREATE INDEX tips_urgent ON tips (received_at DESC, tip_id)
+    WHERE reasons @> '[{"feature": "urgent"}]' AND status IN ('new', 'reviewing');
