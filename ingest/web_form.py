@@ -225,16 +225,14 @@ class FormPages:
         wait = await self.handoff.accept(raw)
         if wait:
             return self.error_page(lang, 503, "error_busy", retry_after=wait)
-        response = self.render(
+        # The code is on this page only (sent no-store, like every page here).
+        return self.render(
             "receipt.html",
             lang,
             reference=raw.tip_id,
             object_ref=object_ref,
             followup_code=issued.code if issued else None,
         )
-        # The code is on this page only: no cache, no back-button copy on a shared device.
-        response.headers["cache-control"] = "no-store"
-        return response
 
     async def _read_form(self, request: Request, form: FormData) -> _FormTip | tuple[int, str]:
         """The form's tip, or (status, message id) saying why it is refused."""

@@ -113,7 +113,8 @@ def _save(conn: psycopg.Connection[Any], settings: Settings, spec: ObjectSpec) -
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    resolved = services.resolve(settings)
+    # Objects need only the database: no broker has to be configured or running.
+    resolved = settings if settings.database_url else services.resolve(settings)
     if resolved.database_url is None:
         raise ConfigurationError("TIPLINE_DATABASE_URL is not set")
     try:
