@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ MAX_QUESTIONS: Final = 10
 MAX_QUESTION_CHARS: Final = 500
 _REF: Final = TypeAdapter(ObjectRef)
 _LANG_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
+_COUNTRY: Final = re.compile(r"[A-Z]{2}")
 
 
 class ObjectError(ValueError):
@@ -92,9 +94,7 @@ def transition(current: ObjectStatus, target: ObjectStatus, country: str | None)
     """Raise ObjectError unless an object in ``current`` may become ``target``."""
     if target not in NEXT[current]:
         raise ObjectError(f"a {current} object cannot become {target}")
-    if target == "identified" and not (
-        country and len(country) == 2 and country.isascii() and country.isupper()
-    ):
+    if target == "identified" and not (country and _COUNTRY.fullmatch(country)):
         raise ObjectError("identify needs the country as ISO 3166-1 alpha-2, e.g. PL")
 
 
