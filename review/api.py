@@ -159,6 +159,7 @@ def _wire_leads(review: ReviewContext, api: Any, page: Any) -> None:
     urgent = UrgentView(review)
     page("/urgent", urgent.page)
     api("/api/urgent", urgent.api, summary="Open urgent tips, newest first")
+    page("/objects/{object_ref}/picture", leads.object_picture)
     page("/leads", leads.build_form, "POST")
     page("/leads/{lead_id}", leads.report)
     page("/leads/{lead_id}/package.json", leads.download_json)

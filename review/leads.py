@@ -29,12 +29,13 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import Depends, Form, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ingest.photos import MediaStore
 from review.api_auth import Analyst, csrf_ok
 from review.api_context import ReviewContext, api_analyst, page_analyst
 from schemas.tip import Attachment, Evidence, ObjectRef, TipId
@@ -479,6 +480,26 @@ class LeadPages:
             raise StarletteHTTPException(422, message) from exc
         lead_id = await self._build(lead, analyst)
         return RedirectResponse(f"/leads/{lead_id}", 303)
+
+    async def object_picture(
+        self, object_ref: str, analyst: Annotated[Analyst, Depends(page_analyst)]
+    ) -> Response:
+        """The object's own picture (``/media`` serves only images that tips name)."""
+        async with self.review.connection() as conn:
+            found = await _rows(
+                conn,
+                "SELECT picture_sha256, picture_media_type FROM objects WHERE object_ref = %s",
+                (object_ref,),
+            )
+        if not found or found[0]["picture_sha256"] is None:
+            raise StarletteHTTPException(404, "no such image")
+        settings = self.review.settings
+        path = MediaStore(settings.web_media_dir or settings.data_dir / "media").path_for(
+            found[0]["picture_sha256"]
+        )
+        if not path.is_file():
+            raise StarletteHTTPException(404, "no such image")
+        return FileResponse(path, media_type=found[0]["picture_media_type"] or "image/jpeg")
 
     async def report(
         self, lead_id: str, analyst: Annotated[Analyst, Depends(page_analyst)]
