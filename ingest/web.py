@@ -3,7 +3,10 @@
 Contract (``create_app(settings, sink, media)``):
 
     GET  /objects/{object_ref}        the object's page with a tip form (6 languages, no JS)
-    POST /objects/{object_ref}/tips   the form's target; answers with a receipt (tip reference)
+    GET  /objects/{object_ref}/picture  the object's sanitised picture
+    POST /objects/{object_ref}/tips   the form's target; answers with a receipt (tip reference
+                                      and, with a database, a follow-up code)
+    GET|POST /followup, POST /followup/answer   a tipster with a code reads and answers questions
     POST /api/tips                    JSON for partner sites and apps; per-partner API key
     GET  /healthz                     liveness
     GET  /openapi.json                the API description (no Swagger page: it loads a CDN)
@@ -24,7 +27,9 @@ This module wires the app; the parts live beside it:
 
     web_form.py       the object page, its form and the HTML error pages
     web_api.py        the partner API: ApiTip, ApiReceipt, keys, the handler
-    web_catalogue.py  the published objects the pages show
+    web_catalogue.py  the published objects the pages show (a JSON file)
+    catalogue_db.py   ... or the ``objects`` table, read-only and cached
+    followup*.py      follow-up receipts and the page that reads and answers questions
     web_limits.py     body-size and rate limits
     web_handoff.py    photo sanitising and the hand-over to the broker, shared by form and API
 
@@ -34,6 +39,8 @@ They only translate HTTP into ``RawTip``: no cleaning, no scoring.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -43,6 +50,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ingest.catalogue_db import DatabaseCatalogue, IngestDatabase
+from ingest.followup_pages import FollowUpPages
 from ingest.photos import MediaStore
 from ingest.producer import TipSink
 from ingest.tip_ids import TipIds
@@ -71,15 +80,38 @@ def create_app(
     *,
     catalogue: ObjectCatalogue | None = None,
 ) -> FastAPI:
-    """The web intake as an ASGI app. ``catalogue`` overrides ``settings.web_catalogue``."""
-    catalogue = catalogue or ObjectCatalogue.load(settings.web_catalogue)
+    """The web intake as an ASGI app. ``catalogue`` overrides ``settings.web_catalogue``.
+
+    With a database (``settings.database_url``), objects come from its ``objects`` table unless
+    a catalogue file is set, and receipts carry a follow-up code that ``/followup`` reads back.
+    """
+    db = (
+        IngestDatabase(settings.database_url.get_secret_value())
+        if settings.database_url is not None
+        else None
+    )
+    if catalogue is None:
+        if settings.web_catalogue is None and db is not None:
+            catalogue = DatabaseCatalogue(db, ttl=settings.web_catalogue_ttl)
+        else:
+            catalogue = ObjectCatalogue.load(settings.web_catalogue)
     # One set of limits for form and API, so the global rate limit covers both.
     limits = RateLimits(settings)
     handoff = Handoff(sink, media, settings.contact_public_key)
     ids = TipIds.from_settings(settings)
     api = PartnerApi(settings.web_api_keys, limits, handoff, ids)
-    pages = FormPages(settings, catalogue, limits, handoff, ids)
+    pages = FormPages(settings, catalogue, limits, handoff, ids, follow_up=db is not None)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if db is not None:
+                await db.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="tipline web intake",
         summary="Anonymous tips about published objects, from the public and partner apps.",
         version="1",
@@ -109,6 +141,20 @@ def create_app(
     app.add_api_route(
         "/objects/{object_ref}/tips", pages.submit_form, methods=["POST"], include_in_schema=False
     )
+    app.add_api_route(
+        "/objects/{object_ref}/picture",
+        pages.object_picture,
+        methods=["GET"],
+        include_in_schema=False,
+    )
+    if db is not None:
+        follow_up = FollowUpPages(pages, db)
+        for path, handler, method in (
+            ("/followup", follow_up.code_form, "GET"),
+            ("/followup", follow_up.open, "POST"),
+            ("/followup/answer", follow_up.answer, "POST"),
+        ):
+            app.add_api_route(path, handler, methods=[method], include_in_schema=False)
     app.add_api_route(
         "/api/tips",
         api.submit_api,

@@ -20,6 +20,12 @@ _OBJECT_REF: Final = TypeAdapter(ObjectRef)
 class ObjectPage:
     title: str
     description: str
+    # The questions the appeal asks about the object, in the page's language.
+    questions: tuple[str, ...] = ()
+    # The object's sanitised picture in the media store (sha256), if it has one.
+    picture: str | None = None
+    # A retired or identified object: the page thanks people, and still takes tips.
+    closed: bool = False
 
 
 class ObjectCatalogue:
@@ -52,6 +58,9 @@ class ObjectCatalogue:
             ):
                 raise ConfigurationError(f"object catalogue: entry {ref!r} is malformed")
         return cls(raw)
+
+    async def refresh(self) -> None:
+        """Bring the catalogue up to date before a page is answered; a file never changes."""
 
     def page(self, ref: str, lang: str, generic_title: str) -> ObjectPage | None:
         """The object's texts in ``lang`` (falling back to English, then any); None if unknown."""

@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any, Final
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartParser
 
+from ingest.followup import issue_receipt
 from ingest.i18n import LANGUAGES, load_catalogues, negotiate
-from ingest.photos import DEFAULT_MAX_BYTES
+from ingest.photos import DEFAULT_MAX_BYTES, sniff_format
 from ingest.ratelimit import retry_after_header
 from ingest.tip_ids import TipIds
 from ingest.web_catalogue import ObjectCatalogue
@@ -70,9 +72,13 @@ class FormPages:
         limits: RateLimits,
         handoff: Handoff,
         ids: TipIds,
+        *,
+        follow_up: bool = False,
     ) -> None:
         self.ids = ids
         self.settings = settings
+        # Receipts with a follow-up code only where the follow-up page can read them back.
+        self.follow_up = follow_up
         self.catalogue = catalogue
         self.limits = limits
         self.handoff = handoff
@@ -113,29 +119,16 @@ class FormPages:
             "error.html", lang, status, headers, heading=heading, message=t[message_id], back=back
         )
 
-    # --- handlers ---
+    # --- what every form page shares (the follow-up pages too) ---
 
-    async def object_page(self, request: Request, object_ref: str) -> HTMLResponse:
-        lang = page_lang(request)
-        page = self.catalogue.page(object_ref, lang, self.messages[lang]["object_generic_title"])
-        if page is None:
-            return self.error_page(lang, 404, "not_found_text", back=False)
+    def lang_and_token(self, request: Request) -> tuple[str, str]:
+        """The page's language and its CSRF token (the cookie's, or a fresh one)."""
         token = request.cookies.get(self.csrf_cookie, "")
         if not _CSRF_RE.fullmatch(token):
             token = secrets.token_urlsafe(32)
-        response = self.render(
-            "object.html",
-            lang,
-            show_languages=True,
-            object_ref=object_ref,
-            title=page.title,
-            description=page.description,
-            csrf=token,
-            submission=secrets.token_urlsafe(16),
-            max_chars=MAX_BODY_CHARS,
-            max_contact=MAX_CONTACT_CHARS,
-            takes_contact=self.handoff.takes_contact,
-        )
+        return page_lang(request), token
+
+    def with_csrf(self, response: HTMLResponse, token: str) -> HTMLResponse:
         # A session cookie that only proves the form came from this page (double submit).
         response.set_cookie(
             self.csrf_cookie,
@@ -147,18 +140,76 @@ class FormPages:
         )
         return response
 
-    async def submit_form(self, request: Request, object_ref: str) -> HTMLResponse:
-        lang = page_lang(request)
-        if self.catalogue.page(object_ref, lang, "{ref}") is None:
-            return self.error_page(lang, 404, "not_found_text", back=False)
+    def csrf_matches(self, request: Request, token: object) -> bool:
+        cookie = request.cookies.get(self.csrf_cookie, "")
+        return (
+            isinstance(token, str)
+            and _CSRF_RE.fullmatch(cookie) is not None
+            and hmac.compare_digest(cookie, token)
+        )
+
+    async def refuse_post(self, request: Request, lang: str) -> HTMLResponse | None:
+        """The error page for a POST from another site or over the rate limit, else None."""
         if not _same_origin(request):
-            log.info("form tip refused: foreign origin")
+            log.info("form refused: foreign origin")
             return self.error_page(lang, 403, "error_csrf")
         # Cheapest refusal first: before the body is even read.
         wait = self.limits.form(request)
         if wait:
-            log.info("form tip refused: rate limit")
+            log.info("form refused: rate limit")
             return self.error_page(lang, 429, "error_rate", retry_after=wait)
+        return None
+
+    # --- handlers ---
+
+    async def object_page(self, request: Request, object_ref: str) -> HTMLResponse:
+        lang, token = self.lang_and_token(request)
+        await self.catalogue.refresh()
+        page = self.catalogue.page(object_ref, lang, self.messages[lang]["object_generic_title"])
+        if page is None:
+            return self.error_page(lang, 404, "not_found_text", back=False)
+        response = self.render(
+            "object.html",
+            lang,
+            show_languages=True,
+            object_ref=object_ref,
+            title=page.title,
+            description=page.description,
+            questions=page.questions,
+            picture=page.picture,
+            closed=page.closed,
+            csrf=token,
+            submission=secrets.token_urlsafe(16),
+            max_chars=MAX_BODY_CHARS,
+            max_contact=MAX_CONTACT_CHARS,
+            takes_contact=self.handoff.takes_contact,
+        )
+        return self.with_csrf(response, token)
+
+    async def object_picture(self, request: Request, object_ref: str) -> Response:
+        """The object's sanitised picture, only while its page is public."""
+        await self.catalogue.refresh()
+        page = self.catalogue.page(object_ref, "en", "{ref}")
+        if page is None or page.picture is None:
+            return self.error_page(page_lang(request), 404, "not_found_text", back=False)
+        path = self.handoff.media.path_for(page.picture)
+        if not path.is_file():
+            return self.error_page(page_lang(request), 404, "not_found_text", back=False)
+        # Sanitised images are content-addressed: the bytes behind a name never change.
+        return FileResponse(
+            path,
+            media_type=_sniff_media_type(path),
+            headers={"cache-control": "public, max-age=3600"},
+        )
+
+    async def submit_form(self, request: Request, object_ref: str) -> HTMLResponse:
+        lang = page_lang(request)
+        await self.catalogue.refresh()
+        if self.catalogue.page(object_ref, lang, "{ref}") is None:
+            return self.error_page(lang, 404, "not_found_text", back=False)
+        refused = await self.refuse_post(request, lang)
+        if refused is not None:
+            return refused
         form = await request.form(max_files=1, max_fields=8, max_part_size=FORM_PART_LIMIT)
         try:
             outcome = await self._read_form(request, form)
@@ -167,6 +218,8 @@ class FormPages:
         if isinstance(outcome, tuple):
             status, message_id = outcome
             return self.error_page(lang, status, message_id)
+        # argon2 takes a CPU-fifth of a second: off the event loop.
+        issued = await run_in_threadpool(issue_receipt) if self.follow_up else None
         raw = RawTip(
             tip_id=self._tip_id(form.get("submission")),
             channel="web",
@@ -175,13 +228,21 @@ class FormPages:
             body=outcome.text,
             attachments=outcome.attachments,
             sealed_contact=outcome.sealed_contact,
+            receipt=issued.stored if issued else None,
             channel_meta={**outcome.meta, "ui_lang": lang},
         )
         refusal = await self.handoff.accept(raw)
         if refusal is not None:
             message = "error_unconfirmed" if refusal.maybe_saved else "error_busy"
             return self.error_page(lang, 503, message, retry_after=refusal.retry_after)
-        return self.render("receipt.html", lang, reference=raw.tip_id, object_ref=object_ref)
+        # The code is on this page only (sent no-store, like every page here).
+        return self.render(
+            "receipt.html",
+            lang,
+            reference=raw.tip_id,
+            object_ref=object_ref,
+            followup_code=issued.code if issued else None,
+        )
 
     def _tip_id(self, submission: object) -> str:
         """The same tip id for every resend of one filled-in form (its hidden submission id),
@@ -192,13 +253,7 @@ class FormPages:
 
     async def _read_form(self, request: Request, form: FormData) -> _FormTip | tuple[int, str]:
         """The form's tip, or (status, message id) saying why it is refused."""
-        cookie = request.cookies.get(self.csrf_cookie, "")
-        token = form.get("csrf")
-        if not (
-            isinstance(token, str)
-            and _CSRF_RE.fullmatch(cookie)
-            and hmac.compare_digest(cookie, token)
-        ):
+        if not self.csrf_matches(request, form.get("csrf")):
             log.info("form tip refused: CSRF token missing or wrong")
             return 403, "error_csrf"
         text = form.get("text")
@@ -232,6 +287,12 @@ class FormPages:
                     log.info("form tip refused: photo (%s)", exc.reason)
                     return 422, "error_photo"
         return _FormTip(text=text, meta=meta, attachments=attachments, sealed_contact=sealed)
+
+
+def _sniff_media_type(path: Path) -> str:
+    with path.open("rb") as fh:
+        fmt = sniff_format(fh.read(16))
+    return {"PNG": "image/png", "WEBP": "image/webp"}.get(fmt or "", "image/jpeg")
 
 
 def page_lang(request: Request) -> str:

@@ -2,7 +2,7 @@
 
     tips.raw ──CLEAN──▶ tips.clean ──TRIAGE──▶ tips.scored ──STORE──▶ PostgreSQL (Sink)
               normalise → detect_language → redact
-                                    extract_evidence → restore → dedupe → score
+                                    extract_evidence → restore → dedupe → score → flag_urgent
 
 Language is detected on the normalised text before redaction, so redaction knows the language.
 Adding a stage is one module and one line in a tuple below. State is bound here, at wiring
@@ -28,6 +28,7 @@ from processors.redact import redact
 from processors.runtime.steps import Flow, async_step
 from processors.score import score
 from processors.sender_key import SenderKeyer
+from processors.urgent import flag_urgent
 from schemas import ScoredTip, Tip
 from tipline.metrics import Counters
 from tipline.settings import Settings
@@ -97,6 +98,7 @@ def triage_flow(state: TriageState) -> Flow:
         async_step(partial(restore_dedupe, state=state), "restore_dedupe"),
         partial(dedupe, index=state.index),
         partial(score, activity=state.activity),
+        flag_urgent,
     )
 
 

@@ -16,6 +16,10 @@ Contract (``create_app(settings)``; ``serve(settings)`` runs it with uvicorn):
     GET  /audit                                recent audit rows (supervisors)
     GET  /media/{sha256}                       an image, only if some stored tip names it
     GET|POST /login, POST /logout              session for browsers
+    GET  /urgent, /api/urgent                  open urgent tips, newest first (review.urgent)
+    POST /leads, GET /leads/{id}[/package.json|.csv], POST /leads/{id}/sent   lead packages
+    POST /api/leads, GET /api/leads/{id}, POST /api/leads/{id}/sent           (review.leads)
+    GET|POST /tips/{id}/followup, GET|POST /api/tips/{id}/questions   follow-up (review.followup)
     GET  /healthz                              liveness; the only route without a login
 
 Every other route needs an analyst: ``Authorization: Bearer <token>`` or the session cookie
@@ -66,6 +70,9 @@ from review.api_media import MediaFiles
 from review.api_models import ApiError
 from review.api_pages import Pages
 from review.api_session import LoginPages
+from review.followup import FollowUpConsole
+from review.leads import LeadPackage, LeadPages
+from review.urgent import UrgentView
 from tipline.http import SecurityHeadersMiddleware, document_bearer_auth
 from tipline.settings import Settings
 
@@ -210,6 +217,7 @@ def create_app(settings: Settings) -> FastAPI:
     page("/ops", pages.ops_page, roles=EVERYONE)
     page("/audit", console.audit_page, roles=SUPERVISORS)
     page("/media/{sha256}", media.media, roles=READERS)
+    _wire_leads(review, api, page)
 
     document_bearer_auth(app, "The analyst's access token.")
     app.add_middleware(AnswerWithinMiddleware, seconds=settings.review_db_timeout + 1)
@@ -217,6 +225,48 @@ def create_app(settings: Settings) -> FastAPI:
         SecurityHeadersMiddleware, csp=CSP, extra=NO_INDEX, hsts=settings.review_secure_cookies
     )
     return app
+
+
+def _wire_leads(review: ReviewContext, api: Any, page: Any) -> None:
+    """Routes for lead packages, tipster follow-up and the urgent view."""
+    leads = LeadPages(review)
+    follow_up = FollowUpConsole(review)
+    urgent = UrgentView(review)
+    page("/urgent", urgent.page, roles=READERS)
+    api("/api/urgent", urgent.api, roles=READERS, summary="Open urgent tips, newest first")
+    page("/objects/{object_ref}/picture", leads.object_picture, roles=READERS)
+    page("/leads", leads.build_form, "POST", roles=READERS)
+    page("/leads/{lead_id}", leads.report, roles=READERS)
+    page("/leads/{lead_id}/package.json", leads.download_json, roles=READERS)
+    page("/leads/{lead_id}/package.csv", leads.download_csv, roles=READERS)
+    page("/leads/{lead_id}/sent", leads.sent_form, "POST", roles=READERS)
+    page("/tips/{tip_id}/followup", follow_up.page, roles=READERS)
+    page("/tips/{tip_id}/followup", follow_up.ask_form, "POST", roles=READERS)
+    api("/api/leads", leads.api_build, "POST", roles=READERS, status_code=201, summary="Build a lead package")
+    api(
+        "/api/leads/{lead_id}",
+        leads.api_package,
+        roles=READERS,
+        response_model=LeadPackage,
+        summary="A lead package (audited as downloaded)",
+    )
+    api(
+        "/api/leads/{lead_id}/sent",
+        leads.api_sent,
+        "POST",
+        roles=READERS,
+        status_code=204,
+        summary="Record that a package was sent to an authority on a date",
+    )
+    api("/api/tips/{tip_id}/questions", follow_up.api_thread, roles=READERS, summary="A tip's follow-up thread")
+    api(
+        "/api/tips/{tip_id}/questions",
+        follow_up.api_ask,
+        "POST",
+        roles=READERS,
+        summary="Ask the tipster a question (read with their receipt code)",
+        responses={409: {"model": ApiError, "description": "The tipster has no receipt."}},
+    )
 
 
 def serve(settings: Settings, wrap: Callable[[FastAPI], Any] | None = None) -> None:

@@ -30,6 +30,8 @@ from review.api_steps import (
     valid,
 )
 from review.console_store import REASON_LABELS
+from review.leads import consensus_choices, leads_for_object
+from review.urgent import urgent_tips
 
 _KIND_HEADINGS: Final = {
     "country": "Countries named",
@@ -82,6 +84,7 @@ class Pages:
         async with self.review.connection() as conn:
             page = await api_store.queue_page(conn, wanted)
             mine = await console_store.current_claim(conn, analyst.name)
+            urgent = await urgent_tips(conn)
         filters = {"object": wanted.object_ref or "", "status": status}
         if wanted.language:
             filters["language"] = wanted.language
@@ -94,6 +97,7 @@ class Pages:
             "queue.html",
             analyst,
             page=page,
+            urgent=urgent,
             wanted=wanted,
             statuses=STATUSES,
             next_link=next_link,
@@ -155,6 +159,7 @@ class Pages:
         valid(OBJECT_REF, object_ref, "There is no object with this id.")
         async with self.review.connection() as conn:
             found = await api_store.consensus(conn, object_ref)
+            object_leads = await leads_for_object(conn, object_ref)
         groups: dict[str, list[Any]] = {}
         for item in found.items:
             groups.setdefault(item.kind, []).append(item)
@@ -163,6 +168,8 @@ class Pages:
             analyst,
             consensus=found,
             groups=[(_KIND_HEADINGS.get(k, k), items) for k, items in groups.items()],
+            leads=object_leads,
+            lead_choices=consensus_choices(found.items),
         )
 
     async def ops_page(

@@ -51,6 +51,7 @@ _COLUMNS = (
     "score_version",
     "sealed_contact",
     "record",
+    "follow_up_of",
 )
 _COLUMN_LIST = ", ".join(_COLUMNS)
 
@@ -73,6 +74,13 @@ ON CONFLICT (tip_id) DO NOTHING
 _LOCK_CLUSTERS = (
     "SELECT pg_advisory_xact_lock(hashtextextended(c, 0)) FROM unnest(%s::text[]) AS c ORDER BY c"
 )
+# A receipt's lookup id is random: a clash (or a replay) keeps the first row, never overwrites it.
+_INSERT_RECEIPT = """
+INSERT INTO followup_receipts (lookup_id, tip_id, secret_hash)
+VALUES (%(lookup_id)s, %(tip_id)s, %(secret_hash)s)
+ON CONFLICT DO NOTHING
+"""
+
 _RECOMPUTE_CLUSTERS = """
 INSERT INTO clusters AS c (cluster_id, object_ref, representative_tip_id, size, distinct_senders,
                            max_score, first_seen, last_seen)
@@ -134,8 +142,10 @@ def tip_row(tip: ScoredTip) -> tuple[Any, ...]:
         Jsonb(data["reasons"]),
         tip.score_version,
         tip.sealed_contact,
-        # The record is what re-scoring and dedupe restore read: they never need the contact.
-        Jsonb({k: v for k, v in data.items() if k != "sealed_contact"}),
+        # The record is what re-scoring and dedupe restore read: they never need the contact,
+        # and the receipt's hash lives only in followup_receipts.
+        Jsonb({k: v for k, v in data.items() if k not in ("sealed_contact", "receipt")}),
+        tip.follow_up_of,
     )
 
 
@@ -216,6 +226,9 @@ class TipWriter:
             if clusters:
                 await cur.execute(_LOCK_CLUSTERS, (clusters,))
                 await cur.execute(_RECOMPUTE_CLUSTERS, (clusters,))
+            receipts = [{"tip_id": t.tip_id, **t.receipt.model_dump()} for t in batch if t.receipt]
+            if receipts:
+                await cur.executemany(_INSERT_RECEIPT, receipts)
         return inserted
 
     async def close(self) -> None:

@@ -41,6 +41,14 @@ SealedContact = Annotated[
     str, StringConstraints(min_length=64, max_length=1024, pattern=r"^[A-Za-z0-9+/]+=*$")
 ]
 
+# A follow-up receipt's lookup id (10 base32 characters) and the argon2id hash of its secret part
+# (ingest/followup.py). Neither says anything about the tipster: both come from random bytes.
+LookupId = Annotated[str, StringConstraints(pattern=r"^[a-z2-7]{10}$")]
+Argon2Hash = Annotated[
+    str,
+    StringConstraints(min_length=20, max_length=200, pattern=r"^\$argon2id\$[A-Za-z0-9$=,+/]+$"),
+]
+
 RedactionKind = Literal[
     "EMAIL", "PHONE", "IBAN", "IP", "CARD", "HANDLE", "PERSON", "ADDRESS", "URL_TOKEN"
 ]
@@ -63,6 +71,13 @@ class Attachment(FrozenModel):
     height: int = Field(ge=1)
 
 
+class FollowUpReceipt(FrozenModel):
+    """What checks a follow-up receipt: made at intake, stored by the sink, never shown."""
+
+    lookup_id: LookupId
+    secret_hash: Argon2Hash
+
+
 class TipContent(FrozenModel):
     """What every stage of a tip carries: its identity, where it came in, and what it says."""
 
@@ -83,6 +98,10 @@ class TipContent(FrozenModel):
     # redactor knows the language) and travels on to the Tip; ``und`` until then.
     language: LanguageCode = "und"
     language_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    # A follow-up answer names the tip it answers (the tipster held that tip's receipt).
+    follow_up_of: TipId | None = None
+    # The receipt that lets the tipster come back to this tip; only its hash travels.
+    receipt: FollowUpReceipt | None = None
 
     def partition_key(self) -> str:
         """Tips about one object share a partition, so per-object state lives on one worker."""

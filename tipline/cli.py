@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tipline import logs, services
+from tipline import logs, objects_cli, services
 from tipline.errors import ConfigurationError, TiplineError
 from tipline.settings import Settings
 from tipline.topics import Topics
@@ -446,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("config", help="print every TIPLINE_ setting as a Markdown table")
     sub.add_parser("psql", help="open psql on the reviewer database (other arguments go to psql)")
+    objects_cli.add_parser(sub)
     return parser
 
 
@@ -468,6 +469,7 @@ _COMMANDS = {
     "dead": _cmd_dead,
     "config": _cmd_config,
     "psql": _cmd_psql,
+    "objects": objects_cli.run,
 }
 
 

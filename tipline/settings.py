@@ -169,6 +169,11 @@ class Settings(BaseSettings):
         default=None,
         description="JSON of published objects {id: {lang: {title, description}}}; unset: any id.",
     )
+    web_catalogue_ttl: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds the web intake keeps the objects table in memory before rereading.",
+    )
     web_media_dir: Path | None = Field(
         default=None, description="Sanitised photos, content-addressed (default: data_dir/media)."
     )

@@ -123,3 +123,18 @@ def live_server(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# --- the reviewer database for browser tests (leads, follow-up, objects) ----------------------
+# The integration suite's embedded PostgreSQL fixtures, reused: a fresh migrated database per
+# test. Imported, not copied, so both suites start PostgreSQL the same way.
+from tests.integration.conftest import database_url, postgres_server  # noqa: E402
+
+__all__ = ["database_url", "live_server", "make_driver", "postgres_server"]
+
+
+def analyst_session(driver: Any, base: str, app: Any, name: str = "ana") -> None:
+    """Sign ``driver`` in to the review app at ``base`` as ``name`` (a session cookie)."""
+    cookie, _ = app.state.review.auth.issue(name)
+    driver.get(f"{base}/healthz")
+    driver.add_cookie({"name": app.state.review.cookie, "value": cookie, "path": "/"})

@@ -1,0 +1,76 @@
+"""flag_urgent: a tip that reports a child in danger now, or names a victim or an offender.
+
+Such a tip is not an object tip at all and must never sink under thousands of shop names. The
+stage runs after ``score`` and adds one reason (feature ``"urgent"``, text saying which signal,
+weight ``W_URGENT``) and re-adds the score, so the reasons still sum to the score (clamped to
+0..100) and the console's urgent view finds it with one containment probe on ``reasons``.
+The signals are phrase lists in ``processors/data/urgent.toml`` (31 languages' commonest
+wordings, folded like the text); a redacted name reads as the token ``person``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from processors.lexicon import fold, tokens
+from schemas import Reason, ScoredTip
+
+W_URGENT = 60
+FEATURE = "urgent"
+
+
+@dataclass(frozen=True)
+class Signal:
+    text: str
+    # First word -> phrases (folded token tuples) starting with it: one pass over the tip.
+    phrases: dict[str, tuple[tuple[str, ...], ...]]
+
+
+def _folded(text: str) -> list[str]:
+    return [fold(m.group()) for m in tokens(text)]
+
+
+@cache
+def signals() -> tuple[Signal, ...]:
+    raw = tomllib.loads(
+        resources.files("processors.data").joinpath("urgent.toml").read_text(encoding="utf-8")
+    )
+    found = []
+    for section in raw.values():
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in section["phrases"]:
+            parts = tuple(_folded(phrase))
+            if parts:
+                by_first.setdefault(parts[0], []).append(parts)
+        found.append(Signal(section["text"], {k: tuple(v) for k, v in by_first.items()}))
+    return tuple(found)
+
+
+def urgent_signals(text: str) -> list[str]:
+    """The texts of every signal ``text`` matches, in the lexicon's order."""
+    words = _folded(text)
+    hits = []
+    for signal in signals():
+        if any(
+            tuple(words[i : i + len(p)]) == p
+            for i, w in enumerate(words)
+            for p in signal.phrases.get(w, ())
+        ):
+            hits.append(signal.text)
+    return hits
+
+
+def flag_urgent(tip: ScoredTip) -> ScoredTip:
+    """``tip`` with an "urgent" reason (and the score raised by it) if a signal matches."""
+    if any(r.feature == FEATURE for r in tip.reasons):
+        return tip
+    hits = urgent_signals(f"{tip.subject}\n{tip.body}")
+    if not hits:
+        return tip
+    reason = Reason(feature=FEATURE, text="URGENT: " + "; ".join(hits), weight=W_URGENT)
+    reasons = (reason, *tip.reasons)
+    total = max(0, min(100, sum(r.weight for r in reasons)))
+    return tip.model_copy(update={"reasons": reasons, "score": total})

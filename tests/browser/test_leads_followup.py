@@ -1,0 +1,73 @@
+"""The anonymous two-way follow-up in real Chromium: a tipster on a phone sends a tip and keeps
+the receipt code; an analyst asks a question; the tipster opens the follow-up page with the code,
+reads the question and answers; the analyst sees the (redacted) answer beside the tip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from selenium.webdriver.common.by import By
+
+from ingest.memory import MemorySink
+from ingest.photos import MediaStore
+from ingest.web import create_app as create_intake
+from review.api import create_app as create_review
+from tests.browser.conftest import analyst_session, live_server
+from tests.browser.leads_support import publish_bag, settings_for, store
+
+
+def test_ask_the_tipster_a_question_and_read_the_answer(
+    phone: Any, browser: Any, shoot: Any, database_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(database_url, tmp_path)
+    publish_bag(settings, tmp_path)
+    sink = MemorySink()
+    intake = create_intake(settings, sink, MediaStore(tmp_path / "media"))
+    review = create_review(settings)
+    with live_server(intake) as public, live_server(review) as console:
+        phone.get(f"{public}/objects/bag-7")
+        phone.find_element(By.NAME, "text").send_keys("Sold at Rossmann in Kraków in 2019.")
+        phone.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        code = phone.find_element(By.ID, "followup-code").text
+        assert len(code.replace("-", "")) == 26
+        shoot(phone, "tipster-receipt-with-code")
+        [original] = store(database_url, sink.tips)
+
+        analyst_session(browser, console, review)
+        browser.get(f"{console}/tips/{original.tip_id}")
+        browser.find_element(By.LINK_TEXT, "Follow-up with the tipster").click()
+        browser.find_element(By.ID, "question").send_keys(
+            "Thank you. Which Rossmann in Kraków was it, roughly where in the city?"
+        )
+        shoot(browser, "analyst-writes-question")
+        browser.find_element(By.CSS_SELECTOR, "form[action$='/followup'] button").click()
+        assert "Which Rossmann in Kraków" in browser.page_source
+        shoot(browser, "analyst-question-asked")
+
+        phone.find_element(By.LINK_TEXT, "Check for questions about your tip").click()
+        phone.find_element(By.ID, "code").send_keys(code.upper())
+        shoot(phone, "tipster-enters-code")
+        phone.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        asked = phone.find_element(By.CSS_SELECTOR, "blockquote.asked").text
+        assert "Which Rossmann in Kraków" in asked
+        shoot(phone, "tipster-reads-question")
+        phone.find_element(By.NAME, "text").send_keys(
+            "The one in Galeria Krakowska by the station. Call me: +48 601 234 567."
+        )
+        phone.find_element(By.CSS_SELECTOR, "section.question button[type=submit]").click()
+        assert "your answer has been received" in phone.page_source
+        shoot(phone, "tipster-answer-sent")
+        # No horizontal scrolling on a phone.
+        assert phone.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+        )
+
+        answer = sink.tips[-1]
+        assert answer.follow_up_of == original.tip_id
+        store(database_url, [answer])
+        browser.refresh()
+        body = browser.find_element(By.CSS_SELECTOR, ".answer .body").text
+        assert "Galeria Krakowska" in body
+        assert "601 234 567" not in body  # redacted like any tip
+        shoot(browser, "analyst-sees-answer")
