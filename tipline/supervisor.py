@@ -46,17 +46,14 @@ from tipline.topics import Topics, ensure_topics
 log = logging.getLogger(__name__)
 
 REVIEW_TOKEN_FILE = "review.token"  # noqa: S105 - a file name
-<<<<<<< HEAD
 REVIEW_PASSWORD_FILE = "review.password"  # noqa: S105 - a file name
 LOCAL_ANALYST = "analyst"
-=======
 INTAKE = ("web", "smtp", "imap", "mastodon")
 POLLERS = ("smtp", "imap", "mastodon")  # no web port of their own: they get an ops port
 _FIRST_DELAY_S = 1.0
 _MAX_DELAY_S = 30.0
 _HEALTHY_AFTER_S = 30.0
 _TAIL_LINES = 6
->>>>>>> ops
 
 
 @dataclass
