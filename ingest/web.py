@@ -38,8 +38,7 @@ They only translate HTTP into ``RawTip``: no cleaning, no scoring.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final

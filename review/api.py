@@ -242,7 +242,14 @@ def _wire_leads(review: ReviewContext, api: Any, page: Any) -> None:
     page("/leads/{lead_id}/sent", leads.sent_form, "POST", roles=READERS)
     page("/tips/{tip_id}/followup", follow_up.page, roles=READERS)
     page("/tips/{tip_id}/followup", follow_up.ask_form, "POST", roles=READERS)
-    api("/api/leads", leads.api_build, "POST", roles=READERS, status_code=201, summary="Build a lead package")
+    api(
+        "/api/leads",
+        leads.api_build,
+        "POST",
+        roles=READERS,
+        status_code=201,
+        summary="Build a lead package",
+    )
     api(
         "/api/leads/{lead_id}",
         leads.api_package,
@@ -258,7 +265,12 @@ def _wire_leads(review: ReviewContext, api: Any, page: Any) -> None:
         status_code=204,
         summary="Record that a package was sent to an authority on a date",
     )
-    api("/api/tips/{tip_id}/questions", follow_up.api_thread, roles=READERS, summary="A tip's follow-up thread")
+    api(
+        "/api/tips/{tip_id}/questions",
+        follow_up.api_thread,
+        roles=READERS,
+        summary="A tip's follow-up thread",
+    )
     api(
         "/api/tips/{tip_id}/questions",
         follow_up.api_ask,
