@@ -112,13 +112,35 @@ def gtin_valid(digits: str) -> bool:
     return (10 - total % 10) % 10 == check
 
 
+# "card" in the 31 languages of the site (plus tr/ar) and the scheme names: right after one of
+# these, a Luhn-valid number is a card even when its issuer range is not in the table above
+# (new ranges, local schemes such as Dankort or Bancontact, or a typo in the first digits).
+_CARD_CUE = re.compile(
+    r"(?:\b(?:card|cards|karta|kartou|karty|karte|karten|kartë|carte|carta|cartão|cartao|tarjeta"
+    r"|kaart|kort|kortet|kortti|kortin|kártya|kartica|kartice|kortelė|kortelės|cárta"
+    r"|cairt|kartá|карта|карти|картка|картичка|κάρτα|kart|kartı|kartı|visa|mastercard|maestro"
+    r"|amex|dankort|bancontact|girocard|ec-karte|bankkort|debit|credit|kreditkarte|kreditkort"
+    r"|kreditna|kreditní|kredyt\w*)\w{0,6}|بطاقة)"
+    r"(?:[\s:#.,-]+[^\s\d]{1,12}){0,3}[\s:#.,-]*$",
+    re.IGNORECASE,
+)
+
+
+def _card_cued(text: str, start: int) -> bool:
+    return _CARD_CUE.search(text, max(0, start - 40), start) is not None
+
+
 def find_cards(text: str) -> list[Span]:
-    """13-19 digit numbers with a card prefix that pass Luhn and are not a barcode."""
+    """13-19 digit numbers with a card prefix (or right after "card", "Karte", "karta", ...)
+    that pass Luhn and are not a barcode."""
     spans: list[Span] = []
     for m in _CARD.finditer(text):
         raw = m.group()
         digits = _NON_DIGIT.sub("", raw)
-        if not 13 <= len(digits) <= 19 or not card_issuer_known(digits) or not _luhn(digits):
+        if not 13 <= len(digits) <= 19 or not _luhn(digits):
+            continue
+        cued = _card_cued(text, m.start())
+        if not cued and not card_issuer_known(digits):
             continue
         separators = set(_NON_DIGIT.findall(raw))
         if len(separators) > 1:
@@ -128,7 +150,7 @@ def find_cards(text: str) -> list[Span]:
         if groups and (groups[0] != 4 or any(g not in (4, 5, 6) for g in groups[1:-1])):
             continue
         # A bare 13- or 14-digit run that is also a valid GTIN is a barcode far more often.
-        if not separators and len(digits) in (13, 14) and gtin_valid(digits):
+        if not separators and len(digits) in (13, 14) and gtin_valid(digits) and not cued:
             continue
         spans.append(Span(m.start(), m.end(), "CARD"))
     return spans
@@ -287,13 +309,21 @@ _PROTECTED = re.compile(
     # IKEA-style article numbers ("802.123.45") are quoted constantly in tips about furniture.
     r"|(?<![\w.])\d{3}\.\d{3}\.\d{2}(?![\w.]\d?))"
 )
+# Contact words in the site's 31 languages (plus tr/ar), matched as word prefixes; up to six
+# short words may stand between the word and the number ("my mobile, if you need it, is …").
 _PHONE_CUE = re.compile(
     r"\b(?:tel|phone|call|ring|mobil|handy|cell|whatsapp|signal|telegram|nummer|number|numer"
     r"|número|numéro|numero|telefon|téléphone|telefono|teléfono|telemóvel|zadzwo|dzwoni"
     r"|bel\b|bellen|ruf|appel|chiam|llam|lig|sun|zavolej|arayabilir|тел|звон|номер|дзвон|رقم"
-    r"|τηλ)[\w.]*(?:[\s:.,]+[^\s\d]{1,6}){0,3}[\s:.,(]*$",
+    r"|τηλ|κινητ|κάλεσ|sím|farsím|hringdu|gsm|portable|komórk|celular|móvil|movil|moveis"
+    r"|puhelin|kännyk|soita|mobiil|helista|tālr|zvani|telefonas|skambin|mobitel|nazovi|pokliči"
+    r"|sunaj|fón|fon\b|guthán|fòn|numru|mowbajl|ċempel|моб|звани|јави|мобилн|kontakt|contact"
+    r"|erreech|uruf|ring\b|ringe|ringja|hring|numri|număr|telef)"
+    r"[\w.]*(?:[\s:.,]+[^\s\d]{1,8}){0,6}[\s:.,(]*$",
     re.IGNORECASE,
 )
+# How far before a number a contact word is looked for.
+_CUE_REACH = 60
 
 
 def find_protected_numbers(text: str) -> list[Span]:
@@ -314,6 +344,8 @@ def find_protected_numbers(text: str) -> list[Span]:
             continue
         if _PHONE_CUE.search(text, max(0, cue.start() - 24), cue.start()):
             continue  # "Tel. no. 0171 ...": the cue word belongs to a phone number
+        if _card_cued(text, cue.start()):
+            continue  # "karta nr 9100 ...": a card number, not an article number
         spans.append(Span(ref.start(), ref.end(), None))
     return spans
 
@@ -322,15 +354,28 @@ def find_protected_numbers(text: str) -> list[Span]:
 
 _PHONE = re.compile(
     r"(?=[\d+(])(?<![\w+@/.,-])(?:\+\s?|\(\s?\+?|00)?\d"
-    r"(?:(?:[ \u00a0./\-–]|\s?\(\s?|\s?\)\s?|\s/\s){0,3}\d){6,34}(?![\w:]|[.,]\d)"
+    r"(?:(?:[ \u00a0./\-–]|\s?\(\s?|\s?\)\s?|\s/\s){0,3}\d){6,34}(?!(?![xX]\d)[\w:]|[.,]\d)"
+)
+# An extension after the number belongs to it: "x4587", "ext. 12", "Durchwahl 34", "poste 5".
+_EXTENSION = re.compile(
+    r"[ \u00a0]*(?:,[ \u00a0]*)?(?:x|ext|extn|extension|durchwahl|dw|app|poste|int|interno"
+    r"|interne|wew|lok|linka|klapka|kl|anexo|ramal|lisä|doorkies|toestel|вн|доб|внутр)\.?"
+    r"[ \u00a0:.]*\d{1,6}(?![\w])",
+    re.IGNORECASE,
 )
 # Regions whose national formats a tip is likely to use, commonest tip origins first: the
 # first region that validates a national number wins.
 _NATIONAL_REGIONS = (
     "DE", "AT", "CH", "FR", "BE", "NL", "LU", "GB", "IE", "IT", "ES", "PT", "PL", "CZ", "SK",
     "SI", "HR", "HU", "RO", "BG", "GR", "CY", "MT", "DK", "SE", "FI", "EE", "LV", "LT", "NO",
-    "RU", "UA", "BY", "TR", "RS", "BA", "AE", "SA", "EG", "MA", "US",
+    "RU", "UA", "BY", "TR", "RS", "BA", "AE", "SA", "EG", "MA", "US", "CA", "IS", "MK", "AL",
+    "ME", "XK", "MD",
 )  # fmt: skip
+
+
+# North American numbers are written without their trunk "1" far more often than with it
+# ("416-555-0199", "(212)555-0143").
+_OPTIONAL_TRUNK = frozenset({"US", "CA"})
 
 
 def _national_rules() -> tuple[tuple[str, int, re.Pattern[str] | None, re.Pattern[str]], ...]:
@@ -363,9 +408,10 @@ def _valid_national(candidate: str, digits: str) -> bool:
         nsn = digits
         if trunk is not None:
             m = trunk.match(digits)
-            if m is None:
+            if m is not None:
+                nsn = digits[m.end() :]
+            elif region not in _OPTIONAL_TRUNK:
                 continue  # a national number in a trunk-prefix country is written with it
-            nsn = digits[m.end() :]
         if not general.fullmatch(nsn):
             continue
         # Build the number directly instead of parsing the text again for this region.
@@ -435,14 +481,15 @@ def find_phones(text: str) -> list[Span]:
         if candidate.count(")") > candidate.count("("):
             while candidate and not candidate[-1].isdigit():
                 candidate, end = candidate[:-1], end - 1
-        cued = _PHONE_CUE.search(text, max(0, start - 30), start) is not None
+        cued = _PHONE_CUE.search(text, max(0, start - _CUE_REACH), start) is not None
         # "+49 171 2345678 2019 Lidl": a year after a number is evidence, not more digits —
         # but only when the number without it is still a *valid* one, so no digit leaks.
         year = _TRAILING_YEAR.search(candidate)
         if year and _strictly_valid(candidate[: year.start()]):
             candidate, end = candidate[: year.start()], start + year.start()
         if _is_phone(candidate, cued):
-            spans.append(Span(start, end, "PHONE"))
+            ext = _EXTENSION.match(text, end)
+            spans.append(Span(start, ext.end() if ext else end, "PHONE"))
         elif " " in candidate:
             spans.extend(_split_phones(candidate, start, cued))
     return spans
