@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 
 from processors.pii import Span, placeholder
 from processors.pii.numbers import (
@@ -21,6 +22,8 @@ from processors.sender_key import SenderKeyer
 from schemas import RawTip, RedactionKind, Tip
 
 logger = logging.getLogger(__name__)
+
+UNDETERMINED = "und"  # the language code of a tip whose language is not known
 
 Finder = Callable[[str], list[Span]]
 
@@ -52,11 +55,19 @@ _SHARED_FIELDS = tuple(
 )
 
 
-def _spans(text: str) -> list[Span]:
+def _identity_rules(language: str) -> tuple[tuple[Finder, bool], ...]:
+    """The identity rules for a tip in ``language``: the self-name rule reads it."""
+    if language == UNDETERMINED:
+        return _IDENTITY_RULES
+    names: Finder = partial(find_self_names, language=language)
+    return tuple((names if rule is find_self_names else rule, m) for rule, m in _IDENTITY_RULES)
+
+
+def _spans(text: str, language: str) -> list[Span]:
     rules = _TEXT_RULES
     if has_long_number(text):
         rules += _NUMBER_RULES
-    rules += _IDENTITY_RULES
+    rules += _identity_rules(language)
     claimed: list[Span] = []
     masked = text
     for rule, sees_masked in rules:
@@ -75,15 +86,18 @@ def _spans(text: str) -> list[Span]:
     return claimed
 
 
-def redact_text(text: str, counts: Counter[RedactionKind]) -> str:
+def redact_text(text: str, counts: Counter[RedactionKind], language: str = UNDETERMINED) -> str:
     """Replace every identifying span in ``text`` with its typed placeholder, counting them.
+
+    ``language`` is the tip's detected language (``und`` if unknown): rules that would
+    misfire on ordinary words of other languages then use that language's phrases only.
 
     Placeholders are never matched by any rule, so the function is idempotent; text with nothing
     to redact is returned unchanged (the same object).
     """
     if not text:
         return text
-    spans = [s for s in _spans(text) if s.kind is not None]
+    spans = [s for s in _spans(text, language) if s.kind is not None]
     if not spans:
         return text
     spans.sort()
@@ -100,10 +114,13 @@ def redact_text(text: str, counts: Counter[RedactionKind]) -> str:
 
 
 def redact(raw: RawTip, sender_keys: SenderKeyer) -> Tip:
-    """Drop ``channel_meta``, derive the sender key, and mask identifying text."""
+    """Drop ``channel_meta``, derive the sender key, and mask identifying text.
+
+    Reads ``raw.language`` (set by detect_language on the normalised RawTip; ``und`` if the flow
+    has not detected it) and carries it to the Tip with every other shared field."""
     counts: Counter[RedactionKind] = Counter()
-    subject = redact_text(raw.subject, counts)
-    body = redact_text(raw.body, counts)
+    subject = redact_text(raw.subject, counts, raw.language)
+    body = redact_text(raw.body, counts, raw.language)
     identity = raw.channel_meta.get("sender")
     sender_key = sender_keys(raw.channel, identity) if isinstance(identity, str) else None
     if counts:
