@@ -117,7 +117,7 @@ def gtin_valid(digits: str) -> bool:
 # (new ranges, local schemes such as Dankort or Bancontact, or a typo in the first digits).
 _CARD_CUE = re.compile(
     r"(?:\b(?:card|cards|karta|kartou|karty|karte|karten|kartë|carte|carta|cartão|cartao|tarjeta"
-    r"|kaart|kort|kortet|kortti|kortin|kártya|kartica|kartice|kortelė|kortelės|cárta"
+    r"|kaart|kaard|kort|kortet|kortti|kortin|kártya|kartica|kartice|kortelė|kortelės|cárta"
     r"|cairt|kartá|карта|карти|картка|картичка|κάρτα|kart|kartı|kartı|visa|mastercard|maestro"
     r"|amex|dankort|bancontact|girocard|ec-karte|bankkort|debit|credit|kreditkarte|kreditkort"
     r"|kreditna|kreditní|kredyt\w*)\w{0,6}|بطاقة)"
