@@ -496,29 +496,40 @@ def find_phones(text: str) -> list[Span]:
 
 
 _CHUNK = re.compile(r"\S+")
+_YEAR_CHUNK = re.compile(r"(?:19[5-9]|20[0-4])\d")
 
 
 def _split_phones(candidate: str, offset: int, cued: bool) -> list[Span]:
     """Two numbers in a row ("0171 2345678 0664 1234567") read as one invalid candidate: split
     it at spaces into valid numbers so that as many chunks as possible are covered (a greedy
-    longest-first split can swallow the first chunk of the next number)."""
+    longest-first split can swallow the first chunk of the next number).
+
+    Years earn no coverage and, on a tie, a split that leaves them alone wins: a year next to
+    a number is evidence ("+49 171 2345678 2019 0171 2345678", "… 06 12 34 56 78 2019"),
+    and some year-plus-digits runs are valid numbers somewhere ("2019 0171" in North
+    Macedonia)."""
     chunks = [(m.start(), m.end()) for m in _CHUNK.finditer(candidate)][:24]
     n = len(chunks)
-    # best[i]: (chunks covered, -numbers used, spans) for chunks[i:]
-    best: list[tuple[int, int, list[Span]]] = [(0, 0, [])] * (n + 1)
+    year = [_YEAR_CHUNK.fullmatch(candidate, a, b) is not None for a, b in chunks]
+    # best[i]: (non-year chunks covered, -numbers used, -years covered, spans) for chunks[i:]
+    best: list[tuple[int, int, int, list[Span]]] = [(0, 0, 0, [])] * (n + 1)
     for i in range(n - 1, -1, -1):
         choice = best[i + 1]
+        if year[i]:
+            best[i] = choice  # a number does not start with a year
+            continue
         for j in range(i + 1, min(n, i + 8) + 1):  # no number has more than eight groups
             sub = candidate[chunks[i][0] : chunks[j - 1][1]]
             if sum(c.isdigit() for c in sub) < 7 or not _is_phone(sub, cued):
                 continue
-            covered, used, spans = best[j]
+            covered, used, years, spans = best[j]
+            in_years = sum(year[i:j])
             span = Span(offset + chunks[i][0], offset + chunks[j - 1][1], "PHONE")
-            option = (covered + j - i, used - 1, [span, *spans])
-            if option[:2] > choice[:2]:
+            option = (covered + j - i - in_years, used - 1, years - in_years, [span, *spans])
+            if option[:3] > choice[:3]:
                 choice = option
         best[i] = choice
-    return best[0][2]
+    return best[0][3]
 
 
 _SEVEN_DIGITS = re.compile(r"\d(?:\D{0,4}\d){6}")
