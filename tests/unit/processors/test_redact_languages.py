@@ -300,3 +300,16 @@ def test_north_american_numbers_and_extensions(text: str, gone: str) -> None:
 def test_a_plain_number_without_a_card_word_is_not_a_card() -> None:
     _out, counts = _redact(f"Order {CARD}", "en")
     assert "CARD" not in counts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lidl +49 171 2345678 2019 0171 2345678",
+        "Lidl +49 171 2345678 06 12 34 56 78 2019",
+    ],
+)
+def test_a_year_between_numbers_stays(text: str) -> None:
+    out, counts = _redact(text, "und")
+    assert "2019" in out
+    assert counts["PHONE"] == 2
