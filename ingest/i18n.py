@@ -17,15 +17,53 @@ from tipline.errors import ConfigurationError
 
 LOCALES_DIR: Final = Path(__file__).parent / "locales"
 DEFAULT_LANGUAGE: Final = "en"
-# Order of the language switcher; each language is named in itself.
+# The 31 languages of the public site, in the switcher's order (alphabetical by the name each
+# language has in itself, as the public site lists them); each is named in itself.
 LANGUAGES: Final[dict[str, str]] = {
-    "en": "English",
+    "bg": "Български",
+    "cs": "Čeština",
+    "da": "Dansk",
     "de": "Deutsch",
-    "fr": "Français",
+    "et": "Eesti",
+    "el": "Ελληνικά",
+    "en": "English",
     "es": "Español",
+    "fr": "Français",
+    "ga": "Gaeilge",
+    "gd": "Gàidhlig",
+    "hr": "Hrvatski",
+    "is": "Íslenska",
     "it": "Italiano",
+    "lv": "Latviešu",
+    "lb": "Lëtzebuergesch",
+    "lt": "Lietuvių",
+    "hu": "Magyar",
+    "mk": "Македонски",
+    "mt": "Malti",
+    "nl": "Nederlands",
+    "nb": "Norsk",
     "pl": "Polski",
+    "pt": "Português",
+    "ro": "Română",
+    "ru": "Русский",
+    "sk": "Slovenčina",
+    "sl": "Slovenščina",
+    "fi": "Suomi",
+    "sv": "Svenska",
+    "uk": "Українська",
 }
+# Accept-Language tags that mean a language we offer under another code: the interface has one
+# Norwegian (Bokmål) catalogue, which Nynorsk and plain "no" readers get too.
+ALIASES: Final[dict[str, str]] = {"no": "nb", "nn": "nb"}
+# Writing direction per language; every language offered today is left-to-right, but the
+# templates read this so that adding Arabic needs only its catalogue and an entry here.
+RTL_LANGUAGES: Final[frozenset[str]] = frozenset({"ar"})
+
+
+def direction(lang: str) -> str:
+    """The HTML ``dir`` of an interface language."""
+    return "rtl" if lang in RTL_LANGUAGES else "ltr"
+
 
 _RANGE_RE: Final = re.compile(
     r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([^\s,;]+))?"
@@ -67,6 +105,7 @@ def negotiate(accept_language: str | None, requested: str | None = None) -> str:
     """
     if requested:
         lang = requested.strip().lower()
+        lang = ALIASES.get(lang, lang)
         if lang in LANGUAGES:
             return lang
     if not accept_language:
@@ -85,7 +124,7 @@ def negotiate(accept_language: str | None, requested: str | None = None) -> str:
         if not 0.0 < q <= 1.0:
             continue
         primary = tag.split("-")[0].lower()
-        lang = DEFAULT_LANGUAGE if primary == "*" else primary
+        lang = DEFAULT_LANGUAGE if primary == "*" else ALIASES.get(primary, primary)
         if lang not in LANGUAGES:
             continue
         candidate = (-q, position, lang)

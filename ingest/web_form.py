@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartParser
 
 from ingest.followup import issue_receipt
-from ingest.i18n import LANGUAGES, load_catalogues, negotiate
+from ingest.i18n import LANGUAGES, direction, load_catalogues, negotiate
 from ingest.photos import DEFAULT_MAX_BYTES, sniff_format
 from ingest.ratelimit import retry_after_header
 from ingest.tip_ids import TipIds
@@ -102,7 +102,7 @@ class FormPages:
         **ctx: Any,
     ) -> HTMLResponse:
         html = self.templates.get_template(name).render(
-            lang=lang, t=self.messages[lang], languages=LANGUAGES, **ctx
+            lang=lang, dir=direction(lang), t=self.messages[lang], languages=LANGUAGES, **ctx
         )
         response = HTMLResponse(html, status_code=status, headers=dict(headers or {}))
         response.headers["content-language"] = lang

@@ -116,14 +116,14 @@ class _Norwegian:
     """Naive-Bayes word table telling Bokmål from Nynorsk (processors/data/norwegian.json)."""
 
     words: dict[str, tuple[float, float]]
-    unknown: tuple[float, float]
 
     def bokmaal_minus_nynorsk(self, text: str) -> float:
         """Log-likelihood ratio of nb over nn; words seen in neither add nothing."""
         total = 0.0
         for word in _WORD.findall(text.lower()):
-            nb, nn = self.words.get(word, self.unknown)
-            total += nb - nn
+            pair = self.words.get(word)
+            if pair is not None:  # words the table dropped or never saw say nothing
+                total += pair[0] - pair[1]
         return total
 
 
@@ -155,7 +155,6 @@ class _Detectors:
                     raw = json.loads(_NORWEGIAN_FILE.read_text(encoding="utf-8"))
                     self._norwegian = _Norwegian(
                         words={w: (v[0], v[1]) for w, v in raw["words"].items()},
-                        unknown=(raw["unknown"]["nb"], raw["unknown"]["nn"]),
                     )
         return self._norwegian
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 
 from processors.pii import Span, placeholder
 from processors.pii.numbers import (
@@ -21,6 +22,8 @@ from processors.sender_key import SenderKeyer
 from schemas import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, RawTip, RedactionKind, Tip
 
 logger = logging.getLogger(__name__)
+
+UNDETERMINED = "und"  # the language code of a tip whose language is not known
 
 Finder = Callable[[str], list[Span]]
 
@@ -52,11 +55,19 @@ _SHARED_FIELDS = tuple(
 )
 
 
-def _spans(text: str) -> list[Span]:
+def _identity_rules(language: str) -> tuple[tuple[Finder, bool], ...]:
+    """The identity rules for a tip in ``language``: the self-name rule reads it."""
+    if language == UNDETERMINED:
+        return _IDENTITY_RULES
+    names: Finder = partial(find_self_names, language=language)
+    return tuple((names if rule is find_self_names else rule, m) for rule, m in _IDENTITY_RULES)
+
+
+def _spans(text: str, language: str) -> list[Span]:
     rules = _TEXT_RULES
     if has_long_number(text):
         rules += _NUMBER_RULES
-    rules += _IDENTITY_RULES
+    rules += _identity_rules(language)
     claimed: list[Span] = []
     masked = text
     for rule, sees_masked in rules:
@@ -99,8 +110,17 @@ def _fit(parts: list[tuple[str, bool]], limit: int) -> str:
     return "".join(out).rstrip() + GROWTH_MARKER
 
 
-def redact_text(text: str, counts: Counter[RedactionKind], limit: int | None = None) -> str:
+def redact_text(
+    text: str,
+    counts: Counter[RedactionKind],
+    language: str = UNDETERMINED,
+    *,
+    limit: int | None = None,
+) -> str:
     """Replace every identifying span in ``text`` with its typed placeholder, counting them.
+
+    ``language`` is the tip's detected language (``und`` if unknown): rules that would
+    misfire on ordinary words of other languages then use that language's phrases only.
 
     Placeholders are never matched by any rule, so the function is idempotent; text with nothing
     to redact is returned unchanged (the same object). With ``limit``, a result that redaction
@@ -108,7 +128,7 @@ def redact_text(text: str, counts: Counter[RedactionKind], limit: int | None = N
     """
     if not text:
         return text
-    spans = [s for s in _spans(text) if s.kind is not None]
+    spans = [s for s in _spans(text, language) if s.kind is not None]
     if not spans:
         return text
     spans.sort()
@@ -129,10 +149,13 @@ def redact_text(text: str, counts: Counter[RedactionKind], limit: int | None = N
 
 
 def redact(raw: RawTip, sender_keys: SenderKeyer) -> Tip:
-    """Drop ``channel_meta``, derive the sender key, and mask identifying text."""
+    """Drop ``channel_meta``, derive the sender key, and mask identifying text.
+
+    Reads ``raw.language`` (set by detect_language on the normalised RawTip; ``und`` if the flow
+    has not detected it) and carries it to the Tip with every other shared field."""
     counts: Counter[RedactionKind] = Counter()
-    subject = redact_text(raw.subject, counts, MAX_SUBJECT_CHARS)
-    body = redact_text(raw.body, counts, MAX_BODY_CHARS)
+    subject = redact_text(raw.subject, counts, raw.language, limit=MAX_SUBJECT_CHARS)
+    body = redact_text(raw.body, counts, raw.language, limit=MAX_BODY_CHARS)
     identity = raw.channel_meta.get("sender")
     sender_key = sender_keys(raw.channel, identity) if isinstance(identity, str) else None
     if counts:

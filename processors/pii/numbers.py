@@ -112,13 +112,35 @@ def gtin_valid(digits: str) -> bool:
     return (10 - total % 10) % 10 == check
 
 
+# "card" in the 31 languages of the site (plus tr/ar) and the scheme names: right after one of
+# these, a Luhn-valid number is a card even when its issuer range is not in the table above
+# (new ranges, local schemes such as Dankort or Bancontact, or a typo in the first digits).
+_CARD_CUE = re.compile(
+    r"(?:\b(?:card|cards|karta|kartou|karty|karte|karten|kartë|carte|carta|cartão|cartao|tarjeta"
+    r"|kaart|kaard|kort|kortet|kortti|kortin|kártya|kartica|kartice|kortelė|kortelės|cárta"
+    r"|cairt|kartá|карта|карти|картка|картичка|κάρτα|kart|kartı|kartı|visa|mastercard|maestro"
+    r"|amex|dankort|bancontact|girocard|ec-karte|bankkort|debit|credit|kreditkarte|kreditkort"
+    r"|kreditna|kreditní|kredyt\w*)\w{0,6}|بطاقة)"
+    r"(?:[\s:#.,-]+[^\s\d]{1,12}){0,3}[\s:#.,-]*$",
+    re.IGNORECASE,
+)
+
+
+def _card_cued(text: str, start: int) -> bool:
+    return _CARD_CUE.search(text, max(0, start - 40), start) is not None
+
+
 def find_cards(text: str) -> list[Span]:
-    """13-19 digit numbers with a card prefix that pass Luhn and are not a barcode."""
+    """13-19 digit numbers with a card prefix (or right after "card", "Karte", "karta", ...)
+    that pass Luhn and are not a barcode."""
     spans: list[Span] = []
     for m in _CARD.finditer(text):
         raw = m.group()
         digits = _NON_DIGIT.sub("", raw)
-        if not 13 <= len(digits) <= 19 or not card_issuer_known(digits) or not _luhn(digits):
+        if not 13 <= len(digits) <= 19 or not _luhn(digits):
+            continue
+        cued = _card_cued(text, m.start())
+        if not cued and not card_issuer_known(digits):
             continue
         separators = set(_NON_DIGIT.findall(raw))
         if len(separators) > 1:
@@ -128,7 +150,7 @@ def find_cards(text: str) -> list[Span]:
         if groups and (groups[0] != 4 or any(g not in (4, 5, 6) for g in groups[1:-1])):
             continue
         # A bare 13- or 14-digit run that is also a valid GTIN is a barcode far more often.
-        if not separators and len(digits) in (13, 14) and gtin_valid(digits):
+        if not separators and len(digits) in (13, 14) and gtin_valid(digits) and not cued:
             continue
         spans.append(Span(m.start(), m.end(), "CARD"))
     return spans
@@ -287,13 +309,21 @@ _PROTECTED = re.compile(
     # IKEA-style article numbers ("802.123.45") are quoted constantly in tips about furniture.
     r"|(?<![\w.])\d{3}\.\d{3}\.\d{2}(?![\w.]\d?))"
 )
+# Contact words in the site's 31 languages (plus tr/ar), matched as word prefixes; up to six
+# short words may stand between the word and the number ("my mobile, if you need it, is …").
 _PHONE_CUE = re.compile(
     r"\b(?:tel|phone|call|ring|mobil|handy|cell|whatsapp|signal|telegram|nummer|number|numer"
     r"|número|numéro|numero|telefon|téléphone|telefono|teléfono|telemóvel|zadzwo|dzwoni"
     r"|bel\b|bellen|ruf|appel|chiam|llam|lig|sun|zavolej|arayabilir|тел|звон|номер|дзвон|رقم"
-    r"|τηλ)[\w.]*(?:[\s:.,]+[^\s\d]{1,6}){0,3}[\s:.,(]*$",
+    r"|τηλ|κινητ|κάλεσ|sím|farsím|hringdu|gsm|portable|komórk|celular|móvil|movil|moveis"
+    r"|puhelin|kännyk|soita|mobiil|helista|tālr|zvani|telefonas|skambin|mobitel|nazovi|pokliči"
+    r"|sunaj|fón|fon\b|guthán|fòn|numru|mowbajl|ċempel|моб|звани|јави|мобилн|kontakt|contact"
+    r"|erreech|uruf|ring\b|ringe|ringja|hring|numri|număr|telef)"
+    r"[\w.]*(?:[\s:.,]+[^\s\d]{1,8}){0,6}[\s:.,(]*$",
     re.IGNORECASE,
 )
+# How far before a number a contact word is looked for.
+_CUE_REACH = 60
 
 
 def find_protected_numbers(text: str) -> list[Span]:
@@ -314,6 +344,8 @@ def find_protected_numbers(text: str) -> list[Span]:
             continue
         if _PHONE_CUE.search(text, max(0, cue.start() - 24), cue.start()):
             continue  # "Tel. no. 0171 ...": the cue word belongs to a phone number
+        if _card_cued(text, cue.start()):
+            continue  # "karta nr 9100 ...": a card number, not an article number
         spans.append(Span(ref.start(), ref.end(), None))
     return spans
 
@@ -322,15 +354,28 @@ def find_protected_numbers(text: str) -> list[Span]:
 
 _PHONE = re.compile(
     r"(?=[\d+(])(?<![\w+@/.,-])(?:\+\s?|\(\s?\+?|00)?\d"
-    r"(?:(?:[ \u00a0./\-–]|\s?\(\s?|\s?\)\s?|\s/\s){0,3}\d){6,34}(?![\w:]|[.,]\d)"
+    r"(?:(?:[ \u00a0./\-–]|\s?\(\s?|\s?\)\s?|\s/\s){0,3}\d){6,34}(?!(?![xX]\d)[\w:]|[.,]\d)"
+)
+# An extension after the number belongs to it: "x4587", "ext. 12", "Durchwahl 34", "poste 5".
+_EXTENSION = re.compile(
+    r"[ \u00a0]*(?:,[ \u00a0]*)?(?:x|ext|extn|extension|durchwahl|dw|app|poste|int|interno"
+    r"|interne|wew|lok|linka|klapka|kl|anexo|ramal|lisä|doorkies|toestel|вн|доб|внутр)\.?"
+    r"[ \u00a0:.]*\d{1,6}(?![\w])",
+    re.IGNORECASE,
 )
 # Regions whose national formats a tip is likely to use, commonest tip origins first: the
 # first region that validates a national number wins.
 _NATIONAL_REGIONS = (
     "DE", "AT", "CH", "FR", "BE", "NL", "LU", "GB", "IE", "IT", "ES", "PT", "PL", "CZ", "SK",
     "SI", "HR", "HU", "RO", "BG", "GR", "CY", "MT", "DK", "SE", "FI", "EE", "LV", "LT", "NO",
-    "RU", "UA", "BY", "TR", "RS", "BA", "AE", "SA", "EG", "MA", "US",
+    "RU", "UA", "BY", "TR", "RS", "BA", "AE", "SA", "EG", "MA", "US", "CA", "IS", "MK", "AL",
+    "ME", "XK", "MD",
 )  # fmt: skip
+
+
+# North American numbers are written without their trunk "1" far more often than with it
+# ("416-555-0199", "(212)555-0143").
+_OPTIONAL_TRUNK = frozenset({"US", "CA"})
 
 
 def _national_rules() -> tuple[tuple[str, int, re.Pattern[str] | None, re.Pattern[str]], ...]:
@@ -363,9 +408,10 @@ def _valid_national(candidate: str, digits: str) -> bool:
         nsn = digits
         if trunk is not None:
             m = trunk.match(digits)
-            if m is None:
+            if m is not None:
+                nsn = digits[m.end() :]
+            elif region not in _OPTIONAL_TRUNK:
                 continue  # a national number in a trunk-prefix country is written with it
-            nsn = digits[m.end() :]
         if not general.fullmatch(nsn):
             continue
         # Build the number directly instead of parsing the text again for this region.
@@ -435,43 +481,55 @@ def find_phones(text: str) -> list[Span]:
         if candidate.count(")") > candidate.count("("):
             while candidate and not candidate[-1].isdigit():
                 candidate, end = candidate[:-1], end - 1
-        cued = _PHONE_CUE.search(text, max(0, start - 30), start) is not None
+        cued = _PHONE_CUE.search(text, max(0, start - _CUE_REACH), start) is not None
         # "+49 171 2345678 2019 Lidl": a year after a number is evidence, not more digits —
         # but only when the number without it is still a *valid* one, so no digit leaks.
         year = _TRAILING_YEAR.search(candidate)
         if year and _strictly_valid(candidate[: year.start()]):
             candidate, end = candidate[: year.start()], start + year.start()
         if _is_phone(candidate, cued):
-            spans.append(Span(start, end, "PHONE"))
+            ext = _EXTENSION.match(text, end)
+            spans.append(Span(start, ext.end() if ext else end, "PHONE"))
         elif " " in candidate:
             spans.extend(_split_phones(candidate, start, cued))
     return spans
 
 
 _CHUNK = re.compile(r"\S+")
+_YEAR_CHUNK = re.compile(r"(?:19[5-9]|20[0-4])\d")
 
 
 def _split_phones(candidate: str, offset: int, cued: bool) -> list[Span]:
     """Two numbers in a row ("0171 2345678 0664 1234567") read as one invalid candidate: split
     it at spaces into valid numbers so that as many chunks as possible are covered (a greedy
-    longest-first split can swallow the first chunk of the next number)."""
+    longest-first split can swallow the first chunk of the next number).
+
+    Years earn no coverage and, on a tie, a split that leaves them alone wins: a year next to
+    a number is evidence ("+49 171 2345678 2019 0171 2345678", "… 06 12 34 56 78 2019"),
+    and some year-plus-digits runs are valid numbers somewhere ("2019 0171" in North
+    Macedonia)."""
     chunks = [(m.start(), m.end()) for m in _CHUNK.finditer(candidate)][:24]
     n = len(chunks)
-    # best[i]: (chunks covered, -numbers used, spans) for chunks[i:]
-    best: list[tuple[int, int, list[Span]]] = [(0, 0, [])] * (n + 1)
+    year = [_YEAR_CHUNK.fullmatch(candidate, a, b) is not None for a, b in chunks]
+    # best[i]: (non-year chunks covered, -numbers used, -years covered, spans) for chunks[i:]
+    best: list[tuple[int, int, int, list[Span]]] = [(0, 0, 0, [])] * (n + 1)
     for i in range(n - 1, -1, -1):
         choice = best[i + 1]
+        if year[i]:
+            best[i] = choice  # a number does not start with a year
+            continue
         for j in range(i + 1, min(n, i + 8) + 1):  # no number has more than eight groups
             sub = candidate[chunks[i][0] : chunks[j - 1][1]]
             if sum(c.isdigit() for c in sub) < 7 or not _is_phone(sub, cued):
                 continue
-            covered, used, spans = best[j]
+            covered, used, years, spans = best[j]
+            in_years = sum(year[i:j])
             span = Span(offset + chunks[i][0], offset + chunks[j - 1][1], "PHONE")
-            option = (covered + j - i, used - 1, [span, *spans])
-            if option[:2] > choice[:2]:
+            option = (covered + j - i - in_years, used - 1, years - in_years, [span, *spans])
+            if option[:3] > choice[:3]:
                 choice = option
         best[i] = choice
-    return best[0][2]
+    return best[0][3]
 
 
 _SEVEN_DIGITS = re.compile(r"\d(?:\D{0,4}\d){6}")

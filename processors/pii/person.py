@@ -9,11 +9,28 @@ without a trigger cannot tell a tipster from a brand, a town or a third party.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from processors.pii import Span
 from processors.pii.phrases import PhraseMatcher
 
 _TABLE_LABEL = re.compile(r"\s*(?:all|[a-z]{2}(?:, [a-z]{2})*): ")
+
+
+def _phrases_by_language(table: str) -> dict[str, tuple[str, ...]]:
+    """The same table, kept apart per language ("all" lines under "all")."""
+    by_language: dict[str, list[str]] = {}
+    labels = ["all"]
+    for line in table.splitlines():
+        label = _TABLE_LABEL.match(line)
+        if label:
+            labels = [x.strip() for x in label.group().strip().rstrip(":").split(",")]
+        rest = line[label.end() :] if label else line
+        for lang in labels:
+            by_language.setdefault(lang, []).extend(
+                p.strip() for p in rest.split(" | ") if p.strip()
+            )
+    return {lang: tuple(phrases) for lang, phrases in by_language.items()}
 
 
 def _phrases(table: str) -> tuple[str, ...]:
@@ -58,24 +75,51 @@ _INTRO_STRONG = _phrases(
         моє ім’я | моє імя
     tr: benim adım | benim adim | adım | ismim | benim ismim
     ar: اسمي | إسمي | أنا اسمي | انا اسمي
+    is: ég heiti | eg heiti | ég heit | nafn mitt er | nafnið mitt er | ég kalla mig
+    nb, nn: jeg heter | eg heiter | eg heitar | mitt navn er | navnet mitt er | namnet mitt er
+        mitt namn er
+    mk: јас се викам | се викам | моето име е | името ми е | jas se vikam | se vikam
+    lb: ech heeschen | ech heesche | mäin numm ass | mäi numm ass | mein numm ass
+    ga, gd: is e an t-ainm a th' orm | is e m' ainm
+        ainm dom | is ainm dom
     """
 )
 # "I'm Anna": weak, because "I'm sure" and "ich bin Österreicherin" look the same; accepted
 # only for a capitalised name that ends the clause or comes after a greeting.
-_INTRO_WEAK = _phrases(
-    """
-    all: i'm | i’m | i am | this is | here is | ich bin | hier ist | hier spricht | je suis | ici
-        c'est | sono | soy | aquí | jestem | tu | ik ben | hier is | sou | eu sou | jsem | som
-        sem | ja sam | sam | аз съм | eu sunt | sunt | olen | mina olen | ma olen | es esmu
-        aš esu | jag är | jeg er | είμαι | jien | я | это | ben | أنا | انا
-    """
-)
+_WEAK_TABLE = """
+    en: i'm | i’m | i am | this is | here is
+    de: ich bin | hier ist | hier spricht
+    fr: je suis | ici c'est
+    it: sono
+    es: soy | aquí
+    pl: jestem | tu
+    nl: ik ben | hier is
+    pt: sou | eu sou
+    cs, sk: jsem | som
+    sl, hr: sem | ja sam | sam
+    bg: аз съм
+    ro: eu sunt | sunt
+    fi, et: olen | mina olen | ma olen
+    lv, lt: es esmu | aš esu
+    sv, da: jag är | jeg er
+    el: είμαι
+    mt: jien
+    ru, uk: я | это
+    tr: ben
+    ar: أنا | انا
+    is: ég er | eg er
+    nb, nn: jeg er | eg er
+    mk: јас сум | jas sum
+    lb: ech sinn | hei ass
+"""
+_INTRO_WEAK = _phrases(_WEAK_TABLE)
 _GREETING = re.compile(
     r"(?:hi|hello|hey|dear|hallo|guten tag|servus|moin|bonjour|salut|ciao|salve|buongiorno|hola"
     r"|buenos días|olá|bom dia|cześć|dzień dobry|witam|hoi|goedendag|dobrý den|ahoj|dobrý deň"
     r"|zdravo|pozdrav|здравейте|bună|buna ziua|jó napot|szia|hei|moi|tere|labdien|sveiki"
     r"|labas|hej|god dag|γεια σας|γεια|dia duit|bongu|привет|здравствуйте|добрий день|вітаю"
-    r"|merhaba|selam|مرحبا|السلام عليكم)\b[\s,!.]*$",
+    r"|merhaba|selam|مرحبا|السلام عليكم|halló|góðan dag|sæl|sæll|hæ|hallo|god dag|moien"
+    r"|gudde moien|здраво|добар ден|halò|latha math|dia dhuit)\b[\s,!.]*$",
     re.IGNORECASE,
 )
 _AFTER_WEAK = re.compile(
@@ -91,7 +135,9 @@ _LABELS = _phrases(
         imię | imię i nazwisko | nazwisko | naam | voornaam | achternaam | jméno | příjmení
         meno | ime | ime i prezime | име | nume | prenume | név | nimi | vārds | vardas | namn
         navn | όνομα | ainm | isem | имя | фио | ім'я | ім’я | прізвище | isim | ad | ad soyad
-        adı soyadı | الاسم | sender | absender | expéditeur | mittente
+        adı soyadı | الاسم | sender | absender | expéditeur | mittente | nafn | fullt nafn
+        numm | virnumm | familljennumm | fullt navn | fornavn | etternavn | førenamn | etternamn
+        презиме | име и презиме
     """
 )
 
@@ -104,6 +150,21 @@ def _alternation(phrases: tuple[str, ...]) -> str:
 
 _STRONG = PhraseMatcher(_INTRO_STRONG, r"[\s:,–-]*")
 _WEAK = PhraseMatcher(_INTRO_WEAK, r"\s+")
+_WEAK_BY_LANGUAGE = _phrases_by_language(_WEAK_TABLE)
+
+
+@lru_cache(maxsize=64)
+def _weak_for(language: str) -> PhraseMatcher:
+    """The weak introductions of the tip's language (and English, which tipsters mix in).
+
+    "sam", "tu", "sunt", "ben", "я" are ordinary words in other languages; with the language
+    known, only its own weak phrases are tried. Unknown language: all of them, as before."""
+    own = _WEAK_BY_LANGUAGE.get(language)
+    if own is None:
+        return _WEAK
+    return PhraseMatcher(own + _WEAK_BY_LANGUAGE["en"], r"\s+")
+
+
 _LABEL = PhraseMatcher(_LABELS, r"[ \t]*[:=][ \t]*")
 
 
@@ -222,8 +283,9 @@ def scan_name(text: str, pos: int, *, allow_lower: bool, max_tokens: int = 4) ->
     return pos, end
 
 
-def find_self_names(text: str) -> list[Span]:
-    """Names the tipster gives as their own: after an introduction or a form label."""
+def find_self_names(text: str, language: str = "und") -> list[Span]:
+    """Names the tipster gives as their own: after an introduction or a form label. With the
+    tip's language known, the weak introductions ("I'm …") are that language's only."""
     spans: list[Span] = []
     for m in _STRONG.finditer(text):
         start, end = scan_name(text, m.end(), allow_lower=True)
@@ -235,7 +297,7 @@ def find_self_names(text: str) -> list[Span]:
         start, end = scan_name(text, m.end(), allow_lower=True)
         if end > start:
             spans.append(Span(start, end, "PERSON"))
-    for m in _WEAK.finditer(text):
+    for m in _weak_for(language).finditer(text):
         start, end = scan_name(text, m.end(), allow_lower=False, max_tokens=3)
         if end <= start or (_is_caseless(text[start]) and not _GREETING.search(text, 0, m.start())):
             continue
@@ -279,6 +341,10 @@ _CLOSINGS = _phrases(
     ru, uk, tr, ar: с уважением | спасибо | всего доброго | з повагою | дякую | saygılarımla
         saygilarimla | teşekkürler | selamlar | iyi günler | مع التحية | مع خالص التحية | تحياتي
         شكرا | وشكرا
+    is, nb, nn: kveðja | bestu kveðjur | með kveðju | kær kveðja | takk fyrir | med vennlig hilsen
+        vennlig hilsen | venleg helsing | helsing | beste hilsen | takk
+    mk, lb, gd: со почит | поздрав | благодарам | мат beschte gréiss | mat beschte gréiss
+        beschte gréiss | gréiss | merci villmools | le dùrachd | tapadh leibh | tapadh leat
     """
 )
 _CLOSING = PhraseMatcher(_CLOSINGS, r"[^\S\n]*")
@@ -397,7 +463,11 @@ _LIVE = _phrases(
         stanujem na | живея на | locuiesc pe | locuiesc în | lakom | asun | elan | dzīvoju
         gyvenu | jag bor på | jag bor i | jeg bor på | jeg bor i | μένω στην | μένω στο | μένω
         я живу по адресу | я живу на | я живу в | я живу | мой адрес | мій адреса | моя адреса
-        я живу за адресою | adresim | oturuyorum | عنواني | أسكن في
+        я живу за адресою | adresim | oturuyorum | عنواني | أسكن في | ég bý á | ég bý í | ég bý
+        heimilisfangið mitt er | eg bur på | eg bur i | eg bur | jeg bor | adressa mi er
+        adressen min er | живеам на | живеам во | мојата адреса е | ech wunnen an der
+        ech wunnen zu | ech wunnen | meng adress ass | tha mi a' fuireach aig
+        tá mé i mo chónaí ag | is é mo sheoladh
     """
 )
 _LIVE_RE = PhraseMatcher(_LIVE, r"[\s:]*")

@@ -8,9 +8,9 @@ Selection is fixed *before* any detector sees the text and never depends on its 
 ``# text`` lines of each treebank file are ordered by SHA-256 of ``"pick:" + sentence`` (not
 of the sentence alone, which decides the split: ordering by it put every pick in ``dev``), and
 the first ``SHORT_N`` sentences of 15–59 characters and ``LONG_N`` of 60–200 characters are
-kept. Lines
-with fewer than eight letters, digits-only lines, and lines already in the set are skipped. The
-split is the one the rest of the set uses: ``dev`` when the first byte of SHA-256(text) < 102.
+kept. Lines with fewer than eight letters, digits-only lines, and lines already in the set are
+skipped. The split is the one the rest of the set uses: ``dev`` when the first byte of
+SHA-256(text) < 102.
 """
 
 from __future__ import annotations

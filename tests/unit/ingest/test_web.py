@@ -143,7 +143,7 @@ def test_page_language_follows_browser_and_switcher(
 ) -> None:
     page = client.get(f"/objects/obj-1{query}", headers={"accept-language": accept_language})
     assert page.status_code == 200
-    assert f'<html lang="{lang}">' in page.text
+    assert f'<html lang="{lang}" dir="ltr">' in page.text
     assert page.headers["content-language"] == lang
     t = MESSAGES[lang]
     for key in ("page_title", "tip_label", "submit", "anonymity_note"):
