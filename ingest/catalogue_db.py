@@ -2,8 +2,11 @@
 
 The ingest side never imports ``review/``: these few SELECTs are its own. The catalogue holds
 every object the public may see (published, identified, retired; never drafts) in memory and
-reloads it at most every ``ttl`` seconds, so a page view costs no query and a newly published
-object shows within that time. A database outage keeps the last good copy (and says so in the
+reloads it at most every ``ttl`` seconds. While the table is empty (a fresh install, ``make
+run``), every well-formed id gets the generic page, as without a catalogue file, so an appeal
+can go out before its objects are entered; once any object exists, only public ones have a
+page. A page view costs no query, and a newly published object shows within ``ttl``. A
+database outage keeps the last good copy (and says so in the
 log once), since refusing tips because the catalogue is stale would lose them.
 """
 
@@ -28,10 +31,8 @@ log = logging.getLogger(__name__)
 
 _OBJECT_REF: Final = TypeAdapter(ObjectRef)
 PUBLIC_STATUSES: Final = ("published", "identified", "retired")
-_PUBLIC_OBJECTS: Final = """
-SELECT object_ref, status, texts, picture_sha256
-FROM objects WHERE status = ANY(%s)
-"""
+# Drafts too, only to know whether the table is in use; they never get a page.
+_OBJECTS: Final = "SELECT object_ref, status, texts, picture_sha256 FROM objects"
 
 
 class IngestDatabase:
@@ -89,6 +90,7 @@ class DatabaseCatalogue(ObjectCatalogue):
         self.db = db
         self.ttl = ttl
         self._objects: dict[str, _Entry] = {}
+        self._in_use = False
         self._loaded_at: float | None = None
         self._warned = False
 
@@ -97,7 +99,7 @@ class DatabaseCatalogue(ObjectCatalogue):
         if self._loaded_at is not None and now - self._loaded_at < self.ttl:
             return
         try:
-            rows = await self.db.rows(_PUBLIC_OBJECTS, (list(PUBLIC_STATUSES),))
+            rows = await self.db.rows(_OBJECTS, ())
         except TransientError:
             if not self._warned:
                 log.warning("object catalogue: database unavailable, keeping the last copy")
@@ -106,9 +108,11 @@ class DatabaseCatalogue(ObjectCatalogue):
             self._loaded_at = now - self.ttl + 1.0
             return
         self._warned = False
+        self._in_use = bool(rows)
         self._objects = {
             r["object_ref"]: _Entry(r["status"], r["texts"] or {}, r["picture_sha256"])
             for r in rows
+            if r["status"] in PUBLIC_STATUSES
         }
         self._loaded_at = now
 
@@ -117,6 +121,8 @@ class DatabaseCatalogue(ObjectCatalogue):
             _OBJECT_REF.validate_python(ref)
         except ValidationError:
             return None
+        if not self._in_use:
+            return ObjectPage(title=generic_title.format(ref=ref), description="")
         entry = self._objects.get(ref)
         if entry is None:
             return None

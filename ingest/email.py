@@ -28,6 +28,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from ingest.followup import issue_receipt
+from ingest.followup_mail import send_receipt, wants_reply
 from ingest.mime import ImageStore, parse_message
 from ingest.photos import MediaStore, sanitise_image
 from ingest.producer import TipSink
@@ -101,8 +103,12 @@ class TipMailHandler:
         store_image: ImageStore | None,
         addresses: tuple[str, ...],
         ids: TipIds,
+        *,
+        receipt_settings: Settings | None = None,
     ) -> None:
         self._ids = ids
+        # With settings, each tip gets a follow-up receipt sent back to its envelope sender.
+        self._receipts = receipt_settings
         self._sink = sink
         self._store_image = store_image
         self._addresses = frozenset(_normalise_address(a) for a in addresses)
@@ -153,6 +159,12 @@ class TipMailHandler:
         except Exception as exc:  # no message may crash the receiver or leak into a 500 line
             log.exception("mail could not be parsed: %s", type(exc).__name__)
             return "451 4.3.0 Local error while reading the message; try again later"
+        # The reply address lives in this local only, until the reply is sent.
+        reply_to = envelope.mail_from if self._receipts is not None else None
+        issued = None
+        if reply_to and wants_reply(data, reply_to):
+            issued = await asyncio.to_thread(issue_receipt)
+            tip = tip.model_copy(update={"receipt": issued.stored})
         try:
             await self._sink.submit_async(tip)
         except TransientError as exc:
@@ -165,6 +177,10 @@ class TipMailHandler:
             log.exception("tip %s: sink failed", tip.tip_id)
             return "451 4.3.0 Temporarily unable to accept the tip; try again later"
         log.info("tip %s accepted by e-mail", tip.tip_id)
+        if issued is not None and reply_to and self._receipts is not None:
+            await asyncio.to_thread(
+                send_receipt, self._receipts, reply_to.strip().strip("<>"), tip.tip_id, issued.code
+            )
         # The reference lets a tipster quote their tip later; it echoes nothing they sent.
         return f"250 2.0.0 Accepted as tip {tip.tip_id}" + _refusal_note(tip)
 
@@ -183,6 +199,7 @@ def start_smtp(settings: Settings, sink: TipSink, media: MediaStore | None) -> C
         image_store(media) if media is not None else None,
         settings.tips_addresses,
         TipIds.from_settings(settings),
+        receipt_settings=settings if settings.email_receipt_reply else None,
     )
     controller_cls = _LMTPController if settings.smtp_lmtp else Controller
     controller = controller_cls(

@@ -4,7 +4,7 @@ Such a tip is not an object tip at all and must never sink under thousands of sh
 stage runs after ``score`` and adds one reason (feature ``"urgent"``, text saying which signal,
 weight ``W_URGENT``) and re-adds the score, so the reasons still sum to the score (clamped to
 0..100) and the console's urgent view finds it with one containment probe on ``reasons``.
-The signals are phrase lists in ``processors/data/urgent.toml`` (31 languages' commonest
+The signals are phrase lists in ``processors/data/urgent.toml`` (27 languages' commonest
 wordings, folded like the text); a redacted name reads as the token ``person``.
 """
 

@@ -583,7 +583,6 @@ class LeadPages:
         return Response(status_code=204)
 
 
-
 def consensus_choices(items: Iterable[Any]) -> list[tuple[str, str]]:
     """``(form value, label)`` per consensus line for the build form: ``shop:Rossmann``."""
     return [(f"{i.kind}:{i.value}", f"{i.kind} {i.value} ({i.tipsters} tipsters)") for i in items]

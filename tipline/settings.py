@@ -131,6 +131,24 @@ class Settings(BaseSettings):
     email_max_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1024, description="Largest message (SMTP SIZE, 552 above)."
     )
+    email_receipt_reply: bool = Field(
+        default=False,
+        description="Answer each e-mail tip (SMTP receiver) with its follow-up code. Off by "
+        "default: replies to forged senders are backscatter. The address is used once, in "
+        "memory, and never stored or logged.",
+    )
+    email_reply_smtp: str = Field(
+        default="127.0.0.1:25", description="host:port of the relay that sends receipt replies."
+    )
+    email_reply_from: str | None = Field(
+        default=None,
+        description="From address of receipt replies (default: the first tips address).",
+    )
+    web_public_url: str | None = Field(
+        default=None,
+        description="The public site's address, e.g. https://trace.example.org, for links in "
+        "receipt replies.",
+    )
     imap_host: str | None = Field(default=None, description="IMAP server of a hosted mailbox.")
     imap_port: int = Field(default=993, description="IMAP port (993 with TLS, 143 without).")
     imap_ssl: bool = Field(default=True, description="Use IMAP over TLS.")

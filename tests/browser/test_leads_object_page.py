@@ -17,7 +17,7 @@ from tests.browser.leads_support import picture, publish_bag, settings_for
 
 CASES = [
     ("en", "Blue shopping bag with a red band", "Where was this bag sold?", "Thank you"),
-    ("de", "Blaue Einkaufstasche mit rotem Streifen", "Wo wurde diese Tasche verkauft?", "Vielen Dank"),
+    ("de", "Blaue Einkaufstasche mit rotem Streifen", "Wo wurde diese Tasche verkauft?", "Dank"),
     ("pl", "Niebieska torba z czerwonym paskiem", "Gdzie sprzedawano tę torbę?", "Dziękujemy"),
     ("fr", "Sac bleu à bande rouge", "Où ce sac était-il vendu ?", "Merci"),
 ]

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,17 @@ def test_objects_cli_and_public_pages(app_settings: Settings, tmp_path: Path) ->
     assert objects(app_settings, "publish", "bag-7") == 2
     assert objects(app_settings, "identify", "bag-7", "--country", "Poland") == 2
     assert objects(app_settings, "identify", "bag-7", "--country", "pl") == 0
+
+
+def test_an_empty_objects_table_gives_every_id_the_generic_page(
+    app_settings: Settings, tmp_path: Path
+) -> None:
+    intake = create_intake(app_settings, MemorySink(), MediaStore(tmp_path / "media"))
+    with TestClient(intake) as client:
+        assert "Object 7" in client.get("/objects/7").text
+        objects(app_settings, "add", "bag-7", "--title", "en=Blue bag")
+        time.sleep(0.05)  # the catalogue's ttl in these settings
+        assert client.get("/objects/7").status_code == 404
 
 
 def test_objects_import_json_and_csv(app_settings: Settings, tmp_path: Path) -> None:
