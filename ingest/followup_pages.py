@@ -90,9 +90,12 @@ class FollowUpPages:
                     follow_up_of=receipt.tip_id,
                     channel_meta={"interface": "followup", "ui_lang": lang},
                 )
-                wait = await self.pages.handoff.accept(raw)
-                if wait:
-                    return self.pages.error_page(lang, 503, "error_busy", retry_after=wait)
+                refusal = await self.pages.handoff.accept(raw)
+                if refusal is not None:
+                    message = "error_unconfirmed" if refusal.maybe_saved else "error_busy"
+                    return self.pages.error_page(
+                        lang, 503, message, retry_after=refusal.retry_after
+                    )
                 thanks = True
             try:
                 questions = await questions_for(self.db, receipt.tip_id)

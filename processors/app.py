@@ -17,12 +17,20 @@ import gc
 import logging
 from functools import partial
 
-from processors.flows import TriageState, clean_flow, default_lexicon, triage_flow
+from processors.flows import (
+    PASSTHROUGH_CLEAN,
+    PASSTHROUGH_TRIAGE,
+    TriageState,
+    clean_flow,
+    default_lexicon,
+    triage_flow,
+)
 from processors.language import warm_up
 from processors.runtime.backends.faust import StreamApp, add_runner, add_timer
 from processors.runtime.backends.faust import create_app as create_faust_app
 from processors.runtime.dlq import DlqLimit
 from processors.runtime.runner import Runner
+from processors.runtime.steps import Flow, StepTimes
 from processors.sender_key import SenderKeyer
 from review.sink import TipWriter
 from review.store import TipStore
@@ -42,6 +50,7 @@ def build_runners(
     writer: TipWriter,
     store: TipStore | None,
     counters: Counters,
+    times: StepTimes | None = None,
 ) -> tuple[Runner, Runner, Runner]:
     """The clean, triage and sink runners, for any backend."""
     limit = DlqLimit(
@@ -49,8 +58,16 @@ def build_runners(
         max_consecutive_count=settings.dlq_max_consecutive,
     )
     lexicon = default_lexicon(settings)
-    clean = clean_flow(sender_keys)
-    runner = partial(Runner, dead_topic=topics.dead, counters=counters, dlq_limit=limit)
+    clean = PASSTHROUGH_CLEAN if settings.passthrough else clean_flow(sender_keys)
+
+    def triage(_partition: int) -> Flow:
+        if settings.passthrough:
+            return PASSTHROUGH_TRIAGE
+        return triage_flow(TriageState.from_settings(settings, lexicon, store, counters))
+
+    runner = partial(
+        Runner, dead_topic=topics.dead, counters=counters, dlq_limit=limit, times=times
+    )
     return (
         runner(
             stage="clean",
@@ -62,9 +79,7 @@ def build_runners(
         runner(
             stage="triage",
             model=Tip,
-            flow_for=lambda _partition: triage_flow(
-                TriageState.from_settings(settings, lexicon, store, counters)
-            ),
+            flow_for=triage,
             out_topic=topics.scored,
             done="tips_triaged",
         ),
@@ -89,6 +104,7 @@ def create_app(settings: Settings, sender_keys: SenderKeyer) -> StreamApp:
         datadir=str(settings.data_dir / "faust"),
     )
     counters = Counters()
+    times = StepTimes()  # two clock reads per step: negligible beside any stage
     clean, triage, sink = build_runners(
         settings,
         sender_keys=sender_keys,
@@ -96,6 +112,7 @@ def create_app(settings: Settings, sender_keys: SenderKeyer) -> StreamApp:
         writer=TipWriter(database_url),
         store=TipStore(database_url),
         counters=counters,
+        times=times,
     )
     size, within = settings.stream_batch_size, settings.stream_batch_seconds
     add_runner(app, clean, topics.raw, (topics.clean, topics.dead), size=size, within=within)
@@ -119,6 +136,8 @@ def create_app(settings: Settings, sender_keys: SenderKeyer) -> StreamApp:
         counts = counters.take()
         if any(counts.values()):
             log.info("metrics over %gs: %s", settings.metrics_interval, report(counts))
+            stages = " ".join(f"{k}={v:.0f}" for k, v in times.microseconds().items())
+            log.info("mean µs per step since start: %s", stages)
 
     add_timer(app, settings.metrics_interval, report_metrics)
     # Database connections close with the process: closing them earlier, while an agent may

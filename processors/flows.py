@@ -29,7 +29,7 @@ from processors.runtime.steps import Flow, async_step
 from processors.score import score
 from processors.sender_key import SenderKeyer
 from processors.urgent import flag_urgent
-from schemas import ScoredTip, Tip
+from schemas import RawTip, ScoredTip, Tip
 from tipline.metrics import Counters
 from tipline.settings import Settings
 
@@ -100,6 +100,20 @@ def triage_flow(state: TriageState) -> Flow:
         partial(score, activity=state.activity),
         flag_urgent,
     )
+
+
+def pass_clean(raw: RawTip) -> Tip:
+    """Identity clean stage for the benchmark baseline: the model changes, nothing else."""
+    return Tip(**{k: v for k, v in raw if k != "channel_meta"})
+
+
+def pass_triage(tip: Tip) -> ScoredTip:
+    """Identity triage stage for the benchmark baseline."""
+    return ScoredTip(**dict(tip))
+
+
+PASSTHROUGH_CLEAN: Flow = (pass_clean,)
+PASSTHROUGH_TRIAGE: Flow = (pass_triage,)
 
 
 def default_lexicon(settings: Settings) -> Lexicon:

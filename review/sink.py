@@ -55,19 +55,15 @@ _COLUMNS = (
 )
 _COLUMN_LIST = ", ".join(_COLUMNS)
 
-# ON COMMIT DELETE ROWS: the staging table is empty at the start of every batch.
-_CREATE_STAGE = (
-    "CREATE TEMP TABLE IF NOT EXISTS tips_stage "
-    "(LIKE tips INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-)
-_COPY_STAGE = f"COPY tips_stage ({_COLUMN_LIST}) FROM STDIN"
-# stored_at (clock_timestamp()) and ingested_at take the defaults of ``tips`` at insert time.
-# Built from the constant column list above, never from input.
-_MOVE_STAGE = f"""
+# The whole batch travels as one JSON array parameter and becomes rows on the server: one
+# statement, one round trip, and the client only serialises JSON (measured: COPY with a Python
+# row writer spent ≈ 1 ms per row on the client). stored_at (clock_timestamp()) and ingested_at
+# take their defaults at insert time.
+_INSERT_BATCH = f"""
 INSERT INTO tips ({_COLUMN_LIST})
-SELECT {_COLUMN_LIST} FROM tips_stage
+SELECT {_COLUMN_LIST} FROM jsonb_populate_recordset(NULL::tips, %s::jsonb)
 ON CONFLICT (tip_id) DO NOTHING
-"""  # noqa: S608
+"""  # noqa: S608 (built from the constant column list above, never from input)
 
 # Two sinks may briefly touch one cluster during a rebalance: a transaction-scoped lock per
 # cluster, taken in sorted order, serialises their recomputations without deadlocks.
@@ -116,37 +112,18 @@ class WriteResult:
     rejected: tuple[tuple[ScoredTip, str], ...] = ()
 
 
-def tip_row(tip: ScoredTip) -> tuple[Any, ...]:
-    """The tips-table row for a scored tip, in ``_COLUMNS`` order; all from the clean model."""
+def tip_row(tip: ScoredTip) -> dict[str, Any]:
+    """The tips-table row for a scored tip, as JSON values; every column from the clean model."""
     data = tip.model_dump(mode="json")
-    cluster = tip.cluster
-    return (
-        tip.tip_id,
-        tip.object_ref,
-        list(tip.object_refs),
-        tip.channel,
-        tip.received_at,
-        tip.subject,
-        tip.body,
-        tip.language,
-        tip.language_confidence,
-        tip.sender_key,
-        Jsonb(data["redactions"]),
-        Jsonb(data["evidence"]),
-        Jsonb(data["attachments"]),
-        cluster.cluster_id if cluster else None,
-        cluster.duplicate_of if cluster else None,
-        cluster.similarity if cluster else None,
-        Jsonb(data["corroboration"]),
-        tip.score,
-        Jsonb(data["reasons"]),
-        tip.score_version,
-        tip.sealed_contact,
-        # The record is what re-scoring and dedupe restore read: they never need the contact,
-        # and the receipt's hash lives only in followup_receipts.
-        Jsonb({k: v for k, v in data.items() if k not in ("sealed_contact", "receipt")}),
-        tip.follow_up_of,
-    )
+    cluster = data["cluster"] or {}
+    row = {name: data.get(name) for name in _COLUMNS if name in data}
+    row["cluster_id"] = cluster.get("cluster_id")
+    row["duplicate_of"] = cluster.get("duplicate_of")
+    row["similarity"] = cluster.get("similarity")
+    # The record is what re-scoring and dedupe restore read: they never need the contact,
+    # and the receipt's hash lives only in followup_receipts.
+    row["record"] = {k: v for k, v in data.items() if k not in ("sealed_contact", "receipt")}
+    return row
 
 
 class TipWriter:
@@ -170,8 +147,6 @@ class TipWriter:
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn is None or self._conn.closed:
             self._conn = await psycopg.AsyncConnection.connect(self._url)
-            async with self._conn.transaction():
-                await self._conn.execute(_CREATE_STAGE)
         return self._conn
 
     async def _unavailable(self, exc: psycopg.Error) -> SinkBackpressureError:
@@ -215,10 +190,7 @@ class TipWriter:
         clusters = sorted({t.cluster.cluster_id for t in batch if t.cluster is not None})
         conn = await self._connection()
         async with conn.transaction(), conn.cursor() as cur:
-            async with cur.copy(_COPY_STAGE) as copy:
-                for tip in batch:
-                    await copy.write_row(tip_row(tip))
-            await cur.execute(_MOVE_STAGE)
+            await cur.execute(_INSERT_BATCH, (Jsonb([tip_row(t) for t in batch]),))
             inserted = max(cur.rowcount, 0)
             # --- after the insert, in the same transaction ---
             if self._after_insert is not None:

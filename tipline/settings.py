@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     dlq_max_consecutive: int = Field(
         default=1000, ge=1, description="Invalid records in a row after which a stage stops."
     )
+    passthrough: bool = Field(
+        default=False,
+        description="Identity stages (no cleaning, no triage): the benchmark's baseline only.",
+    )
     gc_freeze: bool = Field(
         default=True,
         description="Move start-up objects out of the garbage collector's reach after warm-up.",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from processors.app import Pipeline
+from processors.offline import OfflinePipeline
 from processors.sender_key import SenderKeyer
 from review.sink import TipWriter
 from schemas import RawTip, ScoredTip
@@ -72,7 +72,7 @@ def publish_bag(settings: Settings, tmp_path: Path) -> None:
 
 def store(database_url: str, raws: list[RawTip]) -> list[ScoredTip]:
     """The real clean and triage stages and the sink writer: the pipeline minus the broker."""
-    pipeline = Pipeline(sender_keys=SenderKeyer("k1", b"browser-test-secret-0123456789"))
+    pipeline = OfflinePipeline(sender_keys=SenderKeyer("k1", b"browser-test-secret-0123456789"))
     scored = [pipeline.triage(pipeline.clean(raw)) for raw in raws]
 
     async def write() -> None:

@@ -30,6 +30,25 @@ def test_killed_worker_replays_into_the_idempotent_sink(settings: Settings, work
     with psycopg.connect(url) as conn:
         ids = [r[0] for r in conn.execute("SELECT tip_id FROM tips")]
     assert sorted(ids) == sorted(t.tip_id for t in tips)
+    assert_clusters_match_their_rows(url)
+    assert_clusters_match_their_rows(url)
+
+
+def assert_clusters_match_their_rows(url: str) -> None:
+    """Issue 9 item 9: after kills and replays every cluster's figures are those of its rows,
+    and no cluster is without tips."""
+    with psycopg.connect(url) as conn:
+        wrong = conn.execute(
+            "SELECT c.cluster_id, c.size, count(t.tip_id) FROM clusters c "
+            "LEFT JOIN tips t ON t.cluster_id = c.cluster_id "
+            "GROUP BY c.cluster_id, c.size, c.distinct_senders "
+            "HAVING c.size <> count(t.tip_id) "
+            "OR c.distinct_senders <> count(DISTINCT coalesce(t.sender_key, t.tip_id))"
+        ).fetchall()
+        clustered = conn.execute("SELECT count(DISTINCT cluster_id) FROM tips").fetchone()
+        listed = conn.execute("SELECT count(*) FROM clusters").fetchone()
+    assert wrong == []
+    assert clustered == listed
 
 
 def test_two_workers_share_the_stream_and_survive_losing_one(
@@ -55,3 +74,4 @@ def test_two_workers_share_the_stream_and_survive_losing_one(
     with psycopg.connect(url) as conn:
         ids = [r[0] for r in conn.execute("SELECT tip_id FROM tips")]
     assert sorted(ids) == sorted(t.tip_id for t in tips)
+    assert_clusters_match_their_rows(url)

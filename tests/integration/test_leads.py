@@ -21,7 +21,7 @@ from PIL import Image
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from ingest.web import create_app as create_intake
-from processors.app import Pipeline
+from processors.offline import OfflinePipeline
 from processors.sender_key import SenderKeyer
 from review.api import create_app as create_review
 from review.sink import TipWriter
@@ -47,7 +47,7 @@ def picture(path: Path) -> Path:
 
 def store(url: str, raws: list[RawTip]) -> list[ScoredTip]:
     """The real clean and triage stages, then the sink writer: the pipeline minus the broker."""
-    pipeline = Pipeline(sender_keys=SenderKeyer("k1", b"integration-secret-0123456789"))
+    pipeline = OfflinePipeline(sender_keys=SenderKeyer("k1", b"integration-secret-0123456789"))
     scored = [pipeline.triage(pipeline.clean(raw)) for raw in raws]
 
     async def write() -> None:

@@ -102,6 +102,9 @@ def test_malformed_messages_are_dead_lettered_and_worker_keeps_going(
     raw.send(topics.raw, key=b"k", value=b"{not json at all, mail me at a.b@example.org")
     raw.send(topics.raw, key=b"k", value=json.dumps(unknown_field).encode())
     raw.send(topics.raw, key=b"k", value=json.dumps(oversize).encode())
+    # A lone surrogate once crashed the clean agent and stalled its partition (issue 10).
+    surrogate = json.dumps(good.model_dump(mode="json") | {"body": "x\ud800y"}).encode()
+    raw.send(topics.raw, key=b"k", value=surrogate)
     raw.send(topics.raw, key=b"k", value=good.model_dump_json().encode())
     raw.flush()
     raw.close()
@@ -109,12 +112,12 @@ def test_malformed_messages_are_dead_lettered_and_worker_keeps_going(
     url = settings.database_url.get_secret_value()
     wait_for(lambda: count_rows(url) == 1, 60, "the good tip after the bad ones")
     dead = wait_for(
-        lambda: (d := read_dead_letters(settings.kafka or "", topics.dead)) and len(d) >= 3 and d,
+        lambda: (d := read_dead_letters(settings.kafka or "", topics.dead)) and len(d) >= 4 and d,
         30,
-        "three dead letters",
+        "four dead letters",
     )
     reasons = sorted(d.reason for d in dead)
-    assert len(dead) == 3
+    assert len(dead) == 4
     assert any("Invalid JSON" in r for r in reasons)
     assert any(r.startswith("colour: Extra inputs are not permitted") for r in reasons)
     assert any(r.startswith("body: String should have at most 20000 characters") for r in reasons)

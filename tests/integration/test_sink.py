@@ -28,12 +28,12 @@ def scored(n: int, body: str = "Lidl in Graz", cluster: str = "c-1", size: int =
     )
 
 
-def test_batches_are_idempotent_and_clusters_only_grow(database_url: str) -> None:
+def test_batches_are_idempotent_and_clusters_counted_from_rows(database_url: str) -> None:
     async def run() -> tuple[int, int, int]:
         writer = TipWriter(database_url)
         first = await writer.write([scored(i, size=i + 1) for i in range(3)])
         again = await writer.write([scored(i, size=i + 1) for i in range(3)])
-        older = await writer.write([scored(0, size=1)])  # a replay of an old, smaller figure
+        older = await writer.write([scored(0, size=1)])  # a replay of an old figure
         await writer.close()
         return first.inserted, again.inserted, older.inserted
 
@@ -84,3 +84,42 @@ def test_consensus_view_counts_independent_tipsters(database_url: str) -> None:
         ("country", "AT", 2, 3, "s-3"),
         ("shop", "Lidl", 2, 3, "s-3"),
     ]
+
+
+def test_cluster_figures_are_those_of_the_rows_whatever_the_tips_claim(database_url: str) -> None:
+    """Issue 9 item 9: a replayed or miscounted tip claims a larger cluster than exists; the
+    sink recomputes size and senders from the stored rows, in the same transaction."""
+
+    async def run() -> None:
+        writer = TipWriter(database_url)
+        await writer.write([scored(0, size=1), scored(1, size=7)])  # 7: inflated in memory
+        await writer.write([scored(1, size=9), scored(2, size=3, cluster="c-2")])  # replay
+        await writer.close()
+
+    asyncio.run(run())
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT cluster_id, size, distinct_senders, max_score FROM clusters ORDER BY 1"
+        ).fetchall()
+        stored = conn.execute(
+            "SELECT bool_and(stored_at >= ingested_at AND stored_at IS NOT NULL) FROM tips"
+        ).fetchone()
+    assert rows == [("c-1", 2, 2, 41), ("c-2", 1, 1, 42)]
+    assert stored == (True,)
+
+
+def test_an_unreachable_database_asks_for_backpressure(database_url: str) -> None:
+    from tipline.embedded import free_port
+    from tipline.errors import SinkBackpressureError
+
+    async def run() -> list[float]:
+        writer = TipWriter(f"postgresql://127.0.0.1:{free_port()}/none", first_retry=0.5)
+        waits = []
+        for _ in range(3):
+            try:
+                await writer.write([scored(1)])
+            except SinkBackpressureError as exc:
+                waits.append(exc.retry_after)
+        return waits
+
+    assert asyncio.run(run()) == [0.5, 1.0, 2.0]

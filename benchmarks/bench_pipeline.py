@@ -1,0 +1,325 @@
+"""End to end: realistic tips through the real embedded broker, a real worker and PostgreSQL.
+
+In one run: the sink alone (rows/s), then for the full pipeline and for a passthrough baseline
+(same broker, topics, framework and sink; identity stages): a burst at full speed (tips/s) and
+a fixed rate (intake → committed row p50/p99, from ``received_at`` to the row's ``stored_at``,
+which is ``clock_timestamp()`` at insert). Prints CPU seconds and peak RSS of the worker, the
+worker's mean µs per step, and draws rows stored per second under benchmarks/results/.
+
+Tips: log-normal lengths around 300 characters built from tests/data/language sentences (every
+language there), about 10 % near-duplicates of an earlier tip, some PII (e-mail, phone). The
+machine is shared: figures are noisy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from ingest.producer import TipProducer
+from review.migrate import migrate
+from review.sink import TipWriter
+from schemas import Cluster, RawTip, ScoredTip
+from tipline.embedded import embedded_kafka, embedded_postgres
+from tipline.settings import Settings
+from tipline.topics import Topics, ensure_topics
+
+ROOT = Path(__file__).parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+BURST = int(os.environ.get("BENCH_BURST", "6000"))
+RATE = int(os.environ.get("BENCH_RATE", "500"))
+RATE_SECONDS = int(os.environ.get("BENCH_RATE_SECONDS", "20"))
+SINK_ROWS = 20_000
+SECRET = "bench-sender-key-secret-0123456789abcdef"
+
+
+def sentences() -> dict[str, list[str]]:
+    by_lang: dict[str, list[str]] = {}
+    with (ROOT / "tests/data/language/sentences.tsv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            by_lang.setdefault(row["lang"], []).append(row["text"])
+    return by_lang
+
+
+def make_tips(n: int, seed: int, start: int = 0) -> list[RawTip]:
+    rng = random.Random(seed)
+    corpus = sentences()
+    langs = sorted(corpus)
+    bodies: list[str] = []
+    tips = []
+    for i in range(start, start + n):
+        if bodies and rng.random() < 0.10:  # a near-duplicate of an earlier tip
+            body = rng.choice(bodies[-500:]) + rng.choice(["!", " .", " ok", ""])
+        else:
+            lang = rng.choice(langs)
+            target = min(19_000, int(rng.lognormvariate(5.6, 0.5)))  # median ≈ 270 chars
+            parts: list[str] = []
+            while sum(len(p) + 1 for p in parts) < target:
+                parts.append(rng.choice(corpus[lang]))
+            if rng.random() < 0.2:
+                parts.append(
+                    f"mail: tipster{i}@example.org, tel +49 171 {rng.randint(1000000, 9999999)}"
+                )
+            body = " ".join(parts)
+        bodies.append(body)
+        tips.append(
+            RawTip(
+                tip_id=f"b-{seed}-{i:07d}",
+                channel="email",
+                received_at=datetime.now(UTC),
+                object_ref=f"obj{rng.randint(0, 49)}",
+                body=body,
+                channel_meta={"sender": f"s{rng.randint(0, 3000)}@example.org"},
+            )
+        )
+    return tips
+
+
+def bench_sink(url: str) -> float:
+    tips = [
+        ScoredTip(
+            tip_id=f"sink-{i}",
+            channel="web",
+            received_at=datetime.now(UTC),
+            object_ref=f"obj{i % 50}",
+            body="Ich habe diese Tasche bei Lidl in Graz gesehen " * 6,
+            cluster=Cluster(
+                cluster_id=f"c{i // 3}",
+                representative_tip_id=f"sink-{i - i % 3}",
+                size=1,
+                distinct_senders=1,
+            ),
+            score=50,
+        )
+        for i in range(SINK_ROWS)
+    ]
+
+    async def run() -> float:
+        writer = TipWriter(url)
+        await writer.write(tips[:10])
+        start = time.perf_counter()
+        for i in range(10, len(tips), 500):
+            await writer.write(tips[i : i + 500])
+        elapsed = time.perf_counter() - start
+        await writer.close()
+        return (len(tips) - 10) / elapsed
+
+    return asyncio.run(run())
+
+
+class Sampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.peak = max(self.peak, self.proc.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.2)
+
+
+def stored(url: str) -> list[tuple[float, float]]:
+    """(received_at, stored_at) epoch seconds of every row."""
+    with psycopg.connect(url) as conn:
+        return [
+            (r[0], r[1])
+            for r in conn.execute(
+                "SELECT extract(epoch FROM received_at)::float8,"
+                " extract(epoch FROM stored_at)::float8 FROM tips"
+            )
+        ]
+
+
+def wait_rows(url: str, n: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT count(*) FROM tips").fetchone()
+        if row and row[0] >= n:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def run_mode(kafka: str, server: str, passthrough: bool, work: Path) -> dict[str, object]:
+    tag = uuid.uuid4().hex[:8]
+    name = f"bench_{tag}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_conninfo(server, dbname=name)
+    migrate(url)
+    settings = Settings(kafka=kafka, topic_prefix=f"b{tag}.", app_id=f"bench-{tag}", partitions=6)
+    topics = Topics.from_settings(settings)
+    ensure_topics(kafka, topics, 6, 1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
+    env.update(
+        TIPLINE_KAFKA=kafka,
+        TIPLINE_DATABASE_URL=url,
+        TIPLINE_TOPIC_PREFIX=settings.topic_prefix,
+        TIPLINE_APP_ID=settings.app_id,
+        TIPLINE_DATA_DIR=str(work / tag),
+        TIPLINE_SENDER_KEY_SECRET=SECRET,
+        TIPLINE_PASSTHROUGH="true" if passthrough else "false",
+        TIPLINE_METRICS_INTERVAL="5",
+        TIPLINE_SINK_BATCH_SECONDS="0.05",
+    )
+    log_path = work / f"worker-{tag}.log"
+    with log_path.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tipline", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "Ready" not in log_path.read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{log_path.read_text()[-2000:]}")
+            time.sleep(0.2)
+        sampler = Sampler(proc.pid)
+        sampler.start()
+        cpu0 = psutil.Process(proc.pid).cpu_times()
+        # 1. burst at full speed
+        burst = make_tips(BURST, seed=1)
+        with TipProducer(kafka, topics.raw) as producer:
+            t0 = time.time()
+            producer.submit_many(burst)
+            done = wait_rows(url, BURST, 600)
+        rows = stored(url)
+        t_end = max(s for _, s in rows)
+        burst_rate = len(rows) / (t_end - t0) if done else float("nan")
+        # 2. fixed rate
+        paced = make_tips(RATE * RATE_SECONDS, seed=2, start=BURST)
+        with TipProducer(kafka, topics.raw, linger_ms=1) as producer:
+            start = time.time()
+            for i in range(0, len(paced), RATE // 10):
+                chunk = [
+                    t.model_copy(update={"received_at": datetime.now(UTC)})
+                    for t in paced[i : i + RATE // 10]
+                ]
+                producer.submit_many(chunk)
+                time.sleep(max(0.0, start + (i + RATE // 10) / RATE - time.time()))
+            wait_rows(url, BURST + len(paced), 300)
+        all_rows = stored(url)
+        paced_rows = [(r, s) for r, s in all_rows if r >= start - 1]
+        delays = [s - r for r, s in paced_rows]
+        cpu1 = psutil.Process(proc.pid).cpu_times()
+        sampler.stop.set()
+        log = log_path.read_text(errors="replace")
+        steps = [
+            line.split("since start: ", 1)[1]
+            for line in log.splitlines()
+            if "since start: " in line
+        ]
+        return {
+            "mode": "passthrough" if passthrough else "pipeline",
+            "burst_tips_per_s": burst_rate,
+            "rate": RATE,
+            "p50_ms": pct(delays, 0.5) * 1000,
+            "p99_ms": pct(delays, 0.99) * 1000,
+            "paced_stored": len(paced_rows),
+            "cpu_s": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system),
+            "tips": len(all_rows),
+            "peak_rss_mb": sampler.peak / 2**20,
+            "steps_us": steps[-1] if steps else "",
+            "series": sorted(s for _, s in all_rows),
+            "t0": t0,
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def chart(results: list[dict[str, object]]) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for res in results:
+        series = res["series"]
+        assert isinstance(series, list)
+        t0 = float(res["t0"])  # type: ignore[arg-type]
+        buckets: dict[int, int] = {}
+        for s in series:
+            buckets[int(s - t0)] = buckets.get(int(s - t0), 0) + 1
+        xs = sorted(buckets)
+        ax.plot(xs, [buckets[x] for x in xs], label=str(res["mode"]))
+    ax.set_xlabel("seconds since the burst was produced")
+    ax.set_ylabel("rows stored per second")
+    ax.set_title(f"burst of {BURST}, then {RATE} tips/s for {RATE_SECONDS} s")
+    ax.legend()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "bench_pipeline.png"
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    return path
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="tipline-bench-"))
+    work.chmod(0o755)
+    try:
+        with (
+            embedded_kafka(log_file=work / "broker.log") as kafka,
+            embedded_postgres(work / "pg") as server,
+        ):
+            name = f"sink_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            url = make_conninfo(server, dbname=name)
+            migrate(url)
+            print(
+                f"sink alone: {bench_sink(url):,.0f} rows/s "
+                "(COPY + INSERT … SELECT, batches of 500; goal ≥ 20,000)"
+            )
+            results = [run_mode(kafka, server, passthrough, work) for passthrough in (True, False)]
+        for res in results:
+            print(
+                f"{res['mode']:<12} burst {res['burst_tips_per_s']:,.0f} tips/s | "
+                f"at {res['rate']}/s: p50 {res['p50_ms']:.0f} ms, p99 {res['p99_ms']:.0f} ms "
+                f"({res['paced_stored']} tips) | worker CPU {res['cpu_s']:.1f} s for "
+                f"{res['tips']} tips, peak RSS {res['peak_rss_mb']:.0f} MB"
+            )
+            print(f"{'':<12} mean µs per step: {res['steps_us']}")
+        ratio = float(results[1]["burst_tips_per_s"]) / float(results[0]["burst_tips_per_s"])  # type: ignore[arg-type]
+        print(
+            f"pipeline/passthrough ratio: {ratio:.2f} (goal ≥ 0.5); "
+            "goals: ≥ 1,000 tips/s, p99 ≤ 500 ms at 500/s"
+        )
+        print(f"chart: {chart(results)}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
