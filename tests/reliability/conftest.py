@@ -1,8 +1,17 @@
-"""Every test in this folder carries the ``reliability`` marker."""
+"""Every test in this folder carries the ``reliability`` marker; the leak audit uses the
+integration fixtures (real broker, PostgreSQL and worker)."""
 
 from __future__ import annotations
 
 import pytest
+
+from tests.integration.conftest import (  # noqa: F401 - fixtures
+    database_url,
+    kafka,
+    postgres_server,
+    settings,
+    worker,
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
