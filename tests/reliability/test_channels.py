@@ -40,6 +40,8 @@ HOOK_SECRET = "hook-secret-0123456789abcdef"
 IDS = TipIds(b"reliability-tip-ids-0123456789")
 KEYS = SenderKeyer("k1", b"reliability-sender-0123456789")
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+# Free-text fields see every string; id-like fields (mostly refused by their pattern) every 4th.
+ID_FIELD_SAMPLE = 4
 
 
 def clean(raw: RawTip) -> Tip:
@@ -93,16 +95,20 @@ def test_form_and_api(app_client: tuple[TestClient, MemorySink]) -> None:
             files={"photo": ("", b"", "image/jpeg")},
         )
         codes.append(form.status_code)
-        for payload in (
-            {"message_id": f"m-{i}", "body": text, "subject": text[:500]},
-            {"message_id": text[:64] or "x", "body": "Lidl", "object_ref": text[:64] or "x"},
-        ):
+        payloads: list[dict[str, str]] = [
+            {"message_id": f"m-{i}", "body": text, "subject": text[:500]}
+        ]
+        if i % ID_FIELD_SAMPLE == 0:  # id fields: a sample keeps the folder within its budget
+            payloads.append(
+                {"message_id": text[:64] or "x", "body": "Lidl", "object_ref": text[:64] or "x"}
+            )
+        for payload in payloads:
             response = client.post(
                 "/api/tips", json=payload, headers={"authorization": f"Bearer {API_KEY}"}
             )
             codes.append(response.status_code)
     assert max(codes) < 500, sorted(set(codes))
-    assert codes.count(200) + codes.count(202) > len(strings())  # most are tips
+    assert codes.count(200) + codes.count(202) > len(strings()) * 3 // 2  # most are tips
     _clean_all(sink)
     # Lone surrogates in each encoding the form and the API can carry.
     raw_form = b"csrf=" + token.encode() + b"&text=" + b"%ED%A0%80" + b"&submission=x"
@@ -131,7 +137,7 @@ def test_webhook(app_client: tuple[TestClient, MemorySink]) -> None:
     ]
     bodies += [
         json.dumps({"id": s[:256] or "x", "text": "Lidl", "object_ref": s[:64]}).encode()
-        for s in strings()
+        for s in strings()[::ID_FIELD_SAMPLE]
     ]
     bodies.append(b'{"id": "sur", "text": ' + SURROGATE_JSON.encode() + b"}")
     for n, raw in enumerate(bodies):
