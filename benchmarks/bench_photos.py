@@ -3,15 +3,23 @@
 The 12-MP image is a camera-like photo (gradients plus sensor-like noise, EXIF with GPS), so
 JPEG decoding and encoding do realistic work; the PNG is a 640x480 screenshot-sized RGBA image.
 
-    python benchmarks/bench_photos.py        # about 20-40 seconds
+Memory: peak RSS of a fresh intake-like process (the web app imported) sanitising one, then
+four at once, 35-megapixel flat PNGs (~150 kB each: the audit's memory bomb), and a 35-MP JPEG.
+The intake must stay below 512 MiB (decodes are capped by a semaphore, large images reduced).
+
+    python benchmarks/bench_photos.py        # about 30-60 seconds
 """
 
 from __future__ import annotations
 
 import io
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PIL import Image
 
@@ -84,5 +92,54 @@ def main() -> None:
         )
 
 
+_RSS_CHILD = """
+import sys, threading
+from pathlib import Path
+import ingest.web  # what the intake process has loaded
+from ingest.photos import sanitise_image
+def peak():
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the process before exec.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+data = Path(sys.argv[1]).read_bytes()
+threads = int(sys.argv[2])
+base = peak()
+workers = [threading.Thread(target=sanitise_image, args=(data,)) for _ in range(threads)]
+for w in workers: w.start()
+for w in workers: w.join()
+print(f"{base:.0f} {peak():.0f}")
+"""
+
+
+def rss_case(path: Path, threads: int) -> tuple[float, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_CHILD, str(path), str(threads)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def memory() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        png, jpeg = Path(tmp) / "40mp.png", Path(tmp) / "40mp.jpg"
+        Image.new("RGB", (7000, 5000), (120, 40, 200)).save(png, "PNG")
+        camera_like(7000, 5000).save(jpeg, "JPEG", quality=85)
+        print()
+        print("intake memory, peak RSS of a fresh process (MiB), limit 512")
+        print(f"{'input':<34}{'threads':>8}{'base':>8}{'peak':>8}")
+        for label, path, threads in (
+            (f"35-MP flat PNG ({png.stat().st_size // 1000} kB)", png, 1),
+            (f"35-MP flat PNG ({png.stat().st_size // 1000} kB)", png, 4),
+            (f"35-MP JPEG ({jpeg.stat().st_size // 1_000_000} MB)", jpeg, 4),
+        ):
+            base, peak = rss_case(path, threads)
+            print(f"{label:<34}{threads:>8}{base:>8.0f}{peak:>8.0f}")
+
+
 if __name__ == "__main__":
     main()
+    memory()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ingest.producer import ProducerHealth
 from schemas import RawTip
 from tipline.errors import TransientError
 
@@ -37,3 +38,9 @@ class MemorySink:
 
     async def submit_async(self, tip: RawTip) -> None:
         self.submit(tip)
+
+    def health(self) -> ProducerHealth:
+        """As ``TipProducer.health``: unreachable while ``down``."""
+        return ProducerHealth(
+            reachable=not self.down, pending=0, oldest_pending_s=0.0, last_ack_age_s=None
+        )

@@ -35,6 +35,7 @@ from email.utils import getaddresses
 from html.parser import HTMLParser
 from typing import Final
 
+import charset_normalizer
 from pydantic import ValidationError
 
 from ingest.tip_ids import TipIds
@@ -121,11 +122,41 @@ def html_to_text(html: str) -> str:
 # --------------------------------------------------------------------------- decoding
 
 
+# Charsets whose text is not ASCII-compatible: in them, ordinary words have NUL or high bytes
+# between the letters. Bytes that read as plain ASCII text cannot be such a charset.
+_WIDE_CODECS: Final = frozenset(
+    {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "utf-7"}
+)
+
+
+def _looks_ascii_compatible(payload: bytes) -> bool:
+    """Most bytes printable ASCII and no NUL: 8-bit text, whatever its label says."""
+    if not payload or b"\x00" in payload:
+        return False
+    printable = sum(1 for b in payload if 0x20 <= b < 0x7F or b in (9, 10, 13))
+    return printable / len(payload) >= 0.7
+
+
+def _guess(payload: bytes) -> str:
+    """Undeclared or lying 8-bit text: UTF-8 when it is, else charset-normalizer's best guess."""
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(payload).best()
+    if best is not None and best.encoding not in _WIDE_CODECS:
+        return str(best)
+    return payload.decode("cp1252", errors="replace")
+
+
 def decode_bytes(payload: bytes, charset: str | None) -> str:
-    """Decode a text part: its declared charset, then UTF-8, then the charset with replacement.
+    """Decode a text part: its declared charset, then UTF-8, then a detected charset.
 
     Mail often lies about its charset (or omits it for 8-bit text), so a strict decode that
-    fails is retried as UTF-8 before falling back to replacement characters.
+    fails is retried as UTF-8 and then by detection (charset-normalizer). A decode that
+    succeeds but cannot be true — a UTF-16 or UTF-32 label over bytes that are plain 8-bit
+    text, which would store the tipster's name as CJK mojibake that redaction cannot read —
+    is treated as a lie too.
     """
     label = (charset or "").strip().strip('"').lower()
     label = _CHARSET_ALIASES.get(label, label)
@@ -134,6 +165,8 @@ def decode_bytes(payload: bytes, charset: str | None) -> str:
         codec = codecs.lookup(label).name if label else None
     except LookupError:
         codec = None
+    if codec in _WIDE_CODECS and _looks_ascii_compatible(payload):
+        return _guess(payload)
     for candidate in (codec, "utf-8"):
         if candidate is None:
             continue
@@ -141,8 +174,7 @@ def decode_bytes(payload: bytes, charset: str | None) -> str:
             return payload.decode(candidate)
         except (UnicodeDecodeError, LookupError):
             continue
-    # Latin-1 decodes every byte: a last resort that keeps digits and ASCII words intact.
-    return payload.decode(codec or "latin-1", errors="replace")
+    return _guess(payload)
 
 
 def _part_text(part: Message) -> str:

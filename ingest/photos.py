@@ -15,6 +15,13 @@ Contract:
 
 The format is decided by magic bytes, never by a file name or a declared content type, and the
 declared image size is checked against ``max_pixels`` before a single pixel is decoded.
+
+Memory is bounded: images are decoded at once in a process only while their pixels together
+stay within ``DECODE_PIXEL_BUDGET`` (a 35-megapixel PNG costs ~260 MB while decoding; four at
+once took an intake to 2 GB), never more than ``MAX_CONCURRENT_DECODES`` of them, and
+an image is kept at most ``MAX_OUTPUT_SIDE`` pixels on its longer side: JPEGs are decoded
+already reduced (``draft``: the decoder scales by 1/2 … 1/8 as it reads), other formats are
+reduced by an integer factor straight after decoding, before any copy is made.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +56,42 @@ DEFAULT_MAX_PIXELS: Final = 40_000_000
 Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
 # A truncated upload is refused, not padded with grey.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+MAX_CONCURRENT_DECODES: Final = 4
+MAX_OUTPUT_SIDE: Final = 4096  # an analyst zooms into a 16-MP picture; more is only memory
+_DECODE_WAIT_S: Final = 30.0
+DECODE_PIXEL_BUDGET: Final = 40_000_000  # one image at the pixel limit, or several smaller
+
+
+class _DecodeBudget:
+    """Admits a decode while the pixels being decoded stay within the budget (one always fits)."""
+
+    def __init__(self, pixels: int, slots: int) -> None:
+        self._pixels, self._slots = pixels, slots
+        self._used = self._running = 0
+        self._cond = threading.Condition()
+
+    def acquire(self, pixels: int, timeout: float) -> bool:
+        def fits() -> bool:
+            return self._running == 0 or (
+                self._running < self._slots and self._used + pixels <= self._pixels
+            )
+
+        with self._cond:
+            if not self._cond.wait_for(fits, timeout):
+                return False
+            self._used += pixels
+            self._running += 1
+            return True
+
+    def release(self, pixels: int) -> None:
+        with self._cond:
+            self._used -= pixels
+            self._running -= 1
+            self._cond.notify_all()
+
+
+_DECODES = _DecodeBudget(DECODE_PIXEL_BUDGET, MAX_CONCURRENT_DECODES)
 
 _JPEG_QUALITY: Final = 90
 _WEBP_QUALITY: Final = 90
@@ -99,6 +143,34 @@ def sanitise_image(
         raise RejectedContentError("not a JPEG, PNG or WebP image (checked by content)")
 
     max_pixels = min(max_pixels, DEFAULT_MAX_PIXELS)
+    pixels = _declared_pixels(data, fmt)
+    if not _DECODES.acquire(pixels, timeout=_DECODE_WAIT_S):
+        raise RejectedContentError("too many images are being processed; try again later")
+    try:
+        return _sanitise(data, fmt, max_pixels)
+    finally:
+        _DECODES.release(pixels)
+
+
+def _declared_pixels(data: bytes, fmt: str) -> int:
+    """The pixel count the header declares (no pixel decoded); 1 when it cannot be read, since
+    ``_sanitise`` refuses such bytes anyway. Capped at the limit, which is refused later."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[fmt]) as img:
+                width, height = img.size
+    except Exception:  # refused with its reason by _sanitise
+        return 1
+    return max(1, min(width * height, DEFAULT_MAX_PIXELS))
+
+
+def _reduction(width: int, height: int) -> int:
+    """The integer factor that brings the longer side to at most MAX_OUTPUT_SIDE."""
+    return max(1, -(-max(width, height) // MAX_OUTPUT_SIDE))
+
+
+def _sanitise(data: bytes, fmt: str, max_pixels: int) -> SanitisedImage:
     with warnings.catch_warnings():
         # A bomb warning is a rejection, never a log line.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -111,8 +183,12 @@ def sanitise_image(
                     raise RejectedContentError("image has no pixels")
                 if width * height > max_pixels:
                     raise RejectedContentError(f"image is larger than {max_pixels} pixels")
+                factor = _reduction(width, height)
+                if fmt == "JPEG" and factor > 1:
+                    img.draft(img.mode, (width // factor, height // factor))
                 img.load()
-                clean = _pixels_only(img)
+                factor = _reduction(*img.size)
+                clean = _pixels_only(_reduce(img, factor) if factor > 1 else img)
         except RejectedContentError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -140,6 +216,19 @@ def sanitise_image(
         height=clean.height,
         sha256=hashlib.sha256(encoded).hexdigest(),
     )
+
+
+def _reduce(img: Image.Image, factor: int) -> Image.Image:
+    """``img`` shrunk by ``factor``, keeping what ``_pixels_only`` reads (EXIF orientation)."""
+    if img.mode not in ("L", "RGB", "RGBA", "LA", "I", "F"):
+        has_alpha = "transparency" in img.info or img.mode in ("PA", "RGBa")
+        img_info = dict(img.info)
+        img = img.convert("RGBA" if has_alpha else "RGB")
+        img.info.update(img_info)
+    reduced = img.reduce(factor)
+    # exif_transpose reads the orientation from info; the reduced copy starts without it.
+    reduced.info.update({k: v for k, v in img.info.items() if k == "exif"})
+    return reduced
 
 
 def _pixels_only(img: Image.Image) -> Image.Image:

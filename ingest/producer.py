@@ -216,6 +216,7 @@ class TipProducer:
             await asyncio.wait_for(done, self._timeout_s)
         except TimeoutError as exc:
             raise UnconfirmedError(f"tip {tip.tip_id} not acknowledged in time") from exc
+
     def submit_many(self, tips: Iterable[RawTip]) -> int:
         """Send many tips pipelined, then wait for all acknowledgements. Returns the count."""
         futures = [(tip.tip_id, self._send(tip)) for tip in tips]

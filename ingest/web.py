@@ -172,7 +172,9 @@ def create_app(
         },
     )
     # Platforms that push (signed webhooks) share this server and its body limit.
-    app.include_router(create_router(settings.webhook_secrets, sink, ids=ids))
+    app.include_router(
+        create_router(settings.webhook_secrets, sink, ids=ids, throttle=limits.credentials)
+    )
 
     document_bearer_auth(app, "The partner's API key (or send it as X-API-Key).")
 

@@ -17,7 +17,7 @@ from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, SecretStr, Valid
 from ingest.ratelimit import retry_after_header
 from ingest.tip_ids import TipIds
 from ingest.web_handoff import Handoff
-from ingest.web_limits import MAX_CONTACT_CHARS, RateLimits
+from ingest.web_limits import MAX_CONTACT_CHARS, RateLimits, client_source
 from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, ObjectRef, RawTip
 from tipline.errors import RejectedContentError
 from tipline.http import credential_digests
@@ -111,8 +111,18 @@ class PartnerApi:
         The tip id is ``p-<partner>-`` + a keyed hash of the message id, so a resent call is
         stored once and the partner's own id does not lead to the tip.
         """
+        throttle = self.limits.credentials
+        locked = throttle.blocked(client_source(request))
+        if locked:
+            log.info("API tip refused: too many wrong API keys")
+            return JSONResponse(
+                {"detail": "too many wrong API keys"},
+                429,
+                headers={"retry-after": retry_after_header(locked)},
+            )
         partner = self.authenticate(request)
         if partner is None:
+            throttle.failed(client_source(request))
             return JSONResponse(
                 {"detail": "missing or wrong API key"}, 401, headers={"www-authenticate": "Bearer"}
             )

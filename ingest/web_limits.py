@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Final
 
@@ -91,6 +94,61 @@ async def _send_plain(send: Send, status: int, text: str) -> None:
 # --- rate limits -----------------------------------------------------------------------------
 
 
+class CredentialThrottle:
+    """Throttles wrong credentials (partner API keys, webhook signatures) before they are checked.
+
+    Each wrong guess costs a token from the client's bucket (keyed by ``SourceKeyer``: a keyed
+    hash in memory only, so no address is stored) and from one overall bucket; an empty bucket
+    locks that client (or, overall, every unauthenticated guess) until it refills. Checked before
+    the credential, so a locked-out guesser cannot learn that a guess was right. Right
+    credentials cost nothing. The overall lock trades a little availability under a distributed
+    flood (more than ``overall_rate`` wrong guesses a second) for a bounded guessing rate.
+    """
+
+    def __init__(
+        self,
+        keyer: SourceKeyer,
+        *,
+        per_source: tuple[float, int] = (0.2, 10),  # 10 wrong at once, then one per 5 s
+        overall: tuple[float, int] = (5.0, 100),
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        self._keyer = keyer
+        self._clock = clock
+        self._per_source = RateLimiter(*per_source, clock=clock, max_keys=max_keys)
+        self._overall = RateLimiter(*overall, clock=clock)
+        self._locked: OrderedDict[bytes, float] = OrderedDict()  # source key -> locked until
+        self._overall_until = 0.0
+        self._max_keys = max_keys
+        self._lock = threading.Lock()
+
+    def blocked(self, source: str) -> float:
+        """Seconds this client must wait before its credential is even looked at (0.0: none)."""
+        now = self._clock()
+        key = self._keyer.key(source)
+        with self._lock:
+            while self._locked and next(iter(self._locked.values())) <= now:
+                self._locked.popitem(last=False)
+            until = max(self._locked.get(key, 0.0), self._overall_until)
+        return max(0.0, until - now)
+
+    def failed(self, source: str) -> None:
+        """Count one wrong credential from ``source``."""
+        now = self._clock()
+        key = self._keyer.key(source)
+        wait = self._per_source.hit(key)
+        overall = self._overall.hit()
+        with self._lock:
+            if wait:
+                self._locked.pop(key, None)
+                if len(self._locked) >= self._max_keys:
+                    self._locked.popitem(last=False)
+                self._locked[key] = now + wait
+            if overall:
+                self._overall_until = max(self._overall_until, now + overall)
+
+
 class RateLimits:
     """Per-source and global rate limits; answers the seconds to wait, 0.0 if allowed.
 
@@ -102,6 +160,7 @@ class RateLimits:
         self.per_address = RateLimiter(settings.web_source_rate, settings.web_source_burst)
         self.per_partner = RateLimiter(settings.web_partner_rate, settings.web_partner_burst)
         self.overall = RateLimiter(settings.web_global_rate, settings.web_global_burst)
+        self.credentials = CredentialThrottle(self.keyer)
 
     def form(self, request: Request) -> float:
         wait = self.per_address.hit(self.keyer.key(_client_source(request)))
@@ -110,6 +169,11 @@ class RateLimits:
     def api(self, partner: str) -> float:
         wait = self.per_partner.hit(partner.encode())
         return wait or self.overall.hit()
+
+
+def client_source(request: Request) -> str:
+    """The client's address, for ``SourceKeyer.key`` only: never stored, never logged."""
+    return _client_source(request)
 
 
 def _client_source(request: Request) -> str:

@@ -33,7 +33,9 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from ingest.producer import TipSink
+from ingest.ratelimit import SourceKeyer, retry_after_header
 from ingest.tip_ids import TipIds
+from ingest.web_limits import CredentialThrottle, client_source
 from schemas.tip import Body, ObjectRef, RawTip, Subject, UtcDatetime
 from tipline.errors import InvalidInputError, TransientError
 
@@ -117,6 +119,7 @@ def create_router(
     sink: TipSink,
     *,
     ids: TipIds,
+    throttle: CredentialThrottle | None = None,
     max_skew_s: int = 300,
     clock: Callable[[], float] = time.time,
     replay_guard: ReplayGuard | None = None,
@@ -124,6 +127,8 @@ def create_router(
     """The webhook router (see the module contract); ``clock`` is for tests."""
     keys = {source: secret.get_secret_value().encode() for source, secret in secrets.items()}
     guard = replay_guard or ReplayGuard(max_skew_s)
+    # Wrong signatures are guesses at a partner's secret: throttled like wrong API keys.
+    throttle = throttle or CredentialThrottle(SourceKeyer())
     router = APIRouter(tags=["webhook"])
 
     @router.post("/hooks/{source}", status_code=202)
@@ -146,10 +151,18 @@ def create_router(
                 raise HTTPException(413, f"body over {MAX_BODY_BYTES} bytes")
         raw = bytes(body)
 
+        client = client_source(request)
+        locked = throttle.blocked(client)
+        if locked:
+            raise HTTPException(
+                429, "too many bad signatures", {"Retry-After": retry_after_header(locked)}
+            )
         if not signature or not timestamp or not timestamp.isdigit():
+            throttle.failed(client)
             raise HTTPException(401, "missing signature or timestamp")
         expected = sign(key, timestamp, raw)
         if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
+            throttle.failed(client)
             raise HTTPException(401, "bad signature")
         # Checked after the signature, so an unsigned caller learns nothing about our clock.
         if abs(clock() - int(timestamp)) > max_skew_s:
@@ -194,9 +207,7 @@ def _to_tip(ids: TipIds, source: str, raw: bytes) -> RawTip:
     except ValidationError as exc:
         # Field names and error kinds only: pydantic's own text would quote the tip.
         # Declared names only: an undeclared key is the sender's text (an address, say).
-        fields = ", ".join(
-            f"{_declared(e['loc'])} ({e['type']})" for e in exc.errors()
-        )
+        fields = ", ".join(f"{_declared(e['loc'])} ({e['type']})" for e in exc.errors())
         raise InvalidInputError(f"invalid fields: {fields}") from exc
     meta: dict[str, str | list[str]] = {"transport": "webhook", "source": source}
     if payload.sender:

@@ -50,6 +50,16 @@ def _drop_meta(value: object) -> object:
     return value
 
 
+def _redact_strings(value: object, counts: Counter[RedactionKind]) -> object:
+    if isinstance(value, str):
+        return redact_text(value[: _MAX_PAYLOAD * 2], counts)
+    if isinstance(value, dict):
+        return {k: _redact_strings(v, counts) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_strings(v, counts) for v in value]
+    return value
+
+
 def _sanitise(payload: bytes) -> str:
     text = payload[:_MAX_PARSED].decode("utf-8", errors="replace")
     try:
@@ -57,9 +67,13 @@ def _sanitise(payload: bytes) -> str:
     except (ValueError, RecursionError):
         text = _META_RE.sub(_META_WITHHELD, text)
     else:
-        text = json.dumps(_drop_meta(value), ensure_ascii=False)
+        # Each string redacted on its own, before JSON escapes its line breaks: the signature
+        # and self-name rules read lines, and "\\n" in a dumped document is no line break.
+        counts: Counter[RedactionKind] = Counter()
+        text = json.dumps(_redact_strings(_drop_meta(value), counts), ensure_ascii=False)
     # The redactor's rules are linear but not free: scrub a generous prefix, not a megabyte.
-    counts: Counter[RedactionKind] = Counter()
+    # (A second pass over parsed JSON finds nothing new: placeholders are never matched.)
+    counts = Counter()
     scrubbed = redact_text(text[: _MAX_PAYLOAD * 2], counts)[:_MAX_PAYLOAD]
     # json.loads accepts "\ud800"; a lone surrogate would make the dead letter unencodable.
     return scrubbed.encode("utf-8", errors="replace").decode("utf-8")

