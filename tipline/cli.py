@@ -297,6 +297,18 @@ def _cmd_dead(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    from tipline.status import show
+
+    processes = services.running_processes(settings)
+    for spec in args.process or ():
+        name, _, url = spec.partition("=")
+        if not url:
+            raise ConfigurationError(f"--process wants name=url, got {spec!r}")
+        processes[name] = url.rstrip("/")
+    return show(processes, once=args.once)
+
+
 def _since(value: str) -> datetime:
     """An ISO time (UTC unless it says otherwise) or a span back from now: 30m, 2h, 7d."""
     spans = {"m": 60, "h": 3600, "d": 86400}
@@ -392,6 +404,14 @@ def build_parser() -> argparse.ArgumentParser:
     dead_sub.add_parser(
         "replay", parents=[dead_filters], help="send dead letters back to the stage that failed"
     )
+    status = sub.add_parser("status", help="live view of health, throughput, lag per process")
+    status.add_argument("--once", action="store_true", help="print one view and exit")
+    status.add_argument(
+        "--process",
+        action="append",
+        metavar="NAME=URL",
+        help="a process's base URL (/metrics, /readyz), e.g. worker-1=http://10.0.0.5:9400",
+    )
     sub.add_parser("config", help="print every TIPLINE_ setting as a Markdown table")
     sub.add_parser("psql", help="open psql on the reviewer database (other arguments go to psql)")
     return parser
@@ -413,6 +433,7 @@ _COMMANDS = {
     "migrate": _cmd_migrate,
     "queue": _cmd_queue,
     "dead": _cmd_dead,
+    "status": _cmd_status,
     "config": _cmd_config,
     "psql": _cmd_psql,
 }
