@@ -8,6 +8,7 @@ only after ``write`` returned.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from psycopg.types.json import Jsonb
 
 from schemas import ScoredTip
 from tipline.errors import TransientError
+from tipline.metrics import SINK_BATCH_SIZE, SINK_COMMIT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +149,14 @@ class TipWriter:
             key=lambda t: t.cluster.cluster_id if t.cluster else "",
         )
         conn = await self._connection()
+        started = time.perf_counter()
         async with conn.transaction(), conn.cursor() as cur:
             await cur.executemany(_INSERT_TIP, [tip_row(t) for t in batch])
             inserted = max(cur.rowcount, 0)
             if clustered:
                 await cur.executemany(_UPSERT_CLUSTER, [_cluster_row(t) for t in clustered])
+        SINK_COMMIT_SECONDS.observe(time.perf_counter() - started)
+        SINK_BATCH_SIZE.observe(len(batch))
         return inserted
 
     async def close(self) -> None:

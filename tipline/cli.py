@@ -193,10 +193,15 @@ def _cmd_contact_open(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_review(settings: Settings, args: argparse.Namespace) -> int:
+    from prometheus_client import REGISTRY
+
     from review.api import serve
+    from review.ops_metrics import CommitDelayCollector
     from tipline.health import OpsMiddleware, Readiness
 
     resolved = services.resolve(settings)
+    assert resolved.database_url
+    REGISTRY.register(CommitDelayCollector(resolved.database_url.get_secret_value()))
     readiness = Readiness({"database": _database_check(resolved)})
     serve(resolved, wrap=lambda app: OpsMiddleware(app, "review", readiness))
     return 0

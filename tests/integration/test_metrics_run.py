@@ -126,6 +126,12 @@ def test_every_process_exports_metrics_lag_and_readiness() -> None:
         assert stage("tipline_tips_cleaned_total") == 31
         assert stage("tipline_tips_triaged_total") == 31
         assert stage("tipline_dead_letters_total") == 0
+        assert stage("tipline_sink_batch_size_sum") == 31
+        assert stage("tipline_sink_commit_seconds_count") >= 1
+        # The review app reports receipt → committed row from the database it reads.
+        review = processes["review"]
+        wait_for(lambda: metric(review, "tipline_rows_5m") == 31, 30, "rows in the last 5 min")
+        assert metric(review, "tipline_intake_to_row_seconds", quantile="0.95") > 0
 
         # `tipline status --once` reads the same endpoints.
         shown = subprocess.run(
