@@ -56,6 +56,7 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from processors.app import create_app
     from processors.sender_key import SenderKeyer
+    from tipline.deadletters import DeadLetterCollector
     from tipline.offsets import LagCollector
 
     resolved = services.resolve(settings)
@@ -66,6 +67,7 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     REGISTRY.register(
         LagCollector(resolved.kafka, (topics.raw, topics.clean, topics.scored), resolved.app_id)
     )
+    REGISTRY.register(DeadLetterCollector(resolved.kafka, topics.dead))
 
     def joined() -> str | None:
         if app.rebalancing:

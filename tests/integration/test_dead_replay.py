@@ -3,8 +3,10 @@ removed, and the replay stores it — end to end through the real worker."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import urllib.request
 from datetime import UTC, datetime
 
 import psycopg
@@ -54,6 +56,13 @@ def test_a_refused_tip_is_replayed_after_the_fix(settings: Settings, worker: Wor
         producer.submit_many(tips)
     wait_for(lambda: "replay-2" in stored(url), 60, "the good tip stored")
     wait_for(lambda: len(read_stored(settings.kafka or "", topics.dead)) == 2, 60, "2 dead")
+
+    # The worker's /metrics counts them by stage and error class.
+    ops = re.search(r"ops endpoints on (http://\S+)", worker.log())
+    assert ops
+    with urllib.request.urlopen(f"{ops.group(1)}/metrics", timeout=10) as response:
+        metrics = response.read().decode()
+    assert 'tipline_dead_letters_on_topic{error="RowRefusedError",stage="sink"} 2.0' in metrics
 
     listed = tipline(settings, "dead", "list", "--reason", "CheckViolation", "--since", "1h")
     assert "replay-0" in listed and "replay-1" in listed
