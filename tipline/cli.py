@@ -61,20 +61,25 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     resolved = services.resolve(settings)
     assert resolved.kafka and resolved.database_url
-    keyer = SenderKeyer(resolved.sender_key_id, services.sender_key_secret(resolved))
-    app = create_app(resolved, keyer)
     topics = Topics.from_settings(resolved)
     REGISTRY.register(
         LagCollector(resolved.kafka, (topics.raw, topics.clean, topics.scored), resolved.app_id)
     )
     REGISTRY.register(DeadLetterCollector(resolved.kafka, topics.dead))
+    apps: list[faust.App] = []
 
     def joined() -> str | None:
-        if app.rebalancing:
+        if not apps:
+            return "starting (loading models)"
+        if apps[0].rebalancing:
             return "rebalancing"
-        return None if app.consumer.assignment() else "no partitions assigned yet"
+        return None if apps[0].consumer.assignment() else "no partitions assigned yet"
 
+    # Up before the models load (tens of seconds on a busy host): alive, not yet ready.
     ops = _ops_server(resolved, {"group": joined, "database": _database_check(resolved)})
+    keyer = SenderKeyer(resolved.sender_key_id, services.sender_key_secret(resolved))
+    app = create_app(resolved, keyer)
+    apps.append(app)
     worker = faust.Worker(app, loglevel=resolved.log_level, quiet=True, redirect_stdouts=False)
     code: int | str | None = 0
     try:

@@ -86,9 +86,9 @@ def test_every_process_exports_metrics_lag_and_readiness() -> None:
         processes = json.loads((data_dir / "services.json").read_text())["processes"]
         assert set(processes) == {"worker-1", "worker-2", "web", "smtp", "review"}
         for base in processes.values():
-            wait_for(lambda b=base: get(f"{b}/healthz")[0] == 200, 60, f"{base}/healthz")
+            wait_for(lambda b=base: get(f"{b}/healthz")[0] == 200, 120, f"{base}/healthz")
         for base in processes.values():
-            wait_for(lambda b=base: ready(b), 90, f"{base}/readyz")
+            wait_for(lambda b=base: ready(b), 180, f"{base}/readyz")
         w1, w2 = processes["worker-1"], processes["worker-2"]
         web = f"http://127.0.0.1:{web_port}"
 
