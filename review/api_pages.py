@@ -32,6 +32,7 @@ from review.api_steps import (
 from review.console_store import REASON_LABELS
 from review.leads import consensus_choices, leads_for_object
 from review.urgent import urgent_tips
+from review.ops_charts import bar_chart
 
 _KIND_HEADINGS: Final = {
     "country": "Countries named",
@@ -182,6 +183,19 @@ class Pages:
         table = minute_table(
             [r.model_dump() for r in summary.throughput], summary.now, summary.minutes
         )
+        oldest_first = table[::-1]
+        charts = (
+            bar_chart(
+                [(f"{r.minute:%H:%M}", float(r.total)) for r in oldest_first],
+                title="Tips stored per minute",
+                unit="tips",
+            ),
+            bar_chart(
+                [(f"{r.minute:%H:%M}", r.mean_delay_s) for r in oldest_first],
+                title="Mean delay from receipt to database, live channels",
+                unit="s",
+            ),
+        )
         return self.review.render(
-            "ops.html", analyst, summary=summary, table=table, channels=CHANNELS
+            "ops.html", analyst, summary=summary, table=table, channels=CHANNELS, charts=charts
         )

@@ -237,6 +237,7 @@ def minute_table(rows: Iterable[Mapping[str, Any]], now: datetime, minutes: int)
     end = now.astimezone(UTC).replace(second=0, microsecond=0)
     counts: dict[datetime, dict[str, int]] = {}
     delay_sums: dict[datetime, float] = {}
+    delay_tips: dict[datetime, int] = {}  # only rows with a delay (imports have none)
     for row in rows:
         minute = row["minute"].astimezone(UTC)
         tips = int(row["tips"])
@@ -244,12 +245,13 @@ def minute_table(rows: Iterable[Mapping[str, Any]], now: datetime, minutes: int)
         counts[minute][row["channel"]] = counts[minute].get(row["channel"], 0) + tips
         if row.get("mean_delay_s") is not None:
             delay_sums[minute] = delay_sums.get(minute, 0.0) + float(row["mean_delay_s"]) * tips
+            delay_tips[minute] = delay_tips.get(minute, 0) + tips
     table = []
     for back in range(max(minutes, 1)):
         minute = end - timedelta(minutes=back)
         by_channel = counts.get(minute, {})
         total = sum(by_channel.values())
-        delay = delay_sums[minute] / total if total and minute in delay_sums else None
+        delay = delay_sums[minute] / delay_tips[minute] if delay_tips.get(minute) else None
         table.append(
             MinuteRow(
                 minute=minute,

@@ -16,6 +16,7 @@ the runtime pauses input and writes the batch again. The caller commits offsets 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from psycopg.types.json import Jsonb
 
 from schemas import ScoredTip
 from tipline.errors import SinkBackpressureError
+from tipline.metrics import SINK_BATCH_SIZE, SINK_COMMIT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +191,7 @@ class TipWriter:
     async def _write_batch(self, batch: Sequence[ScoredTip]) -> int:
         clusters = sorted({t.cluster.cluster_id for t in batch if t.cluster is not None})
         conn = await self._connection()
+        started = time.perf_counter()
         async with conn.transaction(), conn.cursor() as cur:
             await cur.execute(_INSERT_BATCH, (Jsonb([tip_row(t) for t in batch]),))
             inserted = max(cur.rowcount, 0)
@@ -201,6 +204,8 @@ class TipWriter:
             receipts = [{"tip_id": t.tip_id, **t.receipt.model_dump()} for t in batch if t.receipt]
             if receipts:
                 await cur.executemany(_INSERT_RECEIPT, receipts)
+        SINK_COMMIT_SECONDS.observe(time.perf_counter() - started)
+        SINK_BATCH_SIZE.observe(len(batch))
         return inserted
 
     async def close(self) -> None:

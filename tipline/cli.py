@@ -56,23 +56,30 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from processors.app import create_app
     from processors.sender_key import SenderKeyer
+    from tipline.deadletters import DeadLetterCollector
     from tipline.offsets import LagCollector
 
     resolved = services.resolve(settings)
     assert resolved.kafka and resolved.database_url
-    keyer = SenderKeyer(resolved.sender_key_id, services.sender_key_secret(resolved))
-    app = create_app(resolved, keyer)
     topics = Topics.from_settings(resolved)
     REGISTRY.register(
         LagCollector(resolved.kafka, (topics.raw, topics.clean, topics.scored), resolved.app_id)
     )
+    REGISTRY.register(DeadLetterCollector(resolved.kafka, topics.dead))
+    apps: list[faust.App] = []
 
     def joined() -> str | None:
-        if app.rebalancing:
+        if not apps:
+            return "starting (loading models)"
+        if apps[0].rebalancing:
             return "rebalancing"
-        return None if app.consumer.assignment() else "no partitions assigned yet"
+        return None if apps[0].consumer.assignment() else "no partitions assigned yet"
 
+    # Up before the models load (tens of seconds on a busy host): alive, not yet ready.
     ops = _ops_server(resolved, {"group": joined, "database": _database_check(resolved)})
+    keyer = SenderKeyer(resolved.sender_key_id, services.sender_key_secret(resolved))
+    app = create_app(resolved, keyer)
+    apps.append(app)
     worker = faust.Worker(app, loglevel=resolved.log_level, quiet=True, redirect_stdouts=False)
     code: int | str | None = 0
     try:
@@ -193,10 +200,15 @@ def _cmd_contact_open(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_review(settings: Settings, args: argparse.Namespace) -> int:
+    from prometheus_client import REGISTRY
+
     from review.api import serve
+    from review.ops_metrics import CommitDelayCollector
     from tipline.health import OpsMiddleware, Readiness
 
     resolved = services.resolve(settings)
+    assert resolved.database_url
+    REGISTRY.register(CommitDelayCollector(resolved.database_url.get_secret_value()))
     readiness = Readiness({"database": _database_check(resolved)})
     serve(resolved, wrap=lambda app: OpsMiddleware(app, "review", readiness))
     return 0
@@ -338,6 +350,18 @@ def _cmd_dead(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    from tipline.status import show
+
+    processes = services.running_processes(settings)
+    for spec in args.process or ():
+        name, _, url = spec.partition("=")
+        if not url:
+            raise ConfigurationError(f"--process wants name=url, got {spec!r}")
+        processes[name] = url.rstrip("/")
+    return show(processes, once=args.once)
+
+
 def _since(value: str) -> datetime:
     """An ISO time (UTC unless it says otherwise) or a span back from now: 30m, 2h, 7d."""
     spans = {"m": 60, "h": 3600, "d": 86400}
@@ -444,6 +468,14 @@ def build_parser() -> argparse.ArgumentParser:
     dead_sub.add_parser(
         "replay", parents=[dead_filters], help="send dead letters back to the stage that failed"
     )
+    status = sub.add_parser("status", help="live view of health, throughput, lag per process")
+    status.add_argument("--once", action="store_true", help="print one view and exit")
+    status.add_argument(
+        "--process",
+        action="append",
+        metavar="NAME=URL",
+        help="a process's base URL (/metrics, /readyz), e.g. worker-1=http://10.0.0.5:9400",
+    )
     sub.add_parser("config", help="print every TIPLINE_ setting as a Markdown table")
     sub.add_parser("psql", help="open psql on the reviewer database (other arguments go to psql)")
     objects_cli.add_parser(sub)
@@ -467,6 +499,7 @@ _COMMANDS = {
     "queue": _cmd_queue,
     "analyst": _cmd_analyst,
     "dead": _cmd_dead,
+    "status": _cmd_status,
     "config": _cmd_config,
     "psql": _cmd_psql,
     "objects": objects_cli.run,

@@ -16,13 +16,20 @@ broker by the spill at stop, for TIPLINE_DEAD_LETTER_RETENTION_DAYS.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from prometheus_client.core import GaugeMetricFamily
 
 from schemas import DeadLetter
+from tipline.metrics import DEAD_LETTERS_ON_TOPIC_NAME
+
+log = logging.getLogger(__name__)
 
 WITHHELD = "[payload withheld: scrubbing failed]"
 
@@ -123,3 +130,57 @@ def replay(bootstrap: str, letters: Iterable[StoredDeadLetter], timeout_s: float
     finally:
         producer.close(timeout=timeout_s)
     return len(futures)
+
+
+class DeadLetterCollector:
+    """Prometheus collector: dead letters on the topic by stage and error class (the reason's
+    kind; the reason text names fields and would make unbounded labels). Reads only what is new
+    since the last scrape, from partitions assigned by hand (no group, no commits)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topic
+        self._lock = threading.Lock()
+        self._consumer: KafkaConsumer | None = None
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def _read_new(self) -> None:
+        if self._consumer is None:
+            consumer = KafkaConsumer(
+                bootstrap_servers=self._bootstrap.split(","),
+                enable_auto_commit=False,
+                client_id="tipline-dead-metrics",
+                fetch_max_wait_ms=100,
+            )
+            partitions = consumer.partitions_for_topic(self._topic) or set()
+            consumer.assign([TopicPartition(self._topic, p) for p in sorted(partitions)])
+            consumer.seek_to_beginning()
+            self._consumer = consumer
+        for _ in range(20):  # bounded: a scrape must answer
+            batch = self._consumer.poll(timeout_ms=150, max_records=5000)
+            if not batch:
+                return
+            for records in batch.values():
+                for record in records:
+                    try:
+                        letter = DeadLetter.model_validate_json(record.value)
+                    except ValueError:
+                        self._counts[("unknown", "unreadable")] += 1
+                        continue
+                    self._counts[(letter.stage, letter.error)] += 1
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._lock:
+            try:
+                self._read_new()
+            except Exception as exc:  # the broker may be down: export what we know
+                log.warning("could not read dead letters: %s", type(exc).__name__)
+            counts = dict(self._counts)
+        family = GaugeMetricFamily(
+            DEAD_LETTERS_ON_TOPIC_NAME,
+            "Dead letters on the dead-letter topic, by stage and error class.",
+            labels=["stage", "error"],
+        )
+        for (stage, error), n in sorted(counts.items()):
+            family.add_metric([stage, error], n)
+        yield family

@@ -99,6 +99,8 @@ CONSUMER_LAG_NAME = "tipline_consumer_lag"  # records past the group's committed
 HIGH_WATER_NAME = "tipline_high_water"  # the partition's real end (one past the last record)
 COMMITTED_NAME = "tipline_committed_offset"  # the group's committed offset
 
+DEAD_LETTERS_ON_TOPIC_NAME = "tipline_dead_letters_on_topic"  # by stage and error (worker)
+
 # --- reviewer database (review app; computed on scrape from PostgreSQL) ---
 COMMIT_DELAY_NAME = "tipline_intake_to_row_seconds"  # received → row committed, live channels
 ROWS_NAME = "tipline_rows_5m"  # rows committed in the last five minutes

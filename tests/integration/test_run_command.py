@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -151,3 +152,76 @@ def test_run_submit_queue_and_clean_stop() -> None:
         ["pgrep", "-f", str(data_dir)], capture_output=True, text=True, check=False
     )
     assert leftover.stdout.strip() == "", "a service outlived `tipline run`"
+
+
+def _run_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
+    env.update(
+        TIPLINE_DATA_DIR=str(data_dir),
+        TIPLINE_EMBEDDED_KAFKA_PORT=str(free_port()),
+        TIPLINE_WEB_PORT=str(free_port()),
+        TIPLINE_SMTP_PORT=str(free_port()),
+        TIPLINE_REVIEW_PORT=str(free_port()),
+        TIPLINE_OPS_PORT="0",
+        **extra,
+    )
+    return env
+
+
+def test_a_taken_port_is_a_clear_error_before_anything_starts(tmp_path: Path) -> None:
+    env = _run_env(tmp_path)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(env["TIPLINE_WEB_PORT"])))
+        squatter.listen()
+        done = subprocess.run(
+            [sys.executable, "-m", "tipline", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert f"web intake 127.0.0.1:{env['TIPLINE_WEB_PORT']}" in done.stderr
+    assert "port already in use" in done.stderr
+    assert "tipline is running" not in done.stdout
+    assert not (tmp_path / "postgres").exists()  # nothing was started
+
+
+def test_the_embedded_broker_refuses_a_taken_port() -> None:
+    from tipline.embedded import embedded_kafka
+    from tipline.errors import ConfigurationError
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        try:
+            with embedded_kafka(port):
+                raise AssertionError("joined whatever listens on the port")
+        except ConfigurationError as exc:
+            assert f"port {port} is already in use" in str(exc)
+
+
+def test_a_child_that_exits_at_once_is_restarted_with_back_off_and_its_error_shown() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="tipline-run-"))
+    data_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user
+    # IMAP without a server configured: the poller exits at once with a configuration error.
+    env = _run_env(data_dir, TIPLINE_RUN_WITH='["imap"]')
+    console = data_dir / "run.log"
+    with console.open("wb") as out:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "tipline", "run"], env=env, stdout=out, stderr=out
+        )
+    try:
+        wait_for(lambda: console.read_text().count("imap exited with code") >= 3, 120, "restarts")
+        text = console.read_text()
+        assert "imap_host" in text  # the child's own error line, on the console
+        delays = [
+            int(d) for d in re.findall(r"imap exited with code \d+ .*restarting in (\d+)s", text)
+        ]
+        assert delays[:3] == [1, 2, 4]  # back-off doubles
+    finally:
+        run.send_signal(signal.SIGINT)
+        code = run.wait(timeout=60)
+    assert code == 0, console.read_text()[-3000:]

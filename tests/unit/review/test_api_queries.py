@@ -247,3 +247,18 @@ def test_minute_table_fills_gaps_newest_first() -> None:
 )
 def test_safe_next(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
+
+
+def test_minute_delay_counts_live_channels_only() -> None:
+    from datetime import UTC, datetime
+
+    from review.api_queries import minute_table
+
+    now = datetime(2026, 12, 1, 10, 0, 30, tzinfo=UTC)
+    minute = now.replace(second=0)
+    rows = [
+        {"minute": minute, "channel": "web", "tips": 2, "mean_delay_s": 1.5},
+        {"minute": minute, "channel": "import", "tips": 98, "mean_delay_s": None},
+    ]
+    (row,) = minute_table(rows, now, 1)
+    assert row.total == 100 and row.mean_delay_s == 1.5
