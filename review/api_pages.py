@@ -31,8 +31,8 @@ from review.api_steps import (
 )
 from review.console_store import REASON_LABELS
 from review.leads import consensus_choices, leads_for_object
-from review.urgent import urgent_tips
 from review.ops_charts import bar_chart
+from review.urgent import urgent_tips
 
 _KIND_HEADINGS: Final = {
     "country": "Countries named",
