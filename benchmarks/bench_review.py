@@ -64,7 +64,7 @@ SELECT 't' || i,
        'bench',
        CASE WHEN i %% 10 = 0 THEN 'dismissed' ELSE 'new' END,
        '{}'::jsonb
-FROM generate_series(1, %(n)s) i
+FROM generate_series(1::bigint, %(n)s) i
 """
 _CLUSTERS = """
 INSERT INTO clusters (cluster_id, object_ref, representative_tip_id, size, distinct_senders,

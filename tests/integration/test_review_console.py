@@ -371,3 +371,27 @@ def test_one_line_per_claim_across_languages(app_client: TestClient, database_ur
     rows = re.findall(r"<tr>\s*<td class=\"score\">", page)
     assert len(rows) == 2  # five languages naming Lidl in Graz are one line
     assert "cs de en hu pl" in page and ">5<" in page
+
+
+def test_the_cli_reads_the_password_from_stdin_never_argv(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    from tipline.cli import main
+
+    monkeypatch.setenv("TIPLINE_DATABASE_URL", database_url)
+    monkeypatch.setenv("TIPLINE_KAFKA", "127.0.0.1:1")
+    monkeypatch.setenv("TIPLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("cli-password-0123\n"))
+    with pytest.raises(SystemExit) as done:
+        main(["analyst", "add", "carol", "--role", "supervisor"])
+    assert done.value.code == 0
+    listed = {a.name: a.role for a in accounts.list_all(database_url)}
+    assert listed == {"carol": "supervisor"}
+    with pytest.raises(SystemExit):
+        main(["analyst", "add", "dave", "cli-password-0123"])  # no password argument exists
+    with pytest.raises(SystemExit) as done:
+        main(["analyst", "revoke", "carol"])
+    assert done.value.code == 0
