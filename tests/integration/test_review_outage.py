@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -42,12 +41,18 @@ def own_postgres() -> Iterator[tuple[str, Path]]:
 
 
 def server_pids(data_dir: Path) -> list[int]:
-    """The postmaster and every backend and helper process it forked."""
+    """The postmaster and every backend and helper process it forked (from /proc: no ps)."""
     postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
-    children = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(postmaster)], check=True, capture_output=True, text=True
-    ).stdout.split()
-    return [postmaster, *map(int, children)]
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name may hold spaces and brackets: the parent pid follows its ")".
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:
+            children.append(int(stat.parent.name))
+    return [postmaster, *children]
 
 
 def client_for(url: str, tmp_path: Path) -> TestClient:
