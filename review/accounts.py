@@ -46,7 +46,7 @@ def hash_password(password: str) -> str:
 
 def password_matches(phc: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(phc or _DUMMY_HASH, password) and phc is not None
+        return _HASHER.verify(phc or _DUMMY_HASH, password) and bool(phc)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -57,7 +57,7 @@ class JsonApi:
     ) -> QueuePage:
         wanted = queue_filter(object_ref, status, language, limit, after, search=q, photos=photos)
         async with self.review.connection() as conn:
-            return await api_store.queue_page(conn, wanted)
+            return await api_store.queue_page(conn, wanted, analyst.name)
 
     async def api_tip(
         self, tip_id: str, analyst: Annotated[Analyst, Depends(api_analyst)]

@@ -83,7 +83,7 @@ class Pages:
             photos=photos == "yes",
         )
         async with self.review.connection() as conn:
-            page = await api_store.queue_page(conn, wanted)
+            page = await api_store.queue_page(conn, wanted, analyst.name)
             mine = await console_store.current_claim(conn, analyst.name)
             urgent = await urgent_tips(conn)
         filters = {"object": wanted.object_ref or "", "status": status}

@@ -77,9 +77,14 @@ def _queue_item(row: Mapping[str, Any]) -> QueueItem:
     )
 
 
-async def queue_page(conn: Conn, wanted: QueueFilter) -> QueuePage:
+async def queue_page(conn: Conn, wanted: QueueFilter, analyst: str) -> QueuePage:
+    """One queue page; its lines show the start of tip bodies, so the page is an audit row."""
     sql, params = queue_query(wanted)
     page, cursor = page_of(await _rows(conn, sql, params), wanted.limit)
+    await conn.execute(
+        "INSERT INTO audit_events (analyst, action, detail) VALUES (%s, 'queue', %s)",
+        (analyst, Jsonb({"tips": [r["tip_id"] for r in page]})),
+    )
     return QueuePage(
         items=tuple(_queue_item(r) for r in page), next=cursor.encode() if cursor else None
     )

@@ -173,15 +173,35 @@ WITH pick AS (
     ORDER BY t.score DESC, t.received_at, t.tip_id
     LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
+), claimed AS (
+    INSERT INTO claims (unit, analyst, tip_id, claimed_at, expires_at)
+    SELECT unit, %(analyst)s, tip_id, now(), now() + make_interval(secs => %(seconds)s)
+    FROM pick
+    ON CONFLICT (unit) DO UPDATE
+        SET analyst = excluded.analyst, tip_id = excluded.tip_id,
+            claimed_at = excluded.claimed_at, expires_at = excluded.expires_at
+        WHERE claims.expires_at <= now()
+    RETURNING unit, tip_id, analyst, expires_at
+), audited AS (
+    -- The audit row in the same statement: one round trip, and it commits with the claim.
+    INSERT INTO audit_events (analyst, action, tip_id, cluster_id)
+    SELECT analyst, 'claim', tip_id, unit FROM claimed
 )
-INSERT INTO claims (unit, analyst, tip_id, claimed_at, expires_at)
-SELECT unit, %(analyst)s, tip_id, now(), now() + make_interval(secs => %(seconds)s) FROM pick
-ON CONFLICT (unit) DO UPDATE
-    SET analyst = excluded.analyst, tip_id = excluded.tip_id,
-        claimed_at = excluded.claimed_at, expires_at = excluded.expires_at
-    WHERE claims.expires_at <= now()
-RETURNING unit, tip_id, analyst, expires_at
+SELECT unit, tip_id, analyst, expires_at FROM claimed
 """  # noqa: S608 - fixed fragments only
+
+
+_OPEN_UNCLAIMED: Final = f"""
+SELECT 1 FROM tips t
+WHERE t.status = 'new'{{object_filter}}
+  AND NOT EXISTS (
+      SELECT 1 FROM claims c WHERE c.unit = {UNIT_SQL.format(a="t")} AND c.expires_at > now())
+LIMIT 1
+"""  # noqa: S608 - fixed fragments only
+
+
+def _object_filter(object_ref: str | None) -> str:
+    return "\n      AND t.object_ref = %(object_ref)s" if object_ref else ""
 
 
 async def current_claim(conn: Conn, analyst: str) -> Claim | None:
@@ -205,22 +225,18 @@ async def claim_next(
     mine = await current_claim(conn, analyst)
     if mine is not None and (object_ref is None or await _unit_is_about(conn, mine, object_ref)):
         return await renew(conn, analyst, mine.unit, seconds) or mine
-    sql = _CLAIM_NEXT.format(
-        object_filter="\n      AND t.object_ref = %(object_ref)s" if object_ref else ""
-    )
+    sql = _CLAIM_NEXT.format(object_filter=_object_filter(object_ref))
+    params = {"analyst": analyst, "seconds": seconds, "object_ref": object_ref}
     for _attempt in range(5):
-        async with conn.transaction():
-            found = await _rows(
-                conn, sql, {"analyst": analyst, "seconds": seconds, "object_ref": object_ref}
-            )
-            if found:
-                claim = Claim(**found[0])
-                await audit(conn, analyst, "claim", tip_id=claim.tip_id, cluster_id=claim.unit)
-                return claim
-            nothing_left = not await _rows(
-                conn, "SELECT 1 FROM tips WHERE status = 'new' LIMIT 1", ()
-            )
-        if nothing_left:
+        # One statement (autocommit): the row locks last only while it runs.
+        found = await _rows(conn, sql, params)
+        if found:
+            return Claim(**found[0])
+        # Nothing picked: either nothing is open and unclaimed, or another analyst took the
+        # same unit a moment ago through another of its tips; only the second is worth a retry.
+        if not await _rows(
+            conn, _OPEN_UNCLAIMED.format(object_filter=_object_filter(object_ref)), params
+        ):
             return None
     return None
 

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from tests.integration.conftest import database_url, postgres_server  # noqa: F401 - fixtures
 from tipline.embedded import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

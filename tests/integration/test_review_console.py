@@ -371,3 +371,57 @@ def test_one_line_per_claim_across_languages(app_client: TestClient, database_ur
     rows = re.findall(r"<tr>\s*<td class=\"score\">", page)
     assert len(rows) == 2  # five languages naming Lidl in Graz are one line
     assert "cs de en hu pl" in page and ">5<" in page
+
+
+def test_the_cli_reads_the_password_from_stdin_never_argv(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    from tipline.cli import main
+
+    monkeypatch.setenv("TIPLINE_DATABASE_URL", database_url)
+    monkeypatch.setenv("TIPLINE_KAFKA", "127.0.0.1:1")
+    monkeypatch.setenv("TIPLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("cli-password-0123\n"))
+    with pytest.raises(SystemExit) as done:
+        main(["analyst", "add", "carol", "--role", "supervisor"])
+    assert done.value.code == 0
+    listed = {a.name: a.role for a in accounts.list_all(database_url)}
+    assert listed == {"carol": "supervisor"}
+    with pytest.raises(SystemExit):
+        main(["analyst", "add", "dave", "cli-password-0123"])  # no password argument exists
+    with pytest.raises(SystemExit) as done:
+        main(["analyst", "revoke", "carol"])
+    assert done.value.code == 0
+
+
+def test_queue_pages_are_audited_with_the_tips_they_showed(
+    app_client: TestClient, database_url: str
+) -> None:
+    store(database_url, [make_tip("v1", 50), make_tip("v2", 40)])
+    sign_in(app_client, "ana")
+    assert app_client.get("/queue").status_code == 200
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT analyst, detail FROM audit_events WHERE action = 'queue'"
+        ).fetchone()
+    assert row == ("ana", {"tips": ["v1", "v2"]})
+
+
+def test_make_run_gets_a_local_account_with_a_generated_password(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tipline.supervisor import LOCAL_ANALYST, REVIEW_PASSWORD_FILE, _local_account
+
+    settings = Settings(database_url=SecretStr(database_url), data_dir=tmp_path)
+    _local_account(settings)
+    secret = tmp_path / REVIEW_PASSWORD_FILE
+    assert secret.stat().st_mode & 0o777 == 0o600
+    _local_account(settings)  # a second run keeps it
+    listed = accounts.list_all(database_url)
+    assert [(a.name, a.role) for a in listed] == [(LOCAL_ANALYST, "supervisor")]
+    app_settings = settings.model_copy(update={"review_secure_cookies": False})
+    with client_for(app_settings) as client:
+        assert sign_in(client, LOCAL_ANALYST, secret.read_text().strip()).status_code == 303

@@ -69,7 +69,11 @@ def test_a_thousand_wrong_logins_mostly_wait() -> None:
 def test_the_table_stays_bounded() -> None:
     clock = Clock()
     throttle = CredentialThrottle(
-        name_burst=1, name_per_minute=1, global_burst=10**9, global_per_second=1, max_names=50,
+        name_burst=1,
+        name_per_minute=1,
+        global_burst=10**9,
+        global_per_second=1,
+        max_names=50,
         clock=clock,
     )
     for n in range(500):

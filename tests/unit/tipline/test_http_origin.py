@@ -42,8 +42,13 @@ def test_a_real_origin_without_host_is_foreign() -> None:
 
 @pytest.mark.parametrize(
     ("expected", "presented", "ok"),
-    [("x" * 43, "x" * 43, True), ("x" * 43, "y" * 43, False), ("", "", False), (None, "a", False),
-     ("x", None, False)],
+    [
+        ("x" * 43, "x" * 43, True),
+        ("x" * 43, "y" * 43, False),
+        ("", "", False),
+        (None, "a", False),
+        ("x", None, False),
+    ],
 )
 def test_tokens_match(expected: str | None, presented: object, ok: bool) -> None:
     assert tokens_match(expected, presented) is ok
