@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import gc
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import socket
 import subprocess
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,6 +69,23 @@ def _free_ports(count: int) -> list[int]:
     finally:
         for sock in socks:
             sock.close()
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def collect_refused_sockets() -> None:
+    # kafka-python drops the socket of a refused connection without closing it; collect those
+    # here, while the cluster starts, rather than as a ResourceWarning in whichever test runs
+    # when the garbage collector next passes (warnings are errors in tests).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def _cluster_id() -> str:
@@ -193,6 +212,9 @@ class KafkaCluster:
                         f"broker {node.node_id} exited with {node.proc.returncode}:\n"
                         + self.tail(node)
                     )
+            if not all(_listening(n.port) for n in self.nodes if n.alive() and not n.stopped):
+                time.sleep(0.5)
+                continue
             try:
                 admin = KafkaAdminClient(bootstrap_servers=self.bootstrap.split(","),
                                          request_timeout_ms=5000)
@@ -205,6 +227,7 @@ class KafkaCluster:
                 finally:
                     admin.close()
                 if want <= brokers:
+                    collect_refused_sockets()
                     return
             except Exception as exc:  # noqa: BLE001 - any failure here means "not yet"
                 last = exc
