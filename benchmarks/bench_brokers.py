@@ -32,14 +32,16 @@ from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.producer import TipProducer  # noqa: E402
-from review.migrate import migrate  # noqa: E402
-from schemas import RawTip  # noqa: E402
-from tests.kafka.cluster import KafkaCluster, missing  # noqa: E402
-from tipline.embedded import embedded_kafka, embedded_postgres  # noqa: E402
-from tipline.topics import Topics  # noqa: E402
-from tipline.settings import Settings  # noqa: E402
-from tipline.topics import ensure_topics  # noqa: E402
+from ingest.producer import TipProducer
+from review.migrate import migrate
+from schemas import RawTip
+from tests.kafka.cluster import KafkaCluster, missing
+from tipline.embedded import embedded_kafka, embedded_postgres
+from tipline.settings import Settings
+from tipline.topics import (
+    Topics,
+    ensure_topics,
+)
 
 STEADY_RATE = 100
 STEADY_SECONDS = 20
@@ -123,8 +125,13 @@ def run(name: str, bootstrap: str, replication: int, pg: str, work: Path) -> dic
     migrate(url)
     tag = uuid.uuid4().hex[:6]
     settings = Settings(
-        kafka=bootstrap, database_url=url, topic_prefix=f"b{tag}.", app_id=f"bench-{tag}",  # type: ignore[arg-type]
-        data_dir=work / name, partitions=6, sender_key_secret="bench-secret-0123456789abcdef",  # type: ignore[arg-type]
+        kafka=bootstrap,
+        database_url=url,  # type: ignore[arg-type]
+        topic_prefix=f"b{tag}.",
+        app_id=f"bench-{tag}",
+        data_dir=work / name,
+        partitions=6,
+        sender_key_secret="bench-secret-0123456789abcdef",  # type: ignore[arg-type]
     )
     topics = Topics.from_settings(settings)
     ensure_topics(bootstrap, topics, settings.partitions, replication)
@@ -139,7 +146,12 @@ def run(name: str, bootstrap: str, replication: int, pg: str, work: Path) -> dic
     }
     log = work / f"{name}-worker.log"
     with log.open("wb") as out:
-        worker = subprocess.Popen([sys.executable, "-m", "tipline", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "tipline", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         with TipProducer(bootstrap, topics.raw) as producer:
             producer.submit_many(tips(name, 0, 20))  # warm-up: group joined, caches loaded
@@ -159,8 +171,12 @@ def run(name: str, bootstrap: str, replication: int, pg: str, work: Path) -> dic
             scored_t = record_times(bootstrap, topics.scored)
             e2e = [stored[t][1] - stored[t][0] for t in steady_ids]
             hops = {
-                "raw -> clean": [clean_t[t] - raw_t[t] for t in steady_ids if t in clean_t and t in raw_t],
-                "clean -> scored": [scored_t[t] - clean_t[t] for t in steady_ids if t in scored_t and t in clean_t],
+                "raw -> clean": [
+                    clean_t[t] - raw_t[t] for t in steady_ids if t in clean_t and t in raw_t
+                ],
+                "clean -> scored": [
+                    scored_t[t] - clean_t[t] for t in steady_ids if t in scored_t and t in clean_t
+                ],
                 "scored -> row": [stored[t][1] - scored_t[t] for t in steady_ids if t in scored_t],
             }
             burst_at = time.monotonic()
@@ -171,7 +187,8 @@ def run(name: str, bootstrap: str, replication: int, pg: str, work: Path) -> dic
             "steady p99 intake->row (ms)": 1000 * pct(e2e, 0.99),
         }
         for hop, values in hops.items():
-            result[f"  {hop} p50 / p99 (ms)"] = (1000 * statistics.median(values), 1000 * pct(values, 0.99))  # type: ignore[assignment]
+            pair = (1000 * statistics.median(values), 1000 * pct(values, 0.99))
+            result[f"  {hop} p50 / p99 (ms)"] = pair  # type: ignore[assignment]
         result["burst tips/s (intake -> rows)"] = BURST / (done - burst_at)
         return result
     finally:
@@ -198,7 +215,10 @@ def main() -> None:
                 results["Apache Kafka 3 nodes"] = run("apache", cluster.bootstrap, 3, pg, work)
             finally:
                 cluster.close()
-    print(f"pipeline on both brokers: steady {STEADY_RATE} tips/s for {STEADY_SECONDS} s, burst {BURST}; 1 worker, 6 partitions")
+    print(
+        f"pipeline on both brokers: steady {STEADY_RATE} tips/s for {STEADY_SECONDS} s, "
+        f"burst {BURST}; 1 worker, 6 partitions"
+    )
     names = list(results)
     keys: list[str] = []
     for value in results.values():

@@ -42,8 +42,8 @@ class ClusterUnavailable(RuntimeError):
 def template() -> dict[str, str]:
     """The cluster-wide broker settings, as key -> value."""
     values: dict[str, str] = {}
-    for line in TEMPLATE.read_text().splitlines():
-        line = line.strip()
+    for raw in TEMPLATE.read_text().splitlines():
+        line = raw.strip()
         if line and not line.startswith("#"):
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()
@@ -53,7 +53,10 @@ def template() -> dict[str, str]:
 def missing() -> str | None:
     """Why the cluster cannot start here, or None when it can."""
     if shutil.which("java") is None:
-        return "no `java` on PATH: the Apache Kafka tier needs OpenJDK 17 (apt-get install openjdk-17-jre-headless)"
+        return (
+            "no `java` on PATH: the Apache Kafka tier needs OpenJDK 17 "
+            "(apt-get install openjdk-17-jre-headless)"
+        )
     if not any(JARS.glob("kafka_2.13-*.jar")):
         return f"no Kafka jars in {JARS}: run `make kafka-jars` (needs Maven)"
     return None
@@ -96,7 +99,16 @@ def _cluster_id() -> str:
 def java(main: str, *args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
     """Run one of Kafka's command-line tools (a main class from the same jars)."""
     return subprocess.run(
-        ["java", HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", f"{JARS}/*", main, *args],
+        [
+            "java",
+            HEAP,
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            f"{JARS}/*",
+            main,
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=timeout_s,
@@ -151,23 +163,41 @@ class KafkaCluster:
         voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes)
         for node in self.nodes:
             node.home.mkdir(parents=True, exist_ok=True)
-            settings = template() | {
-                "node.id": str(node.node_id),
-                "controller.quorum.voters": voters,
-                "listeners": f"PLAINTEXT://127.0.0.1:{node.port},CONTROLLER://127.0.0.1:{node.controller_port}",
-                "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.port}",
-                "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "log.dirs": str(node.home / "data"),
-            } | self.extra
+            settings = (
+                template()
+                | {
+                    "node.id": str(node.node_id),
+                    "controller.quorum.voters": voters,
+                    "listeners": f"PLAINTEXT://127.0.0.1:{node.port},"
+                    f"CONTROLLER://127.0.0.1:{node.controller_port}",
+                    "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.port}",
+                    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "log.dirs": str(node.home / "data"),
+                }
+                | self.extra
+            )
             node.config.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
         atexit.register(self.close)
         # Formatting is one JVM per node; run them side by side, they do not share anything.
         formats = [
             subprocess.Popen(
-                ["java", HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", f"{JARS}/*",
-                 "kafka.tools.StorageTool", "format", "--cluster-id", self.cluster_id,
-                 "--config", str(node.config), "--ignore-formatted"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                [
+                    "java",
+                    HEAP,
+                    "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1",
+                    "-cp",
+                    f"{JARS}/*",
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "--cluster-id",
+                    self.cluster_id,
+                    "--config",
+                    str(node.config),
+                    "--ignore-formatted",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
             )
             for node in self.nodes
         ]
@@ -191,10 +221,22 @@ class KafkaCluster:
         )
         with (node.home / "stdout.log").open("ab") as out:
             node.proc = subprocess.Popen(
-                ["java", HEAP, "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                 "-XX:+ExitOnOutOfMemoryError", f"-Dlog4j2.configurationFile={log4j}",
-                 "-cp", f"{JARS}/*", "kafka.Kafka", str(node.config)],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    "java",
+                    HEAP,
+                    "-Xms128m",
+                    "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1",
+                    "-XX:+ExitOnOutOfMemoryError",
+                    f"-Dlog4j2.configurationFile={log4j}",
+                    "-cp",
+                    f"{JARS}/*",
+                    "kafka.Kafka",
+                    str(node.config),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         node.stopped = False
 
@@ -216,8 +258,9 @@ class KafkaCluster:
                 time.sleep(0.5)
                 continue
             try:
-                admin = KafkaAdminClient(bootstrap_servers=self.bootstrap.split(","),
-                                         request_timeout_ms=5000)
+                admin = KafkaAdminClient(
+                    bootstrap_servers=self.bootstrap.split(","), request_timeout_ms=5000
+                )
                 try:
                     brokers = {
                         b["broker_id"]
@@ -229,10 +272,12 @@ class KafkaCluster:
                 if want <= brokers:
                     collect_refused_sockets()
                     return
-            except Exception as exc:  # noqa: BLE001 - any failure here means "not yet"
+            except Exception as exc:  # any failure here means "not yet"
                 last = exc
             time.sleep(0.5)
-        raise TimeoutError(f"cluster not ready in {timeout_s}s ({last}):\n" + self.tail(self.nodes[0]))
+        raise TimeoutError(
+            f"cluster not ready in {timeout_s}s ({last}):\n" + self.tail(self.nodes[0])
+        )
 
     def tail(self, node: Node, chars: int = 3000) -> str:
         text = ""
@@ -264,8 +309,13 @@ class KafkaCluster:
 
     def controller_leader(self) -> Node:
         """The active KRaft controller, as the quorum tool reports it."""
-        out = java("org.apache.kafka.tools.MetadataQuorumCommand", "--bootstrap-server",
-                   self.bootstrap, "describe", "--status").stdout
+        out = java(
+            "org.apache.kafka.tools.MetadataQuorumCommand",
+            "--bootstrap-server",
+            self.bootstrap,
+            "describe",
+            "--status",
+        ).stdout
         match = re.search(r"LeaderId:\s+(\d+)", out)
         assert match, out
         return self.nodes[int(match.group(1)) - 1]
@@ -305,29 +355,33 @@ def wait_until(condition: Callable[[], Any], timeout_s: float, what: str, step: 
 
 
 # One cluster per test run, shared by tests/integration (broker "apache") and tests/kafka.
-_shared: KafkaCluster | None = None
-_users = 0
+@dataclass
+class _Shared:
+    cluster: KafkaCluster | None = None
+    users: int = 0
+
+
+_shared = _Shared()
 
 
 @contextmanager
 def apache_cluster(root: Path) -> Iterator[KafkaCluster]:
     """The run's cluster, started on first use and closed after its last user. Without Java or
     the jars the test is skipped with the reason, except under CI=true, where it fails."""
-    global _shared, _users
     reason = missing()
     if reason:
         if os.environ.get("CI"):
             pytest.fail(f"Apache Kafka tier cannot run: {reason}", pytrace=False)
         pytest.skip(reason)
-    if _shared is None:
-        _shared = KafkaCluster(root).start()
-    _users += 1
+    if _shared.cluster is None:
+        _shared.cluster = KafkaCluster(root).start()
+    _shared.users += 1
     try:
-        yield _shared
+        yield _shared.cluster
     finally:
-        _users -= 1
-        if _users == 0:
-            cluster, _shared = _shared, None
+        _shared.users -= 1
+        if _shared.users == 0:
+            cluster, _shared.cluster = _shared.cluster, None
             cluster.close()
             alive = [pid for pid in cluster.pids() if _pid_alive(pid)]
             assert not alive, f"Kafka JVMs still running after close: {alive}"

@@ -6,6 +6,7 @@ while fewer than min.insync.replicas brokers are in sync, which one failure at a
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -83,7 +84,7 @@ class Intake:
         """Longest time without an acknowledgement in a window: how long intake stalled."""
         times = sorted(t for t in self.accepted.values() if since <= t <= until)
         edges = [since, *times, until]
-        return max(b - a for a, b in zip(edges, edges[1:], strict=False))
+        return max(b - a for a, b in itertools.pairwise(edges))
 
 
 @pytest.fixture
@@ -118,9 +119,7 @@ def fully_in_sync(cluster: KafkaCluster, topics: Topics) -> bool:
         described = admin.describe_topics(list(topics.all()))
     finally:
         admin.close()
-    return all(
-        len(p["isr_nodes"]) == cluster.size for t in described for p in t["partitions"]
-    )
+    return all(len(p["isr_nodes"]) == cluster.size for t in described for p in t["partitions"])
 
 
 def test_acknowledged_tips_survive_broker_kill_and_frozen_controller(

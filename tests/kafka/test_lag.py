@@ -12,11 +12,17 @@ from tests.kafka.cluster import KafkaCluster, java
 from tipline.lag import consumer_lag, total
 
 
-def tool_lag(cluster: KafkaCluster, group: str) -> dict[tuple[str, int], tuple[int | None, int, int | None]]:
+def tool_lag(
+    cluster: KafkaCluster, group: str
+) -> dict[tuple[str, int], tuple[int | None, int, int | None]]:
     """(topic, partition) -> (current offset, log-end offset, lag) as kafka-consumer-groups says."""
     out = java(
         "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-        "--bootstrap-server", cluster.bootstrap, "--describe", "--group", group,
+        "--bootstrap-server",
+        cluster.bootstrap,
+        "--describe",
+        "--group",
+        group,
     ).stdout
     rows = {}
     for line in out.splitlines():
