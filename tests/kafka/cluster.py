@@ -33,6 +33,9 @@ REPO = Path(__file__).resolve().parents[2]
 JARS = Path(os.environ.get("TIPLINE_KAFKA_JARS", REPO / ".cache" / "kafka-jars"))
 TEMPLATE = REPO / "deploy" / "kafka" / "cluster.properties"
 HEAP = "-Xmx512m"
+# The SASL listener's one user, for PLAIN and for SCRAM-SHA-512 (test credentials only).
+SASL_USER = "tipline"
+SASL_PASSWORD = "sasl-test-password-0123"
 
 
 class ClusterUnavailable(RuntimeError):
@@ -122,6 +125,7 @@ class Node:
     port: int
     controller_port: int
     home: Path
+    sasl_port: int = 0  # SASL_PLAINTEXT listener (PLAIN and SCRAM-SHA-512 users below)
     proc: subprocess.Popen[bytes] | None = None
     stopped: bool = False  # SIGSTOPped
 
@@ -151,13 +155,19 @@ class KafkaCluster:
     def bootstrap(self) -> str:
         return ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
 
+    @property
+    def sasl_bootstrap(self) -> str:
+        return ",".join(f"127.0.0.1:{n.sasl_port}" for n in self.nodes)
+
     def start(self, timeout_s: float = 120) -> KafkaCluster:
         reason = missing()
         if reason:
             raise ClusterUnavailable(reason)
-        ports = _free_ports(2 * self.size)
+        ports = _free_ports(3 * self.size)
         self.nodes = [
-            Node(i + 1, ports[2 * i], ports[2 * i + 1], self.root / f"node{i + 1}")
+            Node(
+                i + 1, ports[3 * i], ports[3 * i + 1], self.root / f"node{i + 1}", ports[3 * i + 2]
+            )
             for i in range(self.size)
         ]
         voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes)
@@ -169,9 +179,20 @@ class KafkaCluster:
                     "node.id": str(node.node_id),
                     "controller.quorum.voters": voters,
                     "listeners": f"PLAINTEXT://127.0.0.1:{node.port},"
+                    f"SASL_PLAINTEXT://127.0.0.1:{node.sasl_port},"
                     f"CONTROLLER://127.0.0.1:{node.controller_port}",
-                    "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.port}",
-                    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.port},"
+                    f"SASL_PLAINTEXT://127.0.0.1:{node.sasl_port}",
+                    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,"
+                    "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
+                    "listener.name.sasl_plaintext.plain.sasl.jaas.config": (
+                        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                        f'user_{SASL_USER}="{SASL_PASSWORD}";'
+                    ),
+                    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
+                        "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+                    ),
                     "log.dirs": str(node.home / "data"),
                 }
                 | self.extra
@@ -195,6 +216,8 @@ class KafkaCluster:
                     "--config",
                     str(node.config),
                     "--ignore-formatted",
+                    "--add-scram",
+                    f"SCRAM-SHA-512=[name={SASL_USER},password={SASL_PASSWORD}]",
                 ],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
