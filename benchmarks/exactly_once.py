@@ -159,7 +159,9 @@ def main() -> None:
         results = {g: run(g, cluster.bootstrap, work) for g in ("at_least_once", "exactly_once")}
     finally:
         cluster.close()
-    print(f"faust processing_guarantee on Apache Kafka (3 nodes), {RECORDS} records, SIGKILL mid-way")
+    print(
+        f"faust processing_guarantee on Apache Kafka (3 nodes), {RECORDS} records, SIGKILL mid-way"
+    )
     for guarantee, result in results.items():
         print(f"  {guarantee}: " + ", ".join(f"{k} {v}" for k, v in result.items()))
     print(f"  logs in {work}")
