@@ -43,9 +43,9 @@ from tipline.topics import (
     ensure_topics,
 )
 
-STEADY_RATE = 100
+STEADY_RATE = 50
 STEADY_SECONDS = 20
-BURST = 3000
+BURST = 2000
 TEXTS = (
     "Saw this bag in a Lidl in Graz last spring",
     "Diese Flasche gibt es bei Rossmann in Leipzig",
@@ -155,7 +155,7 @@ def run(name: str, bootstrap: str, replication: int, pg: str, work: Path) -> dic
     try:
         with TipProducer(bootstrap, topics.raw) as producer:
             producer.submit_many(tips(name, 0, 20))  # warm-up: group joined, caches loaded
-            wait_rows(url, 20, 180)
+            wait_rows(url, 20, 300)
             sent = 20
             started = time.monotonic()
             while time.monotonic() < started + STEADY_SECONDS:
@@ -163,7 +163,7 @@ def run(name: str, bootstrap: str, replication: int, pg: str, work: Path) -> dic
                 producer.submit_many(tips(name, sent, batch))
                 sent += batch
                 time.sleep(max(0.0, started + (sent - 20) / STEADY_RATE - time.monotonic()))
-            wait_rows(url, sent, 120)
+            wait_rows(url, sent, 300)
             steady_ids = {f"{name}-{i:06d}" for i in range(20, sent)}
             stored = rows(url)
             raw_t = record_times(bootstrap, topics.raw)
@@ -181,7 +181,7 @@ def run(name: str, bootstrap: str, replication: int, pg: str, work: Path) -> dic
             }
             burst_at = time.monotonic()
             producer.submit_many(tips(name, sent, BURST))
-            done = wait_rows(url, sent + BURST, 300)
+            done = wait_rows(url, sent + BURST, 600)
         result = {
             "steady p50 intake->row (ms)": 1000 * statistics.median(e2e),
             "steady p99 intake->row (ms)": 1000 * pct(e2e, 0.99),
