@@ -256,12 +256,22 @@ def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.topics import ensure_topics
+    from tipline.kafka_security import kafka_python_options
+    from tipline.topics import ensure_topics, topic_configs
 
     resolved = services.resolve(settings)
     assert resolved.kafka
     topics = Topics.from_settings(resolved)
-    ensure_topics(resolved.kafka, topics, resolved.partitions, resolved.replication_factor)
+    # Per-topic retention only on a real Kafka: the embedded broker keeps topics in memory anyway.
+    configs = topic_configs(resolved, topics) if settings.kafka else None
+    ensure_topics(
+        resolved.kafka,
+        topics,
+        resolved.partitions,
+        resolved.replication_factor,
+        configs=configs,
+        **kafka_python_options(resolved),
+    )
     print("topics ready: " + ", ".join(topics.all()))
     return 0
 

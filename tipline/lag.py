@@ -67,7 +67,7 @@ def consumer_lag(
     servers = bootstrap.split(",")
     admin = KafkaAdminClient(bootstrap_servers=servers, **client_options)
     try:
-        offsets = admin.list_consumer_group_offsets(group)
+        offsets = admin.list_group_offsets({group: None}).get(group, {})
     finally:
         admin.close()
     consumer = KafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, **client_options)

@@ -31,6 +31,40 @@ class Settings(BaseSettings):
     partitions: int = Field(default=6, ge=1, description="Partitions per topic when creating.")
     replication_factor: int = Field(default=1, ge=1, description="Replicas per topic.")
 
+    raw_retention_hours: float = Field(
+        default=6.0,
+        gt=0,
+        description="Hours the raw topic keeps a tip (it still carries channel metadata); "
+        "applied by `tipline topics` on Apache Kafka.",
+    )
+
+    # --- Kafka and PostgreSQL security (production; see README "Production") ---
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How clients talk to Kafka: TLS (SSL) and/or SASL."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism when the protocol is SASL_*."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle that signed the brokers' certificates (PEM)."
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        default=None, description="Client certificate (PEM) for brokers that ask for one."
+    )
+    kafka_ssl_keyfile: Path | None = Field(default=None, description="Client key (PEM).")
+    database_ssl_mode: (
+        Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None
+    ) = Field(
+        default=None,
+        description="libpq sslmode for PostgreSQL (unset: whatever the URL says); "
+        "verify-full in production.",
+    )
+    database_ssl_root_cert: Path | None = Field(
+        default=None, description="CA bundle that signed the PostgreSQL server certificate."
+    )
+
     # --- workers ---
     app_id: str = Field(default="tipline", description="Faust app id = consumer-group prefix.")
     workers: int = Field(default=1, ge=1, description="Worker processes `tipline run` starts.")

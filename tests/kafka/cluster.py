@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import gc
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import socket
 import subprocess
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +33,9 @@ REPO = Path(__file__).resolve().parents[2]
 JARS = Path(os.environ.get("TIPLINE_KAFKA_JARS", REPO / ".cache" / "kafka-jars"))
 TEMPLATE = REPO / "deploy" / "kafka" / "cluster.properties"
 HEAP = "-Xmx512m"
+# The SASL listener's one user, for PLAIN and for SCRAM-SHA-512 (test credentials only).
+SASL_USER = "tipline"
+SASL_PASSWORD = "sasl-test-password-0123"
 
 
 class ClusterUnavailable(RuntimeError):
@@ -40,8 +45,8 @@ class ClusterUnavailable(RuntimeError):
 def template() -> dict[str, str]:
     """The cluster-wide broker settings, as key -> value."""
     values: dict[str, str] = {}
-    for line in TEMPLATE.read_text().splitlines():
-        line = line.strip()
+    for raw in TEMPLATE.read_text().splitlines():
+        line = raw.strip()
         if line and not line.startswith("#"):
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()
@@ -51,7 +56,10 @@ def template() -> dict[str, str]:
 def missing() -> str | None:
     """Why the cluster cannot start here, or None when it can."""
     if shutil.which("java") is None:
-        return "no `java` on PATH: the Apache Kafka tier needs OpenJDK 17 (apt-get install openjdk-17-jre-headless)"
+        return (
+            "no `java` on PATH: the Apache Kafka tier needs OpenJDK 17 "
+            "(apt-get install openjdk-17-jre-headless)"
+        )
     if not any(JARS.glob("kafka_2.13-*.jar")):
         return f"no Kafka jars in {JARS}: run `make kafka-jars` (needs Maven)"
     return None
@@ -69,6 +77,23 @@ def _free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def collect_refused_sockets() -> None:
+    # kafka-python drops the socket of a refused connection without closing it; collect those
+    # here, while the cluster starts, rather than as a ResourceWarning in whichever test runs
+    # when the garbage collector next passes (warnings are errors in tests).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
 def _cluster_id() -> str:
     # Kafka's Uuid text form: 16 random bytes, url-safe base64 without padding.
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
@@ -77,7 +102,16 @@ def _cluster_id() -> str:
 def java(main: str, *args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
     """Run one of Kafka's command-line tools (a main class from the same jars)."""
     return subprocess.run(
-        ["java", HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", f"{JARS}/*", main, *args],
+        [
+            "java",
+            HEAP,
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            f"{JARS}/*",
+            main,
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=timeout_s,
@@ -91,6 +125,7 @@ class Node:
     port: int
     controller_port: int
     home: Path
+    sasl_port: int = 0  # SASL_PLAINTEXT listener (PLAIN and SCRAM-SHA-512 users below)
     proc: subprocess.Popen[bytes] | None = None
     stopped: bool = False  # SIGSTOPped
 
@@ -120,35 +155,72 @@ class KafkaCluster:
     def bootstrap(self) -> str:
         return ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
 
+    @property
+    def sasl_bootstrap(self) -> str:
+        return ",".join(f"127.0.0.1:{n.sasl_port}" for n in self.nodes)
+
     def start(self, timeout_s: float = 120) -> KafkaCluster:
         reason = missing()
         if reason:
             raise ClusterUnavailable(reason)
-        ports = _free_ports(2 * self.size)
+        ports = _free_ports(3 * self.size)
         self.nodes = [
-            Node(i + 1, ports[2 * i], ports[2 * i + 1], self.root / f"node{i + 1}")
+            Node(
+                i + 1, ports[3 * i], ports[3 * i + 1], self.root / f"node{i + 1}", ports[3 * i + 2]
+            )
             for i in range(self.size)
         ]
         voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes)
         for node in self.nodes:
             node.home.mkdir(parents=True, exist_ok=True)
-            settings = template() | {
-                "node.id": str(node.node_id),
-                "controller.quorum.voters": voters,
-                "listeners": f"PLAINTEXT://127.0.0.1:{node.port},CONTROLLER://127.0.0.1:{node.controller_port}",
-                "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.port}",
-                "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "log.dirs": str(node.home / "data"),
-            } | self.extra
+            settings = (
+                template()
+                | {
+                    "node.id": str(node.node_id),
+                    "controller.quorum.voters": voters,
+                    "listeners": f"PLAINTEXT://127.0.0.1:{node.port},"
+                    f"SASL_PLAINTEXT://127.0.0.1:{node.sasl_port},"
+                    f"CONTROLLER://127.0.0.1:{node.controller_port}",
+                    "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node.port},"
+                    f"SASL_PLAINTEXT://127.0.0.1:{node.sasl_port}",
+                    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,"
+                    "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
+                    "listener.name.sasl_plaintext.plain.sasl.jaas.config": (
+                        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                        f'user_{SASL_USER}="{SASL_PASSWORD}";'
+                    ),
+                    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
+                        "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+                    ),
+                    "log.dirs": str(node.home / "data"),
+                }
+                | self.extra
+            )
             node.config.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
         atexit.register(self.close)
         # Formatting is one JVM per node; run them side by side, they do not share anything.
         formats = [
             subprocess.Popen(
-                ["java", HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", f"{JARS}/*",
-                 "kafka.tools.StorageTool", "format", "--cluster-id", self.cluster_id,
-                 "--config", str(node.config), "--ignore-formatted"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                [
+                    "java",
+                    HEAP,
+                    "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1",
+                    "-cp",
+                    f"{JARS}/*",
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "--cluster-id",
+                    self.cluster_id,
+                    "--config",
+                    str(node.config),
+                    "--ignore-formatted",
+                    "--add-scram",
+                    f"SCRAM-SHA-512=[name={SASL_USER},password={SASL_PASSWORD}]",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
             )
             for node in self.nodes
         ]
@@ -172,10 +244,22 @@ class KafkaCluster:
         )
         with (node.home / "stdout.log").open("ab") as out:
             node.proc = subprocess.Popen(
-                ["java", HEAP, "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                 "-XX:+ExitOnOutOfMemoryError", f"-Dlog4j2.configurationFile={log4j}",
-                 "-cp", f"{JARS}/*", "kafka.Kafka", str(node.config)],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    "java",
+                    HEAP,
+                    "-Xms128m",
+                    "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1",
+                    "-XX:+ExitOnOutOfMemoryError",
+                    f"-Dlog4j2.configurationFile={log4j}",
+                    "-cp",
+                    f"{JARS}/*",
+                    "kafka.Kafka",
+                    str(node.config),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         node.stopped = False
 
@@ -193,9 +277,13 @@ class KafkaCluster:
                         f"broker {node.node_id} exited with {node.proc.returncode}:\n"
                         + self.tail(node)
                     )
+            if not all(_listening(n.port) for n in self.nodes if n.alive() and not n.stopped):
+                time.sleep(0.5)
+                continue
             try:
-                admin = KafkaAdminClient(bootstrap_servers=self.bootstrap.split(","),
-                                         request_timeout_ms=5000)
+                admin = KafkaAdminClient(
+                    bootstrap_servers=self.bootstrap.split(","), request_timeout_ms=5000
+                )
                 try:
                     brokers = {
                         b["broker_id"]
@@ -205,11 +293,14 @@ class KafkaCluster:
                 finally:
                     admin.close()
                 if want <= brokers:
+                    collect_refused_sockets()
                     return
-            except Exception as exc:  # noqa: BLE001 - any failure here means "not yet"
+            except Exception as exc:  # any failure here means "not yet"
                 last = exc
             time.sleep(0.5)
-        raise TimeoutError(f"cluster not ready in {timeout_s}s ({last}):\n" + self.tail(self.nodes[0]))
+        raise TimeoutError(
+            f"cluster not ready in {timeout_s}s ({last}):\n" + self.tail(self.nodes[0])
+        )
 
     def tail(self, node: Node, chars: int = 3000) -> str:
         text = ""
@@ -241,8 +332,13 @@ class KafkaCluster:
 
     def controller_leader(self) -> Node:
         """The active KRaft controller, as the quorum tool reports it."""
-        out = java("org.apache.kafka.tools.MetadataQuorumCommand", "--bootstrap-server",
-                   self.bootstrap, "describe", "--status").stdout
+        out = java(
+            "org.apache.kafka.tools.MetadataQuorumCommand",
+            "--bootstrap-server",
+            self.bootstrap,
+            "describe",
+            "--status",
+        ).stdout
         match = re.search(r"LeaderId:\s+(\d+)", out)
         assert match, out
         return self.nodes[int(match.group(1)) - 1]
@@ -282,29 +378,33 @@ def wait_until(condition: Callable[[], Any], timeout_s: float, what: str, step: 
 
 
 # One cluster per test run, shared by tests/integration (broker "apache") and tests/kafka.
-_shared: KafkaCluster | None = None
-_users = 0
+@dataclass
+class _Shared:
+    cluster: KafkaCluster | None = None
+    users: int = 0
+
+
+_shared = _Shared()
 
 
 @contextmanager
 def apache_cluster(root: Path) -> Iterator[KafkaCluster]:
     """The run's cluster, started on first use and closed after its last user. Without Java or
     the jars the test is skipped with the reason, except under CI=true, where it fails."""
-    global _shared, _users
     reason = missing()
     if reason:
         if os.environ.get("CI"):
             pytest.fail(f"Apache Kafka tier cannot run: {reason}", pytrace=False)
         pytest.skip(reason)
-    if _shared is None:
-        _shared = KafkaCluster(root).start()
-    _users += 1
+    if _shared.cluster is None:
+        _shared.cluster = KafkaCluster(root).start()
+    _shared.users += 1
     try:
-        yield _shared
+        yield _shared.cluster
     finally:
-        _users -= 1
-        if _users == 0:
-            cluster, _shared = _shared, None
+        _shared.users -= 1
+        if _shared.users == 0:
+            cluster, _shared.cluster = _shared.cluster, None
             cluster.close()
             alive = [pid for pid in cluster.pids() if _pid_alive(pid)]
             assert not alive, f"Kafka JVMs still running after close: {alive}"

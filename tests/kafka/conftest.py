@@ -1,17 +1,21 @@
 """The Apache Kafka tier: collected only when the run targets the Apache cluster
-(TIPLINE_TEST_BROKER=apache, as `make test-kafka` sets it), so `make test` needs no Java."""
+(TIPLINE_TEST_BROKER=apache, as `make test-kafka` sets it), so `make test` needs no Java.
+test_deploy.py needs no broker and runs in both."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.kafka.cluster import KafkaCluster, apache_cluster
 
 if os.environ.get("TIPLINE_TEST_BROKER") != "apache":
-    collect_ignore_glob = ["test_*.py"]
+    collect_ignore = [
+        p.name for p in Path(__file__).parent.glob("test_*.py") if p.name != "test_deploy.py"
+    ]
 
 
 @pytest.fixture(scope="session")

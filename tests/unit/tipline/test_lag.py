@@ -27,5 +27,9 @@ def test_lag_rule(committed: int | None, end: int, start: int, expected: int) ->
 def test_every_partition_of_ends_is_reported_in_order() -> None:
     ends = {("b", 1): 5, ("a", 2): 3, ("a", 0): 9}
     result = lag({("a", 0): 4, ("b", 1): 5, ("zz", 0): 1}, ends)
-    assert [(r.topic, r.partition, r.lag) for r in result] == [("a", 0, 5), ("a", 2, 3), ("b", 1, 0)]
+    assert [(r.topic, r.partition, r.lag) for r in result] == [
+        ("a", 0, 5),
+        ("a", 2, 3),
+        ("b", 1, 0),
+    ]
     assert total(result) == 8
