@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.integration.conftest import database_url, postgres_server  # noqa: F401 - fixtures
+from tests.integration.conftest import database_url, postgres_server
 from tipline.embedded import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -129,7 +129,6 @@ def live_server(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
 # --- the reviewer database for browser tests (leads, follow-up, objects) ----------------------
 # The integration suite's embedded PostgreSQL fixtures, reused: a fresh migrated database per
 # test. Imported, not copied, so both suites start PostgreSQL the same way.
-from tests.integration.conftest import database_url, postgres_server  # noqa: E402
 
 __all__ = ["database_url", "live_server", "make_driver", "postgres_server"]
 
