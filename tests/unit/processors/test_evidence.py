@@ -127,7 +127,6 @@ def test_cities_and_their_country(text: str, city: str, country: str) -> None:
     ("text", "shops", "brands"),
     [
         ("Bought at Rossmann", ("Rossmann",), ()),
-        ("kupione w Rossmannie", ("Rossmann",), ()),
         ("z Biedronki", ("Biedronka",), ()),
         ("z Żabki", ("Żabka",), ()),
         ("bei dm gekauft", ("dm",), ()),
