@@ -300,7 +300,7 @@ def main() -> None:
             migrate(url)
             print(
                 f"sink alone: {bench_sink(url):,.0f} rows/s "
-                "(COPY + INSERT … SELECT, batches of 500; goal ≥ 20,000)"
+                "(one INSERT … SELECT FROM a JSON array per batch of 500; goal ≥ 20,000)"
             )
             results = [run_mode(kafka, server, passthrough, work) for passthrough in (True, False)]
         for res in results:
