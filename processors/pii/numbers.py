@@ -134,26 +134,44 @@ def find_cards(text: str) -> list[Span]:
     """13-19 digit numbers with a card prefix (or right after "card", "Karte", "karta", ...)
     that pass Luhn and are not a barcode."""
     spans: list[Span] = []
-    for m in _CARD.finditer(text):
-        raw = m.group()
-        digits = _NON_DIGIT.sub("", raw)
-        if not 13 <= len(digits) <= 19 or not _luhn(digits):
+    pos = 0
+    while (m := _CARD.search(text, pos)) is not None:
+        end = _card_end(text, m)
+        if end is None:
+            pos = m.end()
             continue
-        cued = _card_cued(text, m.start())
-        if not cued and not card_issuer_known(digits):
-            continue
-        separators = set(_NON_DIGIT.findall(raw))
-        if len(separators) > 1:
-            continue
-        # Cards are printed in groups of four (Amex: 4-6-5); "171 2345678 0171" is not a card.
-        groups = [len(g) for g in _NON_DIGIT.split(raw)] if separators else []
-        if groups and (groups[0] != 4 or any(g not in (4, 5, 6) for g in groups[1:-1])):
-            continue
-        # A bare 13- or 14-digit run that is also a valid GTIN is a barcode far more often.
-        if not separators and len(digits) in (13, 14) and gtin_valid(digits) and not cued:
-            continue
-        spans.append(Span(m.start(), m.end(), "CARD"))
+        spans.append(Span(m.start(), end, "CARD"))
+        pos = end
     return spans
+
+
+def _card_end(text: str, m: re.Match[str]) -> int | None:
+    """Where the card starting at ``m`` ends, or None. The pattern is greedy: a card followed by
+    more digit groups ("4111 1111 1111 1111 06 12 34 56 78") is tried group by group, longest first,
+    so a phone number right after a card neither hides the card nor is swallowed by it."""
+    raw = m.group()
+    sep = m.group(1)
+    pieces = raw.split(sep) if sep else [raw]
+    for n in range(len(pieces), 0, -1):
+        candidate = sep.join(pieces[:n])
+        if _is_card(text, m.start(), candidate, sep):
+            return m.start() + len(candidate)
+    return None
+
+
+def _is_card(text: str, start: int, raw: str, sep: str) -> bool:
+    digits = _NON_DIGIT.sub("", raw)
+    if not 13 <= len(digits) <= 19 or not _luhn(digits):
+        return False
+    cued = _card_cued(text, start)
+    if not cued and not card_issuer_known(digits):
+        return False
+    # Cards are printed in groups of four (Amex: 4-6-5); "171 2345678 0171" is not a card.
+    groups = [len(g) for g in raw.split(sep)] if sep else []
+    if groups and (groups[0] != 4 or any(g not in (4, 5, 6) for g in groups[1:-1])):
+        return False
+    # A bare 13- or 14-digit run that is also a valid GTIN is a barcode far more often.
+    return not (not sep and len(digits) in (13, 14) and gtin_valid(digits) and not cued)
 
 
 # --- IP addresses ---------------------------------------------------------------------------------

@@ -441,3 +441,19 @@ def test_redaction_growth_fits_the_tip_limits(unit: str, field: str) -> None:
     assert sum(tip.redactions.values()) >= 1
     # The cut never leaves half a placeholder that could be read as text.
     assert not out.rstrip().endswith(("[HAN", "[EMA", "[PHO"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Hypothesis: the greedy card pattern took a phone's groups with it, failed Luhn, and
+        # the phone rule then masked half of each card.
+        (
+            "4111 1111 1111 1111 4111 1111 1111 1111 06 12 34 56 78 Lidl",
+            "[CARD] [CARD] [PHONE] Lidl",
+        ),
+        ("4111 1111 1111 1111 06 12 34 56 78", "[CARD] [PHONE]"),
+    ],
+)
+def test_a_card_followed_by_more_digit_groups_is_still_one_card(text: str, expected: str) -> None:
+    assert redact_text(text, Counter()) == expected
