@@ -529,4 +529,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (ConfigurationError, TiplineError) as exc:
         print(f"tipline: {exc}", file=sys.stderr)
         code = 2
+    if args.command in _SERVICES:
+        # A service has stopped everything it owns; the interpreter's own finalisation took
+        # another 2-6 s on a loaded host (measured: no Python frame left running), which made
+        # every stop of `tipline run` that much slower. Only the logs are left to flush.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
+
+
+_SERVICES = frozenset({"run", "web", "smtp", "imap", "mastodon", "review"})

@@ -294,6 +294,8 @@ def run(settings: Settings, extra_children: list[tuple[str, list[str]]] | None =
             print("\nstopping tipline …", flush=True)
         finally:
             ok = stop_children(resolved, children, stopper.hurry, spill_dir=spill_dir)
+            services_from = time.monotonic()
+    log.info("stop: broker and database stopped in %.1fs", time.monotonic() - services_from)
     print("tipline stopped", flush=True)
     return 0 if ok else 1
 
@@ -385,7 +387,8 @@ def drain(settings: Settings, workers: list[Child], hurry: threading.Event) -> N
     lag = -1
     while time.monotonic() < deadline and not hurry.is_set():
         if not any(w.running() and not w.paused() for w in workers):
-            break  # nobody to drain it
+            print("no worker is running to drain the lag: what is left is kept", flush=True)
+            return
         try:
             offsets = group_offsets(
                 settings.kafka, (topics.raw, topics.clean, topics.scored), settings.app_id, 2.0
