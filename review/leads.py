@@ -36,8 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.photos import MediaStore
-from review.api_auth import Analyst, csrf_ok
-from review.api_context import ReviewContext, api_analyst, page_analyst
+from review.api_auth import Analyst
+from review.api_context import ReviewContext, api_analyst, check_form, page_analyst
 from schemas.tip import Attachment, Evidence, ObjectRef, TipId
 
 log = logging.getLogger(__name__)
@@ -410,18 +410,9 @@ async def leads_for_object(conn: Conn, object_ref: str) -> list[dict[str, Any]]:
 # --- HTTP --------------------------------------------------------------------------------------
 
 
-def _origin_ok(request: Request) -> bool:
-    # Browsers send "Origin: null" under the app's no-referrer policy; the session's CSRF token
-    # decides then, as on the intake. The console's shared same-origin rule replaces this.
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return True
-    return origin.split("://", 1)[-1] == request.headers.get("host", "")
-
-
 def form_checked(request: Request, analyst: Analyst, csrf: str) -> None:
-    if not csrf_ok(analyst, csrf) or not _origin_ok(request):
-        raise StarletteHTTPException(403, "The form has expired; reload the page.")
+    """The console's one rule for browser forms (review.api_context.check_form)."""
+    check_form(request, analyst, csrf)
 
 
 def _disposition(lead_id: str, ext: str) -> dict[str, str]:
