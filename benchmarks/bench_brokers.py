@@ -33,15 +33,15 @@ from psycopg.conninfo import make_conninfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest.producer import TipProducer
-from review.migrate import migrate
 from schemas import RawTip
+from store.migrate import migrate
 from tests.kafka.cluster import KafkaCluster, missing
-from tipline.embedded import embedded_kafka, embedded_postgres
-from tipline.settings import Settings
-from tipline.topics import (
+from tipline.core.settings import Settings
+from tipline.core.topics import (
     Topics,
     ensure_topics,
 )
+from tipline.embedded import embedded_kafka, embedded_postgres
 
 STEADY_RATE = 50
 STEADY_SECONDS = 20

@@ -26,9 +26,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from review.api import create_app
-from review.migrate import migrate
+from store.migrate import migrate
+from tipline.core.settings import Settings
 from tipline.embedded import embedded_postgres
-from tipline.settings import Settings
 
 N_TIPS = 1_000_000
 N_OBJECTS = 40

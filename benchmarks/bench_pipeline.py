@@ -32,12 +32,12 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from ingest.producer import TipProducer
-from review.migrate import migrate
-from review.sink import TipWriter
 from schemas import Cluster, RawTip, ScoredTip
+from store.migrate import migrate
+from store.sink import TipWriter
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics, ensure_topics
 from tipline.embedded import embedded_kafka, embedded_postgres
-from tipline.settings import Settings
-from tipline.topics import Topics, ensure_topics
 
 ROOT = Path(__file__).parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

@@ -35,9 +35,9 @@ from pydantic import SecretStr
 from ingest.photos import MediaStore
 from ingest.producer import TipProducer
 from ingest.web import serve as serve_web
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics, ensure_topics
 from tipline.embedded import embedded_kafka
-from tipline.settings import Settings
-from tipline.topics import Topics, ensure_topics
 
 # tipline is installed editable into .venv (make), so its packages import from anywhere.
 ROOT = Path(__file__).resolve().parents[1]

@@ -38,7 +38,7 @@ from tqdm import tqdm
 from ingest.producer import TipSink
 from ingest.tip_ids import TipIds
 from schemas.tip import RawTip
-from tipline.errors import InvalidInputError
+from tipline.core.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 

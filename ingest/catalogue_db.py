@@ -25,7 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ingest.web_catalogue import ObjectCatalogue, ObjectPage
 from schemas.tip import ObjectRef
-from tipline.errors import TransientError
+from tipline.core.errors import TransientError
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import base64
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
-from tipline.errors import ConfigurationError, InvalidInputError
+from tipline.core.errors import ConfigurationError, InvalidInputError
 
 MAX_CONTACT_CHARS = 200
 

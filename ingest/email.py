@@ -35,8 +35,8 @@ from ingest.photos import MediaStore, sanitise_image
 from ingest.producer import TipSink
 from ingest.tip_ids import TipIds
 from schemas.tip import Attachment, RawTip
-from tipline.errors import InvalidInputError, TransientError
-from tipline.settings import Settings
+from tipline.core.errors import InvalidInputError, TransientError
+from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

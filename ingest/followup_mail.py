@@ -20,7 +20,7 @@ from email.parser import BytesHeaderParser
 from email.utils import formatdate, make_msgid
 from typing import Final
 
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

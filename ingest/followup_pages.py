@@ -24,7 +24,7 @@ from ingest.followup import issue_receipt, parse_code, verify_secret
 from ingest.followup_db import StoredReceipt, find_receipt, questions_for
 from ingest.web_form import FormPages, new_tip_id
 from schemas.tip import MAX_BODY_CHARS, RawTip
-from tipline.errors import TransientError
+from tipline.core.errors import TransientError
 
 if TYPE_CHECKING:
     from ingest.catalogue_db import IngestDatabase

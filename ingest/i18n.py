@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from tipline.errors import ConfigurationError
+from tipline.core.errors import ConfigurationError
 
 LOCALES_DIR: Final = Path(__file__).parent / "locales"
 DEFAULT_LANGUAGE: Final = "en"

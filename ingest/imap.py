@@ -32,8 +32,8 @@ from ingest.mime import parse_message
 from ingest.photos import MediaStore
 from ingest.producer import TipSink
 from ingest.tip_ids import TipIds
-from tipline.errors import ConfigurationError, InvalidInputError, TransientError
-from tipline.settings import Settings
+from tipline.core.errors import ConfigurationError, InvalidInputError, TransientError
+from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ingest.producer import ProducerHealth
 from schemas import RawTip
-from tipline.errors import TransientError
+from tipline.core.errors import TransientError
 
 
 class MemorySink:

@@ -40,7 +40,7 @@ from pydantic import ValidationError
 
 from ingest.tip_ids import TipIds
 from schemas.tip import MAX_ATTACHMENTS, MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, RawTip
-from tipline.errors import InvalidInputError, RejectedContentError
+from tipline.core.errors import InvalidInputError, RejectedContentError
 
 log = logging.getLogger(__name__)
 

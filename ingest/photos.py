@@ -41,7 +41,7 @@ from typing import Final, Literal
 from PIL import Image, ImageFile, ImageOps
 
 from schemas.tip import Attachment
-from tipline.errors import RejectedContentError
+from tipline.core.errors import RejectedContentError
 
 log = logging.getLogger(__name__)
 

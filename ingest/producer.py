@@ -21,7 +21,7 @@ from kafka.errors import KafkaError
 from pydantic_core import PydanticSerializationError
 
 from schemas import RawTip
-from tipline.errors import RejectedContentError, TransientError
+from tipline.core.errors import RejectedContentError, TransientError
 
 log = logging.getLogger(__name__)
 

@@ -45,8 +45,8 @@ from ingest.mime import html_to_text
 from ingest.producer import TipSink
 from ingest.tip_ids import TipIds
 from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, RawTip
-from tipline.errors import ConfigurationError, TransientError
-from tipline.settings import Settings
+from tipline.core.errors import ConfigurationError, TransientError
+from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

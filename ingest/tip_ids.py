@@ -18,7 +18,7 @@ import hashlib
 import hmac
 
 from tipline import services
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 # Domain separation: the same secret keys sender keys, and the two must never coincide.
 _CONTEXT = b"tipline tip-id v1"

@@ -60,8 +60,8 @@ from ingest.web_form import FormPages, new_tip_id, page_lang
 from ingest.web_handoff import Handoff
 from ingest.web_limits import API_BODY_LIMIT, FORM_BODY_LIMIT, BodyLimitMiddleware, RateLimits
 from ingest.webhook import create_router
-from tipline.http import SecurityHeadersMiddleware, document_bearer_auth
-from tipline.settings import Settings
+from tipline.core.http import SecurityHeadersMiddleware, document_bearer_auth
+from tipline.core.settings import Settings
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
 
@@ -210,7 +210,7 @@ def serve(
         server_header=False,
         proxy_headers=settings.web_forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.web_forwarded_allow_ips,
-        # Keep the process's own logging set-up (tipline/logs.py) instead of uvicorn's.
+        # Keep the process's own logging set-up (tipline/core/logs.py) instead of uvicorn's.
         log_config=None,
     )
     uvicorn.Server(config).run()

@@ -19,8 +19,8 @@ from ingest.tip_ids import TipIds
 from ingest.web_handoff import Handoff
 from ingest.web_limits import MAX_CONTACT_CHARS, RateLimits, client_source
 from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, ObjectRef, RawTip
-from tipline.errors import RejectedContentError
-from tipline.http import credential_digests
+from tipline.core.errors import RejectedContentError
+from tipline.core.http import credential_digests
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Final
 from pydantic import TypeAdapter, ValidationError
 
 from schemas.tip import ObjectRef
-from tipline.errors import ConfigurationError
+from tipline.core.errors import ConfigurationError
 
 _OBJECT_REF: Final = TypeAdapter(ObjectRef)
 

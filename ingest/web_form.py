@@ -29,9 +29,9 @@ from ingest.web_catalogue import ObjectCatalogue
 from ingest.web_handoff import Handoff
 from ingest.web_limits import FORM_BODY_LIMIT, MAX_CONTACT_CHARS, RateLimits
 from schemas.tip import MAX_BODY_CHARS, Attachment, RawTip
-from tipline.errors import RejectedContentError
-from tipline.http import Origin, origin_of
-from tipline.settings import Settings
+from tipline.core.errors import RejectedContentError
+from tipline.core.http import Origin, origin_of
+from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -300,5 +300,5 @@ def page_lang(request: Request) -> str:
 
 
 def _same_origin(request: Request) -> bool:
-    """The shared rule (``tipline.http.origin_of``); the CSRF token is checked in any case."""
+    """The shared rule (``tipline.core.http.origin_of``); the CSRF token is checked in any case."""
     return origin_of(request.headers, request.headers.get("host")) is not Origin.FOREIGN

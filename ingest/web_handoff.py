@@ -11,7 +11,7 @@ from ingest.contact import seal_contact
 from ingest.photos import MediaStore, sanitise_image
 from ingest.producer import TipSink, UnconfirmedError
 from schemas.tip import Attachment, RawTip
-from tipline.errors import BackpressureError, TransientError
+from tipline.core.errors import BackpressureError, TransientError
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.photos import DEFAULT_MAX_BYTES
 from ingest.ratelimit import RateLimiter, SourceKeyer
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 MAX_CONTACT_CHARS: Final = 200
 # Room for one photo plus the text fields and multipart framing; the API's base64 photos

@@ -37,7 +37,7 @@ from ingest.ratelimit import SourceKeyer, retry_after_header
 from ingest.tip_ids import TipIds
 from ingest.web_limits import CredentialThrottle, client_source
 from schemas.tip import Body, ObjectRef, RawTip, Subject, UtcDatetime
-from tipline.errors import InvalidInputError, TransientError
+from tipline.core.errors import InvalidInputError, TransientError
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from schemas import Tip
 
 if TYPE_CHECKING:
-    from tipline.settings import Settings
+    from tipline.core.settings import Settings
 
 
 @dataclass(frozen=True)

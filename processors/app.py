@@ -32,12 +32,12 @@ from processors.runtime.dlq import DlqLimit
 from processors.runtime.runner import Runner
 from processors.runtime.steps import Flow, StepTimes
 from processors.sender_key import SenderKeyer
-from review.sink import TipWriter
-from review.store import TipStore
 from schemas import RawTip, ScoredTip, Tip
-from tipline.metrics import Counters, report
-from tipline.settings import Settings
-from tipline.topics import Topics
+from store.history import TipStore
+from store.sink import TipWriter
+from tipline.core.metrics import Counters, report
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tipline.errors import DecodeError
+from tipline.core.errors import DecodeError
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from processors.redact import redact_text
 from schemas import DeadLetter, RedactionKind
 from schemas.dead import Stage
-from tipline.errors import InvalidInputError
+from tipline.core.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 

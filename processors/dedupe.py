@@ -72,7 +72,7 @@ from processors.minhash import MinHasher
 from schemas import Cluster, Corroboration, Evidence, ScoredTip, Tip
 
 if TYPE_CHECKING:
-    from tipline.settings import Settings
+    from tipline.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from processors.score import score
 from processors.sender_key import SenderKeyer
 from processors.urgent import flag_urgent
 from schemas import RawTip, ScoredTip, Tip
-from tipline.metrics import Counters
-from tipline.settings import Settings
+from tipline.core.metrics import Counters
+from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ RESTORE_LIMIT = 20_000  # earlier tips read back per object when its dedupe stat
 
 
 class EarlierTips(Protocol):
-    """Where dedupe state is restored from (review.store.TipStore in production)."""
+    """Where dedupe state is restored from (store.history.TipStore in production)."""
 
     async def recent_tips(self, object_ref: str | None, limit: int) -> list[ScoredTip]: ...
 

@@ -35,7 +35,7 @@ from typing import Any, Literal, NamedTuple
 
 from babel import Locale
 
-from tipline.errors import ConfigurationError
+from tipline.core.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 

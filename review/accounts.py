@@ -22,7 +22,7 @@ import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from tipline.errors import ConfigurationError
+from tipline.core.errors import ConfigurationError
 
 Role = Literal["analyst", "supervisor", "ops"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)

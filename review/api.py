@@ -73,8 +73,8 @@ from review.api_session import LoginPages
 from review.followup import FollowUpConsole
 from review.leads import LeadPackage, LeadPages
 from review.urgent import UrgentView
-from tipline.http import SecurityHeadersMiddleware, document_bearer_auth
-from tipline.settings import Settings
+from tipline.core.http import SecurityHeadersMiddleware, document_bearer_auth
+from tipline.core.settings import Settings
 
 HERE: Final = Path(__file__).parent
 

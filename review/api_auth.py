@@ -19,7 +19,7 @@ from typing import Final
 from pydantic import SecretStr
 
 from review.accounts import NAME_RE, Role
-from tipline.http import credential_digests, tokens_match
+from tipline.core.http import credential_digests, tokens_match
 
 MIN_TOKEN_CHARS: Final = 16
 _ANALYST_RE: Final = NAME_RE

@@ -6,7 +6,7 @@ analyst revoke`` end it at once. Every credential check (session sign-in, bearer
 throttled by ``review.throttle`` before it runs.
 
 Forms: every state-changing POST of a browser passes ``check_form``: the shared same-origin
-rule (``tipline.http.origin_of``) refuses what a browser says comes from another site, and
+rule (``tipline.core.http.origin_of``) refuses what a browser says comes from another site, and
 the session's CSRF token is required in every case, with or without an Origin header.
 """
 
@@ -30,9 +30,9 @@ from review.accounts import Role
 from review.api_auth import Analyst, Authenticator, csrf_ok
 from review.api_templates import page_templates
 from review.throttle import BEARER, CredentialThrottle
-from tipline.errors import ConfigurationError
-from tipline.http import Origin, origin_of
-from tipline.settings import Settings
+from tipline.core.errors import ConfigurationError
+from tipline.core.http import Origin, origin_of
+from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

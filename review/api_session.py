@@ -27,7 +27,7 @@ from review.api_context import (
     page_analyst,
 )
 from review.api_queries import safe_next
-from tipline.http import Origin, origin_of, tokens_match
+from tipline.core.http import Origin, origin_of, tokens_match
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import psycopg
 from prometheus_client.core import GaugeMetricFamily
 
-from tipline.metrics import COMMIT_DELAY_NAME, ROWS_NAME
+from tipline.core.metrics import COMMIT_DELAY_NAME, ROWS_NAME
 
 log = logging.getLogger(__name__)
 

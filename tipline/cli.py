@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tipline import logs, objects_cli, services
-from tipline.errors import ConfigurationError, TiplineError
-from tipline.settings import Settings
-from tipline.topics import Topics
+from tipline import objects_cli, services
+from tipline.core import logs
+from tipline.core.errors import ConfigurationError, TiplineError
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics
 
 if TYPE_CHECKING:
     from ingest.photos import MediaStore
@@ -256,8 +257,8 @@ def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
+    from tipline.core.topics import ensure_topics, topic_configs
     from tipline.kafka_security import kafka_python_options
-    from tipline.topics import ensure_topics, topic_configs
 
     resolved = services.resolve(settings)
     assert resolved.kafka
@@ -277,7 +278,7 @@ def _cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from review.migrate import migrate
+    from store.migrate import migrate
 
     resolved = services.resolve(settings)
     assert resolved.database_url

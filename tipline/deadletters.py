@@ -27,7 +27,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.core import GaugeMetricFamily
 
 from schemas import DeadLetter
-from tipline.metrics import DEAD_LETTERS_ON_TOPIC_NAME
+from tipline.core.metrics import DEAD_LETTERS_ON_TOPIC_NAME
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tipline.errors import ConfigurationError
+from tipline.core.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 

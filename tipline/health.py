@@ -32,7 +32,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from tipline.metrics import HTTP_REFUSED
+from tipline.core.metrics import HTTP_REFUSED
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg.conninfo import make_conninfo
 
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 
 def kafka_python_options(settings: Settings) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from ingest.producer import TipProducer
 from schemas import RawTip
-from tipline.metrics import INTAKE_ACK_SECONDS, TIPS_ACCEPTED, TIPS_NOT_ACCEPTED
+from tipline.core.metrics import INTAKE_ACK_SECONDS, TIPS_ACCEPTED, TIPS_NOT_ACCEPTED
 
 
 class MeteredSink:

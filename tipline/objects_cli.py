@@ -22,8 +22,8 @@ from review.objects import (
     save,
 )
 from tipline import services
-from tipline.errors import ConfigurationError, RejectedContentError
-from tipline.settings import Settings
+from tipline.core.errors import ConfigurationError, RejectedContentError
+from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

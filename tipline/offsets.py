@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from prometheus_client.core import GaugeMetricFamily
 
-from tipline.metrics import COMMITTED_NAME, CONSUMER_LAG_NAME, HIGH_WATER_NAME
+from tipline.core.metrics import COMMITTED_NAME, CONSUMER_LAG_NAME, HIGH_WATER_NAME
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from tipline.errors import ConfigurationError
-from tipline.settings import Settings
+from tipline.core.errors import ConfigurationError
+from tipline.core.settings import Settings
 
 RUN_FILE = "services.json"
 SECRET_FILE = "sender_key.secret"  # noqa: S105 - a file name, not a secret

@@ -31,8 +31,8 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas import DeadLetter
+from tipline.core.topics import Topics
 from tipline.offsets import committed_offsets, high_water_marks
-from tipline.topics import Topics
 
 log = logging.getLogger(__name__)
 

@@ -35,13 +35,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from review.migrate import migrate
+from store.migrate import migrate
 from tipline import services, spill
+from tipline.core.errors import ConfigurationError
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics, ensure_topics
 from tipline.embedded import embedded_kafka, embedded_postgres, free_port
-from tipline.errors import ConfigurationError
 from tipline.offsets import group_offsets
-from tipline.settings import Settings
-from tipline.topics import Topics, ensure_topics
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tipline.errors import InvalidInputError, TiplineError
+from tipline.core.errors import InvalidInputError, TiplineError
 
 
 class DlqLimitExceededError(TiplineError):

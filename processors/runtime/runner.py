@@ -27,8 +27,8 @@ from processors.runtime.dlq import DlqLimit, DlqPolicy, dead_letterable
 from processors.runtime.sink import Sink, SinkResult
 from processors.runtime.steps import AsyncStep, Flow, StepTimes, run_steps
 from schemas.dead import Stage
-from tipline.errors import BackpressureError, InvalidInputError, TransientError
-from tipline.metrics import Counters, Metric
+from tipline.core.errors import BackpressureError, InvalidInputError, TransientError
+from tipline.core.metrics import Counters, Metric
 
 log = logging.getLogger(__name__)
 

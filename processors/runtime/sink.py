@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from tipline.errors import SinkBackpressureError
+from tipline.core.errors import SinkBackpressureError
 
 __all__ = ["Sink", "SinkBackpressureError", "SinkResult"]
 

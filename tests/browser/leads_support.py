@@ -9,11 +9,11 @@ from PIL import Image
 
 from processors.offline import OfflinePipeline
 from processors.sender_key import SenderKeyer
-from review.sink import TipWriter
 from schemas import RawTip, ScoredTip
+from store.sink import TipWriter
 from tipline import objects_cli
 from tipline.cli import build_parser
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 TOKEN = "ana-token-0123456789abcdef"
 

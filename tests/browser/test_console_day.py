@@ -24,7 +24,7 @@ from review.api import create_app
 from schemas.tip import Evidence
 from tests.browser.conftest import live_server
 from tests.integration.test_review_api import make_tip, store
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

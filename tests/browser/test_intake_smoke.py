@@ -11,7 +11,7 @@ from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from ingest.web import create_app
 from tests.browser.conftest import live_server
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 
 def test_a_tipster_on_a_phone_sends_a_tip_and_gets_a_receipt(

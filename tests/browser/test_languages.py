@@ -16,7 +16,7 @@ from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from ingest.web import create_app
 from tests.browser.conftest import live_server, make_driver
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 ENGLISH: dict[str, str] = json.loads((LOCALES_DIR / "en.json").read_text(encoding="utf-8"))
 # Message ids look like "tip_label"; none may reach the page as text. (One-word ids such as

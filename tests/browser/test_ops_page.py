@@ -14,7 +14,7 @@ from review.api import create_app
 from tests.browser.conftest import live_server
 from tests.integration.conftest import database_url, postgres_server  # noqa: F401 - fixtures
 from tests.integration.test_review_api import make_tip, store
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 TOKEN = "ops-browser-token-0123456789abcdef"
 

@@ -20,10 +20,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from review.migrate import migrate
+from store.migrate import migrate
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics, ensure_topics
 from tipline.embedded import embedded_kafka, embedded_postgres
-from tipline.settings import Settings
-from tipline.topics import Topics, ensure_topics
 
 SECRET = "integration-test-sender-key-secret-0123456789"
 

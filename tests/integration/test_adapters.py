@@ -31,9 +31,9 @@ from ingest.social import MastodonPoller
 from ingest.web import create_app
 from tests.integration.conftest import Worker, count_rows, settings_env, wait_for
 from tests.unit.ingest.test_social import FakeMastodon, fake, mention  # noqa: F401 - fixture
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics
 from tipline.embedded import free_port
-from tipline.settings import Settings
-from tipline.topics import Topics
 
 HOOK_SECRET = "webhook-secret-for-the-partner-platform"
 CONTACT_PUBLIC, CONTACT_PRIVATE = new_key_pair()

@@ -9,8 +9,8 @@ import psycopg
 from ingest.producer import TipProducer
 from tests.integration.conftest import Worker, count_rows, wait_for
 from tests.integration.test_pipeline import make_tips
-from tipline.settings import Settings
-from tipline.topics import Topics
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics
 
 
 def test_killed_worker_replays_into_the_idempotent_sink(settings: Settings, worker: Worker) -> None:

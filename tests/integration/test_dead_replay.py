@@ -14,9 +14,9 @@ import psycopg
 from ingest.producer import TipProducer
 from schemas import RawTip
 from tests.integration.conftest import Worker, settings_env, wait_for
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics
 from tipline.deadletters import read_stored
-from tipline.settings import Settings
-from tipline.topics import Topics
 
 
 def tipline(settings: Settings, *args: str) -> str:

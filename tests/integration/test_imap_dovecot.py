@@ -23,8 +23,8 @@ from pydantic import SecretStr
 from ingest.imap import ImapPoller
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
-from tipline.errors import TransientError
-from tipline.settings import Settings
+from tipline.core.errors import TransientError
+from tipline.core.settings import Settings
 
 DOVECOT = shutil.which("dovecot") or (
     "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None

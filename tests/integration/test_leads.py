@@ -24,11 +24,11 @@ from ingest.web import create_app as create_intake
 from processors.offline import OfflinePipeline
 from processors.sender_key import SenderKeyer
 from review.api import create_app as create_review
-from review.sink import TipWriter
 from schemas import RawTip, ScoredTip
+from store.sink import TipWriter
 from tipline import objects_cli
 from tipline.cli import build_parser
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -11,10 +11,10 @@ from kafka import KafkaProducer
 from ingest.producer import TipProducer
 from schemas import RawTip
 from tests.integration.conftest import Worker, count_rows, wait_for
+from tipline.core.metrics import METRICS
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics
 from tipline.deadletters import read_dead_letters
-from tipline.metrics import METRICS
-from tipline.settings import Settings
-from tipline.topics import Topics
 
 BASE = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 TEXTS = [

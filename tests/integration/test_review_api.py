@@ -20,10 +20,10 @@ from pydantic import SecretStr
 from ingest.contact import new_key_pair, open_contact, seal_contact
 from ingest.photos import MediaStore
 from review.api import create_app
-from review.sink import TipWriter
 from schemas import ScoredTip
 from schemas.tip import Attachment, Cluster, Evidence, Reason
-from tipline.settings import Settings
+from store.sink import TipWriter
+from tipline.core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

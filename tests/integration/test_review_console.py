@@ -18,7 +18,7 @@ from review import accounts
 from review.api import create_app
 from schemas.tip import Attachment, Evidence
 from tests.integration.test_review_api import ALICE, make_tip, store
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

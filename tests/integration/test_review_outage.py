@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from review.api import create_app
-from review.migrate import migrate
+from store.migrate import migrate
 from tests.integration.test_review_api import ALICE, bearer, make_tip, store
+from tipline.core.settings import Settings
 from tipline.embedded import embedded_postgres
-from tipline.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from ingest.photos import MediaStore
 from ingest.web import create_app as create_intake
 from review import accounts
 from review.api import create_app as create_review
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -165,9 +165,7 @@ def send(client: TestClient, method: str, path: str, csrf: str | None) -> Any:
         return client.get(url(path))
     if path.startswith("/api/"):
         headers = {"x-csrf-token": csrf} if csrf else {}
-        return client.post(
-            url(path), json={**_FIELDS, "tip_ids": ["x1"]}, headers=headers
-        )
+        return client.post(url(path), json={**_FIELDS, "tip_ids": ["x1"]}, headers=headers)
     # Every field some form needs, so a refusal is about who asks, not a missing field.
     fields = {**_FIELDS, "other": "x2", "member": "x1", "tip_ids": "x1"}
     return client.post(url(path), data={**fields, "csrf": csrf or ""})

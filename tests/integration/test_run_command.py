@@ -189,8 +189,8 @@ def test_a_taken_port_is_a_clear_error_before_anything_starts(tmp_path: Path) ->
 
 
 def test_the_embedded_broker_refuses_a_taken_port() -> None:
+    from tipline.core.errors import ConfigurationError
     from tipline.embedded import embedded_kafka
-    from tipline.errors import ConfigurationError
 
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))

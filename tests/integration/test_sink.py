@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from review.sink import TipWriter
 from schemas import Cluster, Evidence, ScoredTip
+from store.sink import TipWriter
 from tests.integration.conftest import count_rows
 
 
@@ -109,8 +109,8 @@ def test_cluster_figures_are_those_of_the_rows_whatever_the_tips_claim(database_
 
 
 def test_an_unreachable_database_asks_for_backpressure(database_url: str) -> None:
+    from tipline.core.errors import SinkBackpressureError
     from tipline.embedded import free_port
-    from tipline.errors import SinkBackpressureError
 
     async def run() -> list[float]:
         writer = TipWriter(f"postgresql://127.0.0.1:{free_port()}/none", first_retry=0.5)

@@ -10,8 +10,8 @@ from ingest.producer import TipProducer
 from review.queue import queue
 from schemas import RawTip
 from tests.integration.conftest import Worker, count_rows, wait_for
-from tipline.settings import Settings
-from tipline.topics import Topics
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics
 
 BASE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -27,9 +27,9 @@ from ingest.producer import TipProducer
 from ingest.web import create_app
 from tests.integration.conftest import Worker, wait_for
 from tests.kafka.cluster import KafkaCluster, collect_refused_sockets, template
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics
 from tipline.embedded import free_port
-from tipline.settings import Settings
-from tipline.topics import Topics
 
 API_KEY = "broker-failure-test-key-0123456789"
 RATE = 25.0  # tips per second: steady, well under what one worker stores

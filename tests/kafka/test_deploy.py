@@ -13,7 +13,7 @@ import yaml
 
 from tests.kafka.cluster import REPO, template
 from tipline.cli import build_parser
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 DEPLOY = REPO / "deploy"
 # Settings of the "ops" branch (ops_host/ops_port: /metrics of workers), merged in parallel with

@@ -14,10 +14,10 @@ from pydantic import SecretStr
 from ingest.producer import TipProducer
 from schemas import RawTip
 from tests.kafka.cluster import SASL_PASSWORD, SASL_USER, KafkaCluster
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics, ensure_topics
 from tipline.kafka_security import kafka_python_options
 from tipline.lag import consumer_lag
-from tipline.settings import Settings
-from tipline.topics import Topics, ensure_topics
 
 
 def sasl_settings(cluster: KafkaCluster, mechanism: str, password: str) -> Settings:

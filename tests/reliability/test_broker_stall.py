@@ -22,9 +22,9 @@ from kafka import KafkaConsumer
 
 from ingest.producer import TipProducer, UnconfirmedError
 from schemas import RawTip
+from tipline.core.errors import TransientError
+from tipline.core.topics import Topics, ensure_topics
 from tipline.embedded import _wait_for_port, free_port
-from tipline.errors import TransientError
-from tipline.topics import Topics, ensure_topics
 
 pytestmark = pytest.mark.integration
 TOPIC = "stall.tips.raw"

@@ -32,8 +32,8 @@ from processors.redact import redact
 from processors.sender_key import SenderKeyer
 from schemas import RawTip, Tip
 from tests.reliability.naughty import SURROGATE_JSON, SURROGATE_UTF8, strings
-from tipline.errors import InvalidInputError
-from tipline.settings import Settings
+from tipline.core.errors import InvalidInputError
+from tipline.core.settings import Settings
 
 API_KEY = "acme-key-0123456789abcdef"
 HOOK_SECRET = "hook-secret-0123456789abcdef"

@@ -31,8 +31,8 @@ from ingest.tip_ids import TipIds
 from ingest.web import create_app
 from ingest.webhook import sign
 from tests.integration.conftest import Worker, count_rows, wait_for
-from tipline.settings import Settings
-from tipline.topics import Topics
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics
 
 pytestmark = pytest.mark.integration
 

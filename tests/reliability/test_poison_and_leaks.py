@@ -26,7 +26,7 @@ from processors.normalise import normalise
 from processors.redact import redact
 from processors.sender_key import SenderKeyer
 from schemas import DeadLetter, RawTip, ScoredTip, Tip
-from tipline.errors import DecodeError
+from tipline.core.errors import DecodeError
 
 IDS = TipIds(b"reliability-tip-ids-0123456789")
 KEYS = SenderKeyer("k1", b"reliability-sender-0123456789")

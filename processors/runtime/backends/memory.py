@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from processors.runtime.runner import Message, Runner, TopicPartition
-from tipline.errors import TransientError
+from tipline.core.errors import TransientError
 
 
 class ProduceFailedError(TransientError):

@@ -16,7 +16,7 @@ from ingest.bulk import import_file, row_tip_id, row_to_tip
 from ingest.memory import MemorySink
 from ingest.tip_ids import TipIds
 from schemas.tip import MAX_BODY_CHARS, RawTip
-from tipline.errors import InvalidInputError, TransientError
+from tipline.core.errors import InvalidInputError, TransientError
 
 SECRET_TEXT = "Tasche gesehen bei Hofer in Linz"
 

@@ -6,7 +6,7 @@ import pytest
 
 from ingest.contact import MAX_CONTACT_CHARS, new_key_pair, open_contact, seal_contact
 from schemas import RawTip
-from tipline.errors import ConfigurationError, InvalidInputError
+from tipline.core.errors import ConfigurationError, InvalidInputError
 
 PUBLIC, PRIVATE = new_key_pair()
 

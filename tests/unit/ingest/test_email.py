@@ -17,8 +17,8 @@ from ingest.photos import MediaStore
 from ingest.producer import encode
 from ingest.tip_ids import TipIds
 from schemas import RawTip
-from tipline.errors import RejectedContentError
-from tipline.settings import Settings
+from tipline.core.errors import RejectedContentError
+from tipline.core.settings import Settings
 
 CORPUS = Path(__file__).parents[2] / "data" / "mail"
 TIPS = "tips@tipline.example"

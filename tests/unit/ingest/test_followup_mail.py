@@ -19,7 +19,7 @@ from ingest.followup_mail import wants_reply
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from tests.unit.ingest.test_email import free_port
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 TIPS = "tips@tipline.example"
 SENDER = "jana.novakova@example.cz"

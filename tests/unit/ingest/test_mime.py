@@ -27,7 +27,7 @@ from ingest.mime import (
 from ingest.photos import sanitise_image
 from ingest.tip_ids import TipIds
 from schemas.tip import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, RawTip
-from tipline.errors import RejectedContentError
+from tipline.core.errors import RejectedContentError
 
 CORPUS = Path(__file__).parents[2] / "data" / "mail"
 EXPECTED: dict[str, dict[str, str]] = json.loads((CORPUS / "expected.json").read_text())

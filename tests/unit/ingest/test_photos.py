@@ -16,7 +16,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from ingest.photos import MediaStore, SanitisedImage, sanitise_image, sniff_format
-from tipline.errors import RejectedContentError
+from tipline.core.errors import RejectedContentError
 
 # Markers planted in every metadata carrier; none may appear in a sanitised image.
 GPS_MARK = "GPSMARK-48.2082N"

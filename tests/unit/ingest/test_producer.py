@@ -9,7 +9,7 @@ import pytest
 
 from ingest.producer import MAX_RECORD_BYTES, encode
 from schemas import RawTip
-from tipline.errors import RejectedContentError
+from tipline.core.errors import RejectedContentError
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 

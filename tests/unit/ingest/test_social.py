@@ -22,7 +22,7 @@ from mastodon import Mastodon
 from ingest.memory import MemorySink
 from ingest.social import CursorFile, MastodonPoller, status_tip_id
 from ingest.tip_ids import TipIds
-from tipline.errors import TransientError
+from tipline.core.errors import TransientError
 
 INSTANCE = "127.0.0.1"  # netloc host part; the port is added per test
 ACCOUNT = "tipline"

@@ -26,8 +26,8 @@ from ingest.photos import MediaStore
 from ingest.producer import UnconfirmedError
 from ingest.web import ObjectCatalogue, create_app
 from schemas.tip import MAX_BODY_CHARS
-from tipline.errors import BackpressureError, ConfigurationError, TransientError
-from tipline.settings import Settings
+from tipline.core.errors import BackpressureError, ConfigurationError, TransientError
+from tipline.core.settings import Settings
 
 API_KEY = "acme-key-0123456789abcdef"
 OTHER_KEY = "other-key-0123456789abcdef"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ingest.i18n import LANGUAGES, LOCALES_DIR, load_catalogues, negotiate
 from ingest.ratelimit import RateLimiter, SourceKeyer, retry_after_header
-from tipline.errors import ConfigurationError
+from tipline.core.errors import ConfigurationError
 
 
 class FakeClock:

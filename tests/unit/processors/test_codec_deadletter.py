@@ -9,7 +9,7 @@ import pytest
 from processors.codec import decode
 from processors.deadletter import dead_letter, sanitise_payload
 from schemas import RawTip
-from tipline.errors import DecodeError, InvalidInputError
+from tipline.core.errors import DecodeError, InvalidInputError
 
 GOOD = {
     "tip_id": "w-1",

@@ -467,7 +467,7 @@ def test_case_punctuation_and_placeholders_do_not_hide_a_duplicate(
 
 
 def test_index_takes_thresholds_and_caps_from_settings() -> None:
-    from tipline.settings import Settings
+    from tipline.core.settings import Settings
 
     index = DedupeIndex.from_settings(
         Settings(dedupe_threshold=0.9, dedupe_max_objects=7, dedupe_max_senders=5)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from processors.evidence import ean_is_valid, extract_evidence, find_evidence
 from processors.lexicon import LANGUAGES, load_lexicon
 from schemas import Tip
-from tipline.errors import ConfigurationError
+from tipline.core.errors import ConfigurationError
 
 RECEIVED = datetime(2023, 6, 1, tzinfo=UTC)
 

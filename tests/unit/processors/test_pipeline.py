@@ -12,8 +12,8 @@ from processors.flows import TriageState, clean_flow, default_lexicon, triage_fl
 from processors.runtime.steps import AsyncStep, Flow, run_steps
 from processors.sender_key import SenderKeyer
 from schemas import RawTip, ScoredTip, Tip
-from tipline.metrics import Counters
-from tipline.settings import Settings
+from tipline.core.metrics import Counters
+from tipline.core.settings import Settings
 
 SETTINGS = Settings()
 CLEAN = clean_flow(SenderKeyer("k1", b"p" * 32))

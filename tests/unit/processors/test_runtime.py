@@ -19,9 +19,9 @@ from processors.runtime.runner import Backoff, Runner
 from processors.runtime.steps import Flow, async_step
 from processors.sender_key import SenderKeyer
 from schemas import DeadLetter, RawTip, ScoredTip, Tip
-from tipline.errors import RejectedContentError, SinkBackpressureError, TransientError
-from tipline.metrics import Counters
-from tipline.settings import Settings
+from tipline.core.errors import RejectedContentError, SinkBackpressureError, TransientError
+from tipline.core.metrics import Counters
+from tipline.core.settings import Settings
 
 KEYER = SenderKeyer("k1", b"s" * 32)
 BASE = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

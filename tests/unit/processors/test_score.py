@@ -14,7 +14,7 @@ from processors.activity import ActivityLimits, SenderActivity
 from processors.evidence import extract_evidence
 from processors.score import BASE, SCORE_VERSION, score
 from schemas import Cluster, Corroboration, ScoredTip, Tip
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 RECEIVED = datetime(2023, 6, 1, 12, 0, tzinfo=UTC)
 DATA = Path(__file__).resolve().parents[2] / "data" / "scoring" / "tips.jsonl"

@@ -12,7 +12,7 @@ from review.accounts import (
     hash_password,
     password_matches,
 )
-from tipline.errors import ConfigurationError
+from tipline.core.errors import ConfigurationError
 
 
 def test_argon2id_round_trip_and_salting() -> None:

@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from review.api_auth import Analyst, Authenticator, csrf_ok
-from tipline.errors import ConfigurationError
+from tipline.core.errors import ConfigurationError
 
 ALICE = "alice-token-0123456789abcdef"
 BOB = "bob-token-0123456789abcdef00"

@@ -1,10 +1,10 @@
-"""The one same-origin rule both web apps use (tipline/http.py ``origin_of``)."""
+"""The one same-origin rule both web apps use (tipline/core/http.py ``origin_of``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tipline.http import BASE_SECURITY_HEADERS, Origin, origin_of, tokens_match
+from tipline.core.http import BASE_SECURITY_HEADERS, Origin, origin_of, tokens_match
 
 HOST = "review.example:8090"
 

@@ -6,8 +6,8 @@ import faust
 import pytest
 from pydantic import SecretStr
 
+from tipline.core.settings import Settings
 from tipline.kafka_security import database_conninfo, faust_credentials, kafka_python_options
-from tipline.settings import Settings
 
 
 def test_plaintext_by_default() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from tipline.metrics import METRICS, Counters, report
+from tipline.core.metrics import METRICS, Counters, report
 
 
 def test_take_reports_every_metric_and_resets() -> None:

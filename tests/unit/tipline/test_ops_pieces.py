@@ -14,10 +14,10 @@ from rich.console import Console
 
 from schemas import DeadLetter
 from tipline.cli import _since
+from tipline.core.errors import ConfigurationError
+from tipline.core.logs import JsonFormatter
+from tipline.core.metrics import Counters
 from tipline.deadletters import StoredDeadLetter, partition_key, replayable, select
-from tipline.errors import ConfigurationError
-from tipline.logs import JsonFormatter
-from tipline.metrics import Counters
 from tipline.spill import Spilled
 from tipline.status import Sample, render
 from tipline.supervisor import check_ports

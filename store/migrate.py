@@ -21,7 +21,7 @@ _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 def available() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every packaged migration, in version order."""
     found = []
-    for entry in resources.files("review.migrations").iterdir():
+    for entry in resources.files("store.migrations").iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))

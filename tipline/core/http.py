@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tipline.errors import ConfigurationError
+from tipline.core.errors import ConfigurationError
 
 Header = tuple[bytes, bytes]
 

@@ -25,8 +25,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from schemas import ScoredTip
-from tipline.errors import SinkBackpressureError
-from tipline.metrics import SINK_BATCH_SIZE, SINK_COMMIT_SECONDS
+from tipline.core.errors import SinkBackpressureError
+from tipline.core.metrics import SINK_BATCH_SIZE, SINK_COMMIT_SECONDS
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from tipline.settings import Settings
+from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

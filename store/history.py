@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 
 from schemas import ScoredTip
-from tipline.errors import TransientError
+from tipline.core.errors import TransientError
 
 _RECENT_OF_OBJECT = """
 SELECT record FROM (

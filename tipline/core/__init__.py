@@ -1,0 +1,1 @@
+"""Foundations (settings, errors, metrics, http, topic names): import nothing else of ours."""
