@@ -134,7 +134,16 @@ __all__ = ["database_url", "live_server", "make_driver", "postgres_server"]
 
 
 def analyst_session(driver: Any, base: str, app: Any, name: str = "ana") -> None:
-    """Sign ``driver`` in to the review app at ``base`` as ``name`` (a session cookie)."""
-    cookie, _ = app.state.review.auth.issue(name)
-    driver.get(f"{base}/healthz")
-    driver.add_cookie({"name": app.state.review.cookie, "value": cookie, "path": "/"})
+    """Sign ``driver`` in to the review app at ``base`` as ``name``, through the real login form
+    (an analyst account is created for it)."""
+    from selenium.webdriver.common.by import By
+
+    from review import accounts
+
+    password = f"{name}-browser-password-0123"
+    accounts.add(app.state.review.url, name, "analyst", password)
+    driver.get(f"{base}/login")
+    driver.find_element(By.NAME, "name").send_keys(name)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    assert "/login" not in driver.current_url, driver.page_source[:500]
