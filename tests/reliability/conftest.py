@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.conftest import (  # noqa: F401 - fixtures
+    broker_kind,
     database_url,
     kafka,
     postgres_server,
+    replication,
     settings,
     worker,
 )
