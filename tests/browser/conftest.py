@@ -68,6 +68,9 @@ def make_driver(width: int, height: int, language: str = "en") -> Any:
     options.add_experimental_option("prefs", {"intl.accept_languages": language})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    # A click on a submit button returns before the next page is parsed on a loaded machine;
+    # lookups wait for their element rather than racing the navigation.
+    driver.implicitly_wait(10)
     return driver
 
 
