@@ -26,6 +26,7 @@ TSV = HERE / "sentences.tsv"
 SHORT_N, LONG_N = 35, 45
 # The close pairs (issue #12 follow-up): more short sentences, the kind tips are made of.
 CLOSE_SHORT_N, CLOSE_LONG_N = 40, 20
+CLOSE = (CLOSE_SHORT_N, CLOSE_LONG_N, "/test")
 # (gold label, treebank repository, file inside it, short count, long count, source label).
 # The label is what the ``source`` column says; a re-run replaces the rows with its labels.
 # The close-pair rows have their own label ("<repo>/test") so the sentences copied by hand
@@ -39,13 +40,13 @@ SOURCES = (
     ("lb", "UD_Luxembourgish-LuxBank", "lb_luxbank-ud-test.conllu", SHORT_N, LONG_N, ""),
     ("gd", "UD_Scottish_Gaelic-ARCOSG", "gd_arcosg-ud-test.conllu", SHORT_N, LONG_N, ""),
     ("mk", "UD_Macedonian-MTB", "mk_mtb-ud-test.conllu", SHORT_N, LONG_N, ""),
-    ("da", "UD_Danish-DDT", "da_ddt-ud-test.conllu", CLOSE_SHORT_N, CLOSE_LONG_N, "/test"),
-    ("sv", "UD_Swedish-Talbanken", "sv_talbanken-ud-test.conllu", CLOSE_SHORT_N, CLOSE_LONG_N, "/test"),
-    ("bg", "UD_Bulgarian-BTB", "bg_btb-ud-test.conllu", CLOSE_SHORT_N, CLOSE_LONG_N, "/test"),
-    ("cs", "UD_Czech-FicTree", "cs_fictree-ud-test.conllu", CLOSE_SHORT_N, CLOSE_LONG_N, "/test"),
-    ("sk", "UD_Slovak-SNK", "sk_snk-ud-test.conllu", CLOSE_SHORT_N, CLOSE_LONG_N, "/test"),
-    ("ru", "UD_Russian-GSD", "ru_gsd-ud-test.conllu", CLOSE_SHORT_N, CLOSE_LONG_N, "/test"),
-    ("uk", "UD_Ukrainian-IU", "uk_iu-ud-test.conllu", CLOSE_SHORT_N, CLOSE_LONG_N, "/test"),
+    ("da", "UD_Danish-DDT", "da_ddt-ud-test.conllu", *CLOSE),
+    ("sv", "UD_Swedish-Talbanken", "sv_talbanken-ud-test.conllu", *CLOSE),
+    ("bg", "UD_Bulgarian-BTB", "bg_btb-ud-test.conllu", *CLOSE),
+    ("cs", "UD_Czech-FicTree", "cs_fictree-ud-test.conllu", *CLOSE),
+    ("sk", "UD_Slovak-SNK", "sk_snk-ud-test.conllu", *CLOSE),
+    ("ru", "UD_Russian-GSD", "ru_gsd-ud-test.conllu", *CLOSE),
+    ("uk", "UD_Ukrainian-IU", "uk_iu-ud-test.conllu", *CLOSE),
 )  # fmt: skip
 
 
