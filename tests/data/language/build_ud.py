@@ -47,6 +47,9 @@ SOURCES = (
     ("sk", "UD_Slovak-SNK", "sk_snk-ud-test.conllu", *CLOSE),
     ("ru", "UD_Russian-GSD", "ru_gsd-ud-test.conllu", *CLOSE),
     ("uk", "UD_Ukrainian-IU", "uk_iu-ud-test.conllu", *CLOSE),
+    ("hr", "UD_Croatian-SET", "hr_set-ud-test.conllu", *CLOSE),
+    ("sl", "UD_Slovenian-SSJ", "sl_ssj-ud-test.conllu", *CLOSE),
+    ("ga", "UD_Irish-IDT", "ga_idt-ud-test.conllu", *CLOSE),
 )  # fmt: skip
 
 
