@@ -21,6 +21,8 @@ from tipline.core.settings import Settings
 from tipline.core.topics import Topics
 
 if TYPE_CHECKING:
+    import faust
+
     from ingest.photos import MediaStore
     from tipline.health import Check, OpsServer
 
@@ -52,19 +54,24 @@ def _cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    import faust
     from prometheus_client import REGISTRY
 
     from processors.app import create_app
     from processors.sender_key import SenderKeyer
     from tipline.deadletters import DeadLetterCollector
-    from tipline.offsets import LagCollector
+    from tipline.kafka_security import kafka_python_options
+    from tipline.lag import LagCollector
 
     resolved = services.resolve(settings)
     assert resolved.kafka and resolved.database_url
     topics = Topics.from_settings(resolved)
     REGISTRY.register(
-        LagCollector(resolved.kafka, (topics.raw, topics.clean, topics.scored), resolved.app_id)
+        LagCollector(
+            resolved.kafka,
+            (topics.raw, topics.clean, topics.scored),
+            resolved.app_id,
+            **kafka_python_options(resolved),
+        )
     )
     REGISTRY.register(DeadLetterCollector(resolved.kafka, topics.dead))
     apps: list[faust.App] = []
@@ -81,7 +88,9 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     keyer = SenderKeyer(resolved.sender_key_id, services.sender_key_secret(resolved))
     app = create_app(resolved, keyer)
     apps.append(app)
-    worker = faust.Worker(app, loglevel=resolved.log_level, quiet=True, redirect_stdouts=False)
+    worker = _guarded_worker_class()(
+        app, loglevel=resolved.log_level, quiet=True, redirect_stdouts=False
+    )
     code: int | str | None = 0
     try:
         worker.execute_from_commandline()
@@ -95,6 +104,20 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code if isinstance(code, int) else 1)
+
+
+def _guarded_worker_class() -> type[faust.Worker]:
+    import faust
+
+    class GuardedWorker(faust.Worker):
+        """faust's worker, with the Kafka clients' loggers guarded again after faust replaces
+        the root handlers (see tipline/core/logs.py: they would print record bytes at DEBUG)."""
+
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            super().on_setup_root_logger(logger, level)
+            logs.guard_client_loggers()
+
+    return GuardedWorker
 
 
 def _database_check(settings: Settings) -> Check:
