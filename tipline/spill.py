@@ -32,7 +32,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas import DeadLetter
 from tipline.core.topics import Topics
-from tipline.offsets import committed_offsets, high_water_marks
+from tipline.lag import committed_offsets, high_water_marks
 
 log = logging.getLogger(__name__)
 
