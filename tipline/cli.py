@@ -58,22 +58,23 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from processors.app import create_app
     from processors.sender_key import SenderKeyer
-    from tipline.deadletters import DeadLetterCollector
+    from tipline.deadletters import DeadLetterCollector, StoredDeadLetter
     from tipline.kafka_security import kafka_python_options
     from tipline.lag import LagCollector
+    from tipline.ops_recorder import OpsRecorder
 
     resolved = services.resolve(settings)
     assert resolved.kafka and resolved.database_url
     topics = Topics.from_settings(resolved)
-    REGISTRY.register(
-        LagCollector(
-            resolved.kafka,
-            (topics.raw, topics.clean, topics.scored),
-            resolved.app_id,
-            **kafka_python_options(resolved),
-        )
+    lag = LagCollector(
+        resolved.kafka,
+        (topics.raw, topics.clean, topics.scored),
+        resolved.app_id,
+        **kafka_python_options(resolved),
     )
-    REGISTRY.register(DeadLetterCollector(resolved.kafka, topics.dead))
+    dead = DeadLetterCollector(resolved.kafka, topics.dead)
+    REGISTRY.register(lag)
+    REGISTRY.register(dead)
     apps: list[faust.App] = []
 
     def joined() -> str | None:
@@ -85,6 +86,18 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     # Up before the models load (tens of seconds on a busy host): alive, not yet ready.
     ops = _ops_server(resolved, {"group": joined, "database": _database_check(resolved)})
+
+    def new_dead_letters() -> list[StoredDeadLetter]:
+        dead.refresh()
+        return dead.take_new()
+
+    # Lag and dead letters for the console's /ops page (it reads only the database).
+    recorder = OpsRecorder(
+        resolved.database_url.get_secret_value(),
+        lag.lags,
+        new_dead_letters,
+        timedelta(days=resolved.dead_letter_retention_days),
+    ).start()
     keyer = SenderKeyer(resolved.sender_key_id, services.sender_key_secret(resolved))
     app = create_app(resolved, keyer)
     apps.append(app)
@@ -97,6 +110,7 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     except SystemExit as exc:  # faust ends with sys.exit once it has stopped cleanly
         code = exc.code
     finally:
+        recorder.stop()
         ops.stop()
     # Everything is committed or will be replayed; what is left is the interpreter's final
     # garbage collection of the language models, measured at 3-4 s of a clean stop. Skip it.
