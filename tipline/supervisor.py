@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from processors.sender_key import SenderKeyer
 from store.migrate import migrate
 from tipline import services, spill
 from tipline.core.errors import ConfigurationError
@@ -370,6 +371,7 @@ def stop_children(
             settings.app_id,
             spill_dir,
             timedelta(days=settings.dead_letter_retention_days),
+            sender_keys=SenderKeyer(settings.sender_key_id, services.sender_key_secret(settings)),
         )
     except Exception:
         log.exception("could not spill the embedded broker's records: they are lost")
