@@ -66,7 +66,7 @@ def lag(
     out = []
     for tp in sorted(ends):
         end = ends[tp]
-        start = min((starts or {}).get(tp, 0), end)
+        start = (starts or {}).get(tp, 0)
         offset = committed.get(tp)
         position = start if offset is None else max(offset, start)
         out.append(
