@@ -123,7 +123,7 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def _guarded_worker_class() -> type[faust.Worker]:
     import faust
 
-    class GuardedWorker(faust.Worker):
+    class Worker(faust.Worker):  # named as faust names it: "[^Worker]: Ready" in the logs
         """faust's worker, with the Kafka clients' loggers guarded again after faust replaces
         the root handlers (see tipline/core/logs.py: they would print record bytes at DEBUG)."""
 
@@ -131,7 +131,7 @@ def _guarded_worker_class() -> type[faust.Worker]:
             super().on_setup_root_logger(logger, level)
             logs.guard_client_loggers()
 
-    return GuardedWorker
+    return Worker
 
 
 def _database_check(settings: Settings) -> Check:
