@@ -195,6 +195,12 @@ class DeadLetterCollector:
             new, self._new = self._new, []
         return new
 
+    def close(self) -> None:
+        with self._lock:
+            if self._consumer is not None:
+                self._consumer.close()
+                self._consumer = None
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         counts = self.refresh()
         family = GaugeMetricFamily(

@@ -52,9 +52,12 @@ def test_lag_and_dead_letters_reach_the_database(settings: Settings) -> None:
     finally:
         group.close()
 
+    collectors: list[DeadLetterCollector] = []
+
     def recorder() -> OpsRecorder:
         lag = LagCollector(settings.kafka or "", (topics.raw, topics.clean), settings.app_id)
         dead = DeadLetterCollector(settings.kafka or "", topics.dead)
+        collectors.append(dead)
 
         def new() -> list[StoredDeadLetter]:
             dead.refresh()
@@ -63,9 +66,13 @@ def test_lag_and_dead_letters_reach_the_database(settings: Settings) -> None:
         return OpsRecorder(url, lag.lags, new, timedelta(days=30))
 
     first, second = recorder(), recorder()  # two workers, same slot
-    first.tick(now)
-    second.tick(now)
-    first.tick(now)  # nothing new on the dead-letter topic: nothing more stored
+    try:
+        first.tick(now)
+        second.tick(now)
+        first.tick(now)  # nothing new on the dead-letter topic: nothing more stored
+    finally:
+        for dead in collectors:
+            dead.close()
     with psycopg.connect(url) as conn:
         lag_rows = conn.execute("SELECT topic, lag FROM ops_lag ORDER BY topic").fetchall()
         letters = conn.execute(
