@@ -14,6 +14,7 @@ its state dropped on revocation), and a partition's dedupe state is restored fro
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
@@ -30,12 +31,25 @@ from processors.score import score
 from processors.sender_key import SenderKeyer
 from processors.urgent import flag_urgent
 from schemas import RawTip, ScoredTip, Tip
-from tipline.core.metrics import Counters
+from tipline.core.metrics import DEDUPE_EXEMPLARS, DEDUPE_OBJECTS, Counters
 from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 RESTORE_LIMIT = 20_000  # earlier tips read back per object when its dedupe state is rebuilt
+
+# Every partition's dedupe index that is still alive: a revoked partition's state is garbage
+# once its flow is dropped, and leaves this set (and the gauges) with it.
+_LIVE_INDEXES: weakref.WeakSet[DedupeIndex] = weakref.WeakSet()
+
+
+def _held(key: str) -> float:
+    return float(sum(index.stats()[key] for index in list(_LIVE_INDEXES)))
+
+
+# Read on scrape only: summing the state's sizes costs nothing per tip.
+DEDUPE_OBJECTS.set_function(lambda: _held("objects"))
+DEDUPE_EXEMPLARS.set_function(lambda: _held("exemplars"))
 
 
 class EarlierTips(Protocol):
@@ -70,8 +84,10 @@ class TriageState:
         store: EarlierTips | None,
         counters: Counters,
     ) -> TriageState:
+        index = DedupeIndex.from_settings(settings)
+        _LIVE_INDEXES.add(index)
         return cls(
-            index=DedupeIndex.from_settings(settings),
+            index=index,
             activity=SenderActivity(ActivityLimits.from_settings(settings)),
             lexicon=lexicon,
             store=store,
