@@ -120,14 +120,23 @@ TYPO_RATIO = 75.0
 # Differing words this short on both sides are function words, not claims ("a"/"the").
 FUNCTION_WORD_CHARS = 3
 
-_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|IBAN|IP|CARD|HANDLE|PERSON|ADDRESS|URL_TOKEN)\]")
+# A possessive goes with the name it follows ("@realDonaldTrump's" / "[HANDLE]'s"): left alone it
+# becomes a word "s" that the other copy of the message ("Trump's" -> "trumps") cannot match.
+_POSSESSIVE = r"(?:['\u2019]s\b)?"
+_PLACEHOLDER = re.compile(
+    r"\[(?:EMAIL|PHONE|IBAN|IP|CARD|HANDLE|PERSON|ADDRESS|URL_TOKEN)\]" + _POSSESSIVE
+)
 # What a re-post changes without changing the message: links (shortened ones differ on every
 # share, and tracking parameters ride on them), @handles, "RT"/"via @x" and "cc @x". Removed
 # before anything else, so digits inside a link can never look like a conflicting number.
 _LINK = re.compile(
     r"(?i)(?:https?://|www\.)\S+|\b(?:t\.co|bit\.ly|goo\.gl|tinyurl\.com|ow\.ly|buff\.ly)/\S+"
 )
-_HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+_HANDLE = re.compile(r"(?<![\w@])@\w{1,30}" + _POSSESSIVE)
+# Hashtags are words run together ("#HillaryClinton", "#SharpBreak"): split where a capital
+# follows a small letter, so a re-post that tags a name matches the copy that spells it out.
+_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
+_HASHTAG_JOIN = re.compile(r"(?<=[a-z\u00df-\u00ff])(?=[A-Z\u00c0-\u00de])")
 _RETWEET = re.compile(r"(?i)(?<!\w)(?:rt|mt|via|cc)(?=\s*[@:])")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _APOSTROPHE = re.compile(r"['`´\u2018\u2019\u02bc]")
@@ -168,6 +177,7 @@ def text_key(text: str) -> str:
     # and casefold can produce combining marks ("İ" -> "i̇").
     text = _RETWEET.sub(" ", _LINK.sub(" ", _PLACEHOLDER.sub(" ", text)))
     text = _HANDLE.sub(" ", text)
+    text = _HASHTAG.sub(lambda m: " " + _HASHTAG_JOIN.sub(" ", m.group(1)) + " ", text)
     text = unicodedata.normalize("NFKD", text).casefold()
     text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = _APOSTROPHE.sub("", text)
@@ -251,13 +261,20 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "replace" and _swapped(list(a[i1:i2]), list(b[j1:j2])):
             return True
+        # "the search for ..." / "then I will find it. search for ...": a typo of one word
+        # cannot hide a run of new words next to it.
+        if op == "replace" and (j2 - j1) - (i2 - i1) > MAX_ADDED_WORDS:
+            return True
         if op == "insert" and j2 - j1 > MAX_ADDED_WORDS:
             return True
     return False
 
 
 def _swapped(old: list[str], new: list[str]) -> bool:
-    # A lost or extra space ("ikea store" / "ikeastore") is a typo of the whole block.
+    # A lost or extra space ("ikea store" / "ikeastore", "covid 19" / "covid19") is a typo of
+    # the whole block; so is any alike block without digits.
+    if "".join(old) == "".join(new):
+        return False
     if fuzz.ratio("".join(old), "".join(new)) >= TYPO_RATIO and not _DIGITS.search(
         "".join((*old, *new))
     ):
