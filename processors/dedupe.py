@@ -72,10 +72,13 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import stop_words
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from processors.minhash import MinHasher
 from schemas import Cluster, Corroboration, Evidence, ScoredTip, Tip
@@ -117,7 +120,8 @@ MIN_SHARED_WORDS = 0.5
 MAX_ADDED_WORDS = 4
 # Two differing words this alike are one word misspelt (rapidfuzz ratio, 0-100).
 TYPO_RATIO = 75.0
-# Differing words this short on both sides are function words, not claims ("a"/"the").
+# Differing words this short on both sides, and in a stop-word list, are function words, not
+# claims ("a"/"the", "in"/"at"); short words that are not ("Ks"/"HA", "ZBo"/"Ill") are names.
 FUNCTION_WORD_CHARS = 3
 
 # A possessive goes with the name it follows ("@realDonaldTrump's" / "[HANDLE]'s"): left alone it
@@ -282,18 +286,46 @@ def _swapped(old: list[str], new: list[str]) -> bool:
     rest = []
     for word in old:
         # A number is never a typo of another number ("1990"/"1999" are different years).
-        hit = None
+        hit: int | None = None
         if new and not _DIGITS.search(word):
-            hit = process.extractOne(
+            found = process.extractOne(
                 word, new, scorer=fuzz.ratio, score_cutoff=TYPO_RATIO, processor=None
             )
+            hit = found[2] if found is not None else None
+            if hit is None and len(word) <= FUNCTION_WORD_CHARS:
+                # A short word has no ratio to spare: one edit is its typo ("the"/"tha"); two
+                # ("Ks"/"HA") make another word. Numbers are never anyone's typo.
+                hit = next(
+                    (
+                        i
+                        for i, w in enumerate(new)
+                        if not _DIGITS.search(w) and Levenshtein.distance(word, w) <= 1
+                    ),
+                    None,
+                )
         if hit is None:
             rest.append(word)
         else:
-            new.pop(hit[2])
+            new.pop(hit)
     if not rest or not new:
         return False
-    return not all(len(w) <= FUNCTION_WORD_CHARS and not _DIGITS.search(w) for w in (*rest, *new))
+    return not all(_function_word(w) for w in (*rest, *new))
+
+
+def _function_word(word: str) -> bool:
+    return len(word) <= FUNCTION_WORD_CHARS and not _DIGITS.search(word) and word in _stop_words()
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    """Stop words of every language python-stop-words ships, folded as keys are."""
+    words: set[str] = set()
+    for language in stop_words.AVAILABLE_LANGUAGES:
+        for word in stop_words.get_stop_words(language):
+            key = text_key(word)
+            if key and " " not in key:
+                words.add(key)
+    return frozenset(words)
 
 
 def shared_words(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:

@@ -676,6 +676,11 @@ def test_a_tip_conflicting_with_any_member_stays_out() -> None:
         ("made in 1990", "made in 1999", True),
         ("sold at the shop", "sold in a shop", False),
         ("covid19 is here", "covid 19 is here", False),
+        # Short words: one edit is a typo, two make another word; numbers are never typos.
+        ("sold at the shop in graz", "sold at tha shop in graz", False),
+        ("careerhigh 11 ks for dodgers", "careerhigh 11 ha for dodgers", True),
+        ("no one can guard zbo tonight", "no one can guard ill tonight", True),
+        ("made in a shop", "made in 1 shop", True),
         # A word matched as a typo ("the"/"then") cannot hide five new words next to it.
         ("the search for flight 370", "then i will find it now search for flight 370", True),
     ],
