@@ -102,6 +102,7 @@ class _DecodeBudget:
 _DECODES = _DecodeBudget(DECODE_PIXEL_BUDGET, MAX_CONCURRENT_DECODES)
 
 _JPEG_QUALITY: Final = 90
+_HASH_SIDE: Final = 256  # photo_hash reduces larger images to about this side first
 _WEBP_QUALITY: Final = 90
 _SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")
 
@@ -127,7 +128,10 @@ class SanitisedImage:
 
 def photo_hash(image: Image.Image) -> str:
     """The perceptual hash of ``image``'s pixels: 16 hex digits (see the module docstring)."""
-    return str(imagehash.phash(image))
+    # pHash looks at a 32x32 thumbnail: a cheap box reduction first keeps a 16-MP photo from
+    # costing ~70 ms of antialiased resampling, and changes no hash by more than a bit or two.
+    factor = max(image.size) // _HASH_SIDE
+    return str(imagehash.phash(image.reduce(factor) if factor > 1 else image))
 
 
 def sniff_format(data: bytes) -> str | None:
