@@ -57,6 +57,8 @@ class EarlierTips(Protocol):
 
     async def recent_tips(self, object_ref: str | None, limit: int) -> list[ScoredTip]: ...
 
+    async def picture_hash(self, object_ref: str) -> str | None: ...
+
 
 def clean_flow(sender_keys: SenderKeyer) -> Flow:
     return (
@@ -97,11 +99,16 @@ class TriageState:
 
 async def restore_dedupe(tip: Tip, state: TriageState) -> Tip:
     """Rebuild the tip's object's dedupe state from the database when this partition holds
-    none: after a restart, a rebalance that moved the partition here, or an eviction."""
+    none: after a restart, a rebalance that moved the partition here, or an eviction. The
+    object's published picture is read with it (a picture changed later is seen at the next
+    restore)."""
     if state.store is None or state.index.holds(tip.object_ref):
         return tip
     earlier = await state.store.recent_tips(tip.object_ref, RESTORE_LIMIT)
-    state.index.restore(earlier)
+    # The object's published picture first: replayed photos that are only that picture
+    # re-shared must not count as corroborating photos.
+    picture = await state.store.picture_hash(tip.object_ref) if tip.object_ref else None
+    state.index.restore(earlier, pictures={tip.object_ref: picture})
     if earlier:
         state.counters.add("dedupe_restores")
         log.info("restored dedupe state of object %s from %d tips", tip.object_ref, len(earlier))

@@ -318,6 +318,9 @@ class StoredTips:
         self.reads.append(object_ref)
         return [t for t in self.tips if t.object_ref == object_ref][-limit:]
 
+    async def picture_hash(self, object_ref: str) -> str | None:
+        return None
+
 
 def clean_tip(i: int, body: str, object_ref: str) -> bytes:
     tip = Tip(
