@@ -138,7 +138,9 @@ def find_cards(text: str) -> list[Span]:
     while (m := _CARD.search(text, pos)) is not None:
         end = _card_end(text, m)
         if end is None:
-            pos = m.end()
+            # Not a card from here; one may start at a later group of the same run
+            # ("0171 2345678 4111 1111 1111 1111": a phone, then a card).
+            pos = m.start() + 1
             continue
         spans.append(Span(m.start(), end, "CARD"))
         pos = end
