@@ -96,33 +96,50 @@ def timed(
     )
 
 
+def fill(url: str, n_tips: int) -> float:
+    """Fill the database with ``n_tips`` tips unless it already holds them; seconds taken."""
+    start = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM tips").fetchone()
+        if row is not None and row[0] >= n_tips:
+            return 0.0
+        conn.execute(_FILL, {"n": n_tips, "objects": N_OBJECTS})
+        conn.execute(_CLUSTERS)
+        # Other analysts at work: 50 clusters near the top of the queue are held.
+        conn.execute(
+            "INSERT INTO claims (unit, analyst, tip_id, expires_at)"
+            " SELECT coalesce(cluster_id, 'tip:' || tip_id), 'other' || n, tip_id,"
+            "        now() + interval '1 hour'"
+            " FROM (SELECT DISTINCT ON (coalesce(cluster_id, tip_id)) cluster_id, tip_id,"
+            "       score, row_number() OVER () AS n"
+            "       FROM tips WHERE status = 'new' AND score >= 99) top"
+            " ORDER BY score DESC LIMIT 50 ON CONFLICT DO NOTHING"
+        )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE tips")
+        conn.execute("VACUUM ANALYZE clusters")
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tips", type=int, default=N_TIPS)
-    n_tips = parser.parse_args().tips
-    parent = Path(tempfile.mkdtemp(prefix="tipline-bench-review-"))
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="keep the database in this folder and reuse it next time (the fill is the slow "
+        "part); by default a temporary one, removed at the end",
+    )
+    args = parser.parse_args()
+    n_tips = args.tips
+    parent = args.data or Path(tempfile.mkdtemp(prefix="tipline-bench-review-"))
+    parent.mkdir(parents=True, exist_ok=True)
     parent.chmod(0o755)
     try:
         with embedded_postgres(parent / "data") as url:
             migrate(url)
-            start = time.perf_counter()
-            with psycopg.connect(url) as conn:
-                conn.execute(_FILL, {"n": n_tips, "objects": N_OBJECTS})
-                conn.execute(_CLUSTERS)
-                # Other analysts at work: 50 clusters near the top of the queue are held.
-                conn.execute(
-                    "INSERT INTO claims (unit, analyst, tip_id, expires_at)"
-                    " SELECT coalesce(cluster_id, 'tip:' || tip_id), 'other' || n, tip_id,"
-                    "        now() + interval '1 hour'"
-                    " FROM (SELECT DISTINCT ON (coalesce(cluster_id, tip_id)) cluster_id, tip_id,"
-                    "       score, row_number() OVER () AS n"
-                    "       FROM tips WHERE status = 'new' AND score >= 99) top"
-                    " ORDER BY score DESC LIMIT 50 ON CONFLICT DO NOTHING"
-                )
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("VACUUM ANALYZE tips")
-                conn.execute("VACUUM ANALYZE clusters")
-            fill_s = time.perf_counter() - start
+            fill_s = fill(url, n_tips)
             settings = Settings(
                 database_url=SecretStr(url),
                 data_dir=parent / "app",
@@ -188,7 +205,8 @@ def main() -> None:
                     median, p95, p99 = timed(call)
                     print(f"{name:<36} {median:>10.1f} {p95:>8.1f} {p99:>8.1f}")
     finally:
-        shutil.rmtree(parent, ignore_errors=True)
+        if args.data is None:
+            shutil.rmtree(parent, ignore_errors=True)
 
 
 if __name__ == "__main__":
