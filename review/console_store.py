@@ -410,6 +410,23 @@ async def _refigure(conn: Conn, cluster_ids: Sequence[str]) -> None:
         )
 
 
+async def _redirect(conn: Conn, analyst: str, source: str, target: str) -> None:
+    """Tips the machine still puts in ``source`` (or in a cluster merged into it) go to
+    ``target`` from now on: the sink reads ``cluster_redirects`` (store/sink.py)."""
+    await conn.execute("DELETE FROM cluster_redirects WHERE from_cluster_id = %s", (target,))
+    await conn.execute(
+        "UPDATE cluster_redirects SET cluster_id = %s, analyst = %s, at = now()"
+        " WHERE cluster_id = %s",
+        (target, analyst, source),
+    )
+    await conn.execute(
+        "INSERT INTO cluster_redirects (from_cluster_id, cluster_id, analyst) VALUES (%s, %s, %s)"
+        " ON CONFLICT (from_cluster_id) DO UPDATE"
+        " SET cluster_id = excluded.cluster_id, analyst = excluded.analyst, at = now()",
+        (source, target, analyst),
+    )
+
+
 @dataclass(frozen=True)
 class MoveResult:
     cluster_id: str
@@ -434,16 +451,19 @@ async def merge(conn: Conn, analyst: Analyst, into_tip: str, other_tip: str) -> 
             # A tip alone becomes a cluster of its own first, made by an analyst ("a-").
             target = f"a-{uuid.uuid4().hex}"
             await conn.execute(
-                "UPDATE tips SET cluster_id = %s WHERE tip_id = %s", (target, into_tip)
+                "UPDATE tips SET cluster_id = %s, cluster_by_analyst = true WHERE tip_id = %s",
+                (target, into_tip),
             )
         moving = await _rows(
             conn,
-            "UPDATE tips SET cluster_id = %s WHERE "  # noqa: S608 - fixed fragments only
+            "UPDATE tips SET cluster_id = %s, cluster_by_analyst = true WHERE "  # noqa: S608
             + ("cluster_id = %s" if source is not None else "tip_id = %s")
             + " RETURNING tip_id",
             (target, source if source is not None else other_tip),
         )
         moved = tuple(sorted(r["tip_id"] for r in moving))
+        if source is not None:
+            await _redirect(conn, analyst.name, source, target)
         await _refigure(conn, [target] + ([source] if source else []))
         old_units = [source or f"tip:{other_tip}", f"tip:{into_tip}"]
         await conn.execute("DELETE FROM claims WHERE unit = ANY(%s)", (old_units,))
@@ -478,7 +498,8 @@ async def split(conn: Conn, analyst: Analyst, tip_id: str, members: Sequence[str
             raise ConsoleConflictError("at least one tip must stay in the cluster")
         new_id = f"s-{uuid.uuid4().hex}"
         await conn.execute(
-            "UPDATE tips SET cluster_id = %s WHERE tip_id = ANY(%s)", (new_id, wanted)
+            "UPDATE tips SET cluster_id = %s, cluster_by_analyst = true WHERE tip_id = ANY(%s)",
+            (new_id, wanted),
         )
         await _refigure(conn, [cluster_id, new_id])
         await audit(

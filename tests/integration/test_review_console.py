@@ -4,6 +4,7 @@ merge and split, the audit, search, filters and the one-line-per-claim view."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import SecretStr
 from review import accounts
 from review.api import create_app
 from schemas.tip import Attachment, Evidence
+from store.sink import TipWriter
 from tests.integration.test_review_api import ALICE, make_tip, store
 from tipline.core.settings import Settings
 
@@ -326,6 +328,74 @@ def test_merge_and_split_recompute_the_clusters_and_are_audited(
     )
     actions = [r[1] for r in audit_rows(database_url)]
     assert actions.count("merge") == 2 and actions.count("split") == 1
+
+
+def clusters_of(url: str, *tip_ids: str) -> dict[str, str]:
+    with psycopg.connect(url) as conn:
+        return dict(
+            conn.execute(
+                "SELECT tip_id, cluster_id FROM tips WHERE tip_id = ANY(%s)", (list(tip_ids),)
+            ).fetchall()
+        )
+
+
+def test_an_analysts_merge_and_split_win_over_the_machines_later_batches(
+    app_client: TestClient, database_url: str
+) -> None:
+    store(
+        database_url,
+        [
+            make_tip("m1", 90, cluster=("cm", "m1", 3, 3), sender_n=1),
+            make_tip("m2", 50, cluster=("cm", "m1", 3, 3), sender_n=2),
+            make_tip("m5", 45, cluster=("cm", "m1", 3, 3), sender_n=5),
+            make_tip("n1", 70, cluster=("cn", "n1", 2, 1), sender_n=3),
+            make_tip("n2", 40, cluster=("cn", "n1", 2, 1), sender_n=3),
+            make_tip("o1", 20, cluster=("co", "o1", 1, 1), sender_n=4),
+        ],
+    )
+    sign_in(app_client, "ana")
+    csrf = page_csrf(app_client)
+    assert app_client.post("/tips/m1/merge", data={"csrf": csrf, "other": "n1"}).status_code == 303
+    # The machine still thinks "cn" is a cluster of its own: its next tips join "cm", and
+    # "cn" is not re-created by the sink's recompute.
+    store(database_url, [make_tip("n3", 60, cluster=("cn", "n1", 3, 2), sender_n=6)])
+    assert clusters_of(database_url, "n3") == {"n3": "cm"}
+    rows = cluster_rows(database_url)
+    assert "cn" not in rows and rows["cm"][0] == 6
+    # Split m2 off: a new tip the machine puts beside m2 (in "cm") follows m2; one beside m1
+    # stays in "cm".
+    split = app_client.post("/tips/m1/split", data={"csrf": csrf, "member": ["m2"]})
+    assert split.status_code == 303
+    apart = clusters_of(database_url, "m2")["m2"]
+    store(
+        database_url,
+        [
+            make_tip("m3", 55, cluster=("cm", "m2", 4, 4), sender_n=7),
+            make_tip("m4", 35, cluster=("cm", "m1", 4, 4), sender_n=8),
+        ],
+    )
+    assert clusters_of(database_url, "m3", "m4") == {"m3": apart, "m4": "cm"}
+    rows = cluster_rows(database_url)
+    assert rows[apart][0] == 2 and rows["cm"][0] == 6
+
+    # A replayed batch (the machine's original clusters) changes nothing an analyst decided.
+    async def replay() -> int:
+        writer = TipWriter(database_url)
+        try:
+            return (
+                await writer.write([make_tip("m2", 50, cluster=("cm", "m1", 3, 3), sender_n=2)])
+            ).inserted
+        finally:
+            await writer.close()
+
+    assert asyncio.run(replay()) == 0
+    assert clusters_of(database_url, "m2") == {"m2": apart}
+    assert cluster_rows(database_url) == rows
+    # Merging "cm" on into "co" carries the earlier redirect along: "cn" now means "co".
+    assert app_client.post("/tips/o1/merge", data={"csrf": csrf, "other": "m1"}).status_code == 303
+    store(database_url, [make_tip("n4", 10, cluster=("cn", "n4", 4, 3), sender_n=9)])
+    assert clusters_of(database_url, "n4", "m1", "n3") == {"n4": "co", "m1": "co", "n3": "co"}
+    assert set(cluster_rows(database_url)) == {"co", apart}
 
 
 # --- queue: search, photo filter, redaction marks, one line per claim --------------------------
