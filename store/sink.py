@@ -67,8 +67,7 @@ _COLUMN_LIST = ", ".join(_COLUMNS)
 # duplicating one an analyst moved joins that tip's cluster; a cluster merged away by an
 # analyst is replaced by the one it was merged into.
 _ANALYST_CLUSTER = (
-    "CASE WHEN d.cluster_by_analyst THEN d.cluster_id"
-    " ELSE coalesce(r.cluster_id, j.cluster_id) END"
+    "CASE WHEN d.cluster_by_analyst THEN d.cluster_id ELSE coalesce(r.cluster_id, j.cluster_id) END"
 )
 _SELECT_LIST = ", ".join(
     _ANALYST_CLUSTER if name == "cluster_id" else f"j.{name}" for name in _COLUMNS
