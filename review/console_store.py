@@ -532,32 +532,21 @@ class NamedLine:
     photos: int
 
 
-_NAMED: Final = """
-SELECT t.object_ref,
-       (SELECT coalesce(array_agg(v ORDER BY v), '{{}}')
-          FROM jsonb_array_elements_text(t.evidence -> 'shops') v) AS shops,
-       (SELECT coalesce(array_agg(v ORDER BY v), '{{}}')
-          FROM jsonb_array_elements_text(t.evidence -> 'cities') v) AS cities,
-       t.evidence -> 'countries' AS countries, t.tip_id, t.score, t.language, t.sender_key,
-       jsonb_array_length(t.attachments) AS photos, t.received_at
-FROM tips t
-WHERE t.status = %(status)s{object_filter}
-  AND (jsonb_array_length(t.evidence -> 'shops') > 0
-       OR jsonb_array_length(t.evidence -> 'cities') > 0)
-"""
+# The lines are kept by the database as tips come and change (migration 053: claim_lines and
+# its member counts); a page reads at most ``limit`` of them. The order: best score, then
+# independent tipsters, then the shops.
 _NAMED_LINES: Final = """
-SELECT object_ref, shops, cities,
-       (SELECT coalesce(array_agg(DISTINCT c), '{{}}')
-          FROM unnest(array_agg(countries)) x, jsonb_array_elements_text(x) c) AS countries,
-       count(*) AS tips,
-       count(DISTINCT coalesce(sender_key, 'tip:' || tip_id)) AS tipsters,
-       array_agg(DISTINCT language ORDER BY language) AS languages,
-       max(score) AS best_score,
-       (array_agg(tip_id ORDER BY score DESC, received_at, tip_id))[1] AS best_tip_id,
-       count(*) FILTER (WHERE photos > 0) AS photos
-FROM ({inner}) named
-GROUP BY object_ref, shops, cities
-ORDER BY max(score) DESC, count(DISTINCT coalesce(sender_key, 'tip:' || tip_id)) DESC, shops
+SELECT l.object_ref, l.shops, l.cities, l.tips, l.tipsters, l.best_score, l.best_tip_id,
+       l.photos,
+       array(SELECT m.value FROM claim_line_members m
+             WHERE m.status = l.status AND m.claim_key = l.claim_key AND m.dim = 'c'
+             ORDER BY m.value) AS countries,
+       array(SELECT m.value FROM claim_line_members m
+             WHERE m.status = l.status AND m.claim_key = l.claim_key AND m.dim = 'l'
+             ORDER BY m.value) AS languages
+FROM claim_lines l
+WHERE l.status = %(status)s AND l.tips > 0{object_filter}
+ORDER BY l.best_score DESC, l.tipsters DESC, l.shops, l.object_ref, l.cities
 LIMIT %(limit)s
 """
 
@@ -565,12 +554,11 @@ LIMIT %(limit)s
 async def named_lines(
     conn: Conn, status: str, object_ref: str | None, limit: int = 100
 ) -> list[NamedLine]:
-    inner = _NAMED.format(
-        object_filter="\n  AND t.object_ref = %(object_ref)s" if object_ref else ""
-    )
     rows = await _rows(
         conn,
-        _NAMED_LINES.format(inner=inner),
+        _NAMED_LINES.format(
+            object_filter=" AND l.object_ref = %(object_ref)s" if object_ref else ""
+        ),
         {"status": status, "object_ref": object_ref, "limit": limit},
     )
     return [

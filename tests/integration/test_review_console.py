@@ -5,6 +5,7 @@ merge and split, the audit, search, filters and the one-line-per-claim view."""
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg.types.json import Jsonb
 from pydantic import SecretStr
 
 from review import accounts
@@ -441,6 +443,128 @@ def test_one_line_per_claim_across_languages(app_client: TestClient, database_ur
     rows = re.findall(r"<tr>\s*<td class=\"score\">", page)
     assert len(rows) == 2  # five languages naming Lidl in Graz are one line
     assert "cs de en hu pl" in page and ">5<" in page
+
+
+# The lines as computed from the rows (the query /queue/claims ran before migration 053): the
+# reference the kept lines must equal after any sequence of writes.
+_LINES_FROM_ROWS = """
+SELECT object_ref, shops, cities,
+       (SELECT coalesce(array_agg(DISTINCT c ORDER BY c), '{}')
+          FROM unnest(array_agg(countries)) x, jsonb_array_elements_text(x) c) AS countries,
+       count(*) AS tips,
+       count(DISTINCT coalesce(sender_key, 'tip:' || tip_id)) AS tipsters,
+       array_agg(DISTINCT language ORDER BY language) AS languages,
+       max(score) AS best_score,
+       (array_agg(tip_id ORDER BY score DESC, received_at, tip_id))[1] AS best_tip_id,
+       count(*) FILTER (WHERE photos > 0) AS photos
+FROM (
+    SELECT t.object_ref,
+           (SELECT coalesce(array_agg(v ORDER BY v), '{}')
+              FROM jsonb_array_elements_text(t.evidence -> 'shops') v) AS shops,
+           (SELECT coalesce(array_agg(v ORDER BY v), '{}')
+              FROM jsonb_array_elements_text(t.evidence -> 'cities') v) AS cities,
+           t.evidence -> 'countries' AS countries, t.tip_id, t.score, t.language, t.sender_key,
+           jsonb_array_length(t.attachments) AS photos, t.received_at
+    FROM tips t
+    WHERE t.status = %s
+      AND (jsonb_array_length(t.evidence -> 'shops') > 0
+           OR jsonb_array_length(t.evidence -> 'cities') > 0)
+) named
+GROUP BY object_ref, shops, cities
+ORDER BY max(score) DESC, count(DISTINCT coalesce(sender_key, 'tip:' || tip_id)) DESC, shops,
+         object_ref, cities
+"""
+
+
+def test_kept_claim_lines_equal_the_lines_computed_from_the_rows(
+    console_settings: Settings, database_url: str
+) -> None:
+    from review import console_store
+
+    rng = random.Random(5)
+    photo = Attachment(sha256="c" * 64, media_type="image/jpeg", size=2048, width=640, height=480)
+    places = [
+        Evidence(countries=("AT",), cities=("Graz",), shops=("Lidl",)),
+        Evidence(countries=("AT", "DE"), cities=("Graz",), shops=("Lidl",)),
+        Evidence(countries=("PL",), shops=("Biedronka", "Lidl")),
+        Evidence(countries=("PL",), shops=("Lidl", "Biedronka")),
+        Evidence(cities=("Wien",)),
+        Evidence(),  # names nothing: never a line
+    ]
+
+    def batch(first: int, n: int) -> list[Any]:
+        return [
+            make_tip(
+                f"r{i:03d}",
+                rng.randrange(0, 101, 5),
+                minute=rng.randrange(5),
+                object_ref=rng.choice(("obj1", "obj2", None)),
+                sender_n=rng.choice((None, 1, 2, 3, i)),
+                language=rng.choice(("de", "pl", "en")),
+                evidence=rng.choice(places),
+                attachments=(photo,) if rng.random() < 0.3 else (),
+            )
+            for i in range(first, first + n)
+        ]
+
+    async def kept(status: str) -> list[tuple[Any, ...]]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            lines = await console_store.named_lines(conn, status, None, limit=1000)
+        finally:
+            await conn.close()
+        return [
+            (
+                ln.object_ref,
+                list(ln.shops),
+                list(ln.cities),
+                list(ln.countries),
+                ln.tips,
+                ln.tipsters,
+                list(ln.languages),
+                ln.best_score,
+                ln.best_tip_id,
+                ln.photos,
+            )
+            for ln in lines
+        ]
+
+    def check() -> None:
+        with psycopg.connect(database_url) as conn:
+            for status in ("new", "reviewing", "lead", "dismissed"):
+                expected = [tuple(r) for r in conn.execute(_LINES_FROM_ROWS, (status,))]
+                assert asyncio.run(kept(status)) == expected, status
+
+    store(database_url, batch(0, 60))
+    check()
+    store(database_url, batch(60, 40))
+    check()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        ids = [r[0] for r in conn.execute("SELECT tip_id FROM tips ORDER BY tip_id")]
+        for _ in range(6):
+            chosen = rng.sample(ids, 12)
+            conn.execute(
+                "UPDATE tips SET status = %s WHERE tip_id = ANY(%s)",
+                (rng.choice(("reviewing", "lead", "dismissed", "new")), chosen),
+            )
+            check()
+        # The best tip of a line leaves it; an analyst corrects what a tip names; a tip goes.
+        conn.execute(
+            "UPDATE tips SET status = 'dismissed' WHERE tip_id = "
+            "(SELECT best_tip_id FROM claim_lines WHERE status = 'new' AND tips > 0"
+            " ORDER BY best_score DESC LIMIT 1)"
+        )
+        check()
+        conn.execute(
+            "UPDATE tips SET evidence = %s WHERE tip_id = ANY(%s)",
+            (Jsonb(places[4].model_dump(mode="json")), ids[:10]),
+        )
+        check()
+        conn.execute("UPDATE tips SET score = 100 WHERE tip_id = ANY(%s)", (ids[10:15],))
+        check()
+        conn.execute("DELETE FROM followup_receipts")
+        conn.execute("DELETE FROM tips WHERE tip_id = ANY(%s)", (ids[20:25],))
+        check()
 
 
 def test_the_cli_reads_the_password_from_stdin_never_argv(
