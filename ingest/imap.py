@@ -13,6 +13,13 @@ Contract:
         When the sink fails, the round stops and the rest waits for the next poll.
 
     ImapPoller.run(stop) polls every ``imap_poll_seconds`` until ``stop`` is set.
+
+    With ``email_receipt_reply`` on, an accepted tip gets a follow-up receipt and the automatic
+    reply that carries its code (``ingest.followup_mail``), as the SMTP receiver does. A fetched
+    message has no SMTP envelope; its envelope sender is the ``Return-Path`` the delivering MTA
+    wrote (RFC 5321 section 4.4). Without one, or with ``<>``, no reply is sent. The reply goes
+    out after the message is marked done, so a crash in between costs a reply, never doubles it;
+    the address lives in a local until the reply is sent, and is never logged or stored.
 """
 
 from __future__ import annotations
@@ -25,9 +32,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
 from typing import Final
 
 from ingest.email import image_store
+from ingest.followup import issue_receipt
+from ingest.followup_mail import send_receipt, wants_reply
 from ingest.mime import parse_message
 from ingest.photos import MediaStore
 from ingest.producer import TipSink
@@ -47,6 +57,15 @@ class ImapSummary:
     accepted: int = 0
     refused: int = 0
     deferred: int = 0
+
+
+def return_path(raw: bytes) -> str | None:
+    """The envelope sender the delivering MTA recorded (the topmost ``Return-Path``), if any."""
+    value = BytesHeaderParser().parsebytes(raw).get("return-path")
+    if value is None:
+        return None
+    address = str(value).strip().strip("<>").strip()
+    return address or None
 
 
 def _quote(mailbox: str) -> str:
@@ -153,6 +172,12 @@ class ImapPoller:
             self._refuse(conn, uid, exc.reason, exc.tip_id)
             summary.refused += 1
             return True
+        # The reply address lives in this local only, until the reply is sent.
+        reply_to = return_path(raw) if self._settings.email_receipt_reply else None
+        issued = None
+        if reply_to and wants_reply(raw, reply_to):
+            issued = issue_receipt()
+            tip = tip.model_copy(update={"receipt": issued.stored})
         try:
             self._sink.submit(tip)
         except TransientError as exc:
@@ -165,6 +190,8 @@ class ImapPoller:
         self._finish(conn, uid, self._settings.imap_done_mailbox, "(\\Seen)")
         summary.accepted += 1
         log.info("tip %s accepted by IMAP", tip.tip_id)
+        if issued is not None and reply_to:
+            send_receipt(self._settings, reply_to, tip.tip_id, issued.code)
         return True
 
     def _refuse(self, conn: imaplib.IMAP4, uid: str, reason: str, tip_id: str | None) -> None:

@@ -4,8 +4,10 @@ Such a tip is not an object tip at all and must never sink under thousands of sh
 stage runs after ``score`` and adds one reason (feature ``"urgent"``, text saying which signal,
 weight ``W_URGENT``) and re-adds the score, so the reasons still sum to the score (clamped to
 0..100) and the console's urgent view finds it with one containment probe on ``reasons``.
-The signals are phrase lists in ``processors/data/urgent.toml`` (27 languages' commonest
-wordings, folded like the text); a redacted name reads as the token ``person``.
+The signals are phrase lists per language in ``processors/data/urgent.toml`` (the commonest
+wordings in each of the public site's 31 languages, and Turkish and Arabic, folded like the
+text); a redacted name reads as the token ``person``. The phrases of every language are
+looked for in every tip: a tipster does not always write in the language detected.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Signal:
     text: str
     # First word -> phrases (folded token tuples) starting with it: one pass over the tip.
     phrases: dict[str, tuple[tuple[str, ...], ...]]
+    languages: frozenset[str]
 
 
 def _folded(text: str) -> list[str]:
@@ -41,11 +44,18 @@ def signals() -> tuple[Signal, ...]:
     found = []
     for section in raw.values():
         by_first: dict[str, list[tuple[str, ...]]] = {}
-        for phrase in section["phrases"]:
-            parts = tuple(_folded(phrase))
-            if parts:
-                by_first.setdefault(parts[0], []).append(parts)
-        found.append(Signal(section["text"], {k: tuple(v) for k, v in by_first.items()}))
+        for phrases in section["phrases"].values():
+            for phrase in phrases:
+                parts = tuple(_folded(phrase))
+                if parts:
+                    by_first.setdefault(parts[0], []).append(parts)
+        found.append(
+            Signal(
+                section["text"],
+                {k: tuple(v) for k, v in by_first.items()},
+                frozenset(lang for lang, phrases in section["phrases"].items() if phrases),
+            )
+        )
     return tuple(found)
 
 

@@ -79,14 +79,19 @@ class CursorError(ValueError):
 
 @dataclass(frozen=True)
 class QueueCursor:
-    """The last row of a page, in the queue's order: score down, then oldest first, then id."""
+    """The last row of a page, in the queue's order: tips about open objects first (an
+    identified or retired object's tips sink, they do not vanish), then score down, oldest
+    first, then id."""
 
     score: int
     received_at: datetime
     tip_id: str
+    object_closed: bool = False
 
     def encode(self) -> str:
         payload = [self.score, self.received_at.astimezone(UTC).isoformat(), self.tip_id]
+        if self.object_closed:
+            payload.append(1)
         raw = json.dumps(payload, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -96,7 +101,8 @@ class QueueCursor:
             raise CursorError("cursor too long")
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            score, received, tip_id = json.loads(raw)
+            # Three fields (a page among open objects' tips, and every older cursor) or four.
+            score, received, tip_id, *rest = json.loads(raw)
             at = datetime.fromisoformat(received)
         except (binascii.Error, ValueError, TypeError) as exc:
             raise CursorError("not a queue cursor") from exc
@@ -106,9 +112,12 @@ class QueueCursor:
             or not isinstance(tip_id, str)
             or not tip_id
             or at.tzinfo is None
+            or rest not in ([], [1])
         ):
             raise CursorError("not a queue cursor")
-        return cls(score=score, received_at=at.astimezone(UTC), tip_id=tip_id)
+        return cls(
+            score=score, received_at=at.astimezone(UTC), tip_id=tip_id, object_closed=bool(rest)
+        )
 
 
 # --- the queue query -------------------------------------------------------------------------
@@ -132,7 +141,7 @@ SELECT t.tip_id, t.object_ref, t.language, t.score, t.reasons, t.evidence, t.rec
        t.subject, left(t.body, 400) AS body, t.status, t.channel, t.sender_key, t.cluster_id,
        coalesce(c.size, 1) AS cluster_size,
        coalesce(c.distinct_senders, 1) AS independent_tipsters,
-       jsonb_array_length(t.attachments) AS photos,
+       jsonb_array_length(t.attachments) AS photos, t.object_closed,
        (SELECT cl.analyst FROM claims cl
          WHERE cl.unit = coalesce(t.cluster_id, 'tip:' || t.tip_id) AND cl.expires_at > now())
            AS claimed_by
@@ -147,16 +156,22 @@ _BETTER_IN_CLUSTER: Final = """
   AND NOT EXISTS (
       SELECT 1 FROM tips b
       WHERE b.cluster_id = t.cluster_id AND b.status = t.status{same_filters}
-        AND (b.score > t.score
-             OR (b.score = t.score AND (b.received_at, b.tip_id) < (t.received_at, t.tip_id))))"""
+        AND (b.object_closed < t.object_closed
+             OR (b.object_closed = t.object_closed
+                 AND (b.score > t.score
+                      OR (b.score = t.score
+                          AND (b.received_at, b.tip_id) < (t.received_at, t.tip_id))))))"""
 
-_AFTER: Final = """
-  AND (t.score < %(after_score)s
+_AFTER_IN_GROUP: Final = """(t.score < %(after_score)s
        OR (t.score = %(after_score)s
            AND (t.received_at, t.tip_id) > (%(after_at)s, %(after_id)s)))"""
+# After a row of an open object's tip: the rest of those, then every closed object's tip.
+_AFTER_OPEN: Final = "\n  AND (t.object_closed OR " + _AFTER_IN_GROUP + ")"
+# After a closed object's tip: only those remain (an equality the index walk starts from).
+_AFTER_CLOSED: Final = "\n  AND t.object_closed AND " + _AFTER_IN_GROUP
 
 _ORDER: Final = """
-ORDER BY t.score DESC, t.received_at, t.tip_id
+ORDER BY t.object_closed, t.score DESC, t.received_at, t.tip_id
 LIMIT %(limit)s"""
 
 
@@ -192,7 +207,7 @@ def queue_query(wanted: QueueFilter) -> tuple[str, dict[str, Any]]:
             after_at=wanted.after.received_at,
             after_id=wanted.after.tip_id,
         )
-        sql += _AFTER
+        sql += _AFTER_CLOSED if wanted.after.object_closed else _AFTER_OPEN
     return sql + _ORDER, params
 
 
@@ -211,7 +226,10 @@ def page_of(
     page = rows[:limit]
     last = page[-1]
     return page, QueueCursor(
-        score=int(last["score"]), received_at=last["received_at"], tip_id=str(last["tip_id"])
+        score=int(last["score"]),
+        received_at=last["received_at"],
+        tip_id=str(last["tip_id"]),
+        object_closed=bool(last.get("object_closed", False)),
     )
 
 

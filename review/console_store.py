@@ -170,7 +170,8 @@ WITH pick AS (
       AND NOT EXISTS (
           SELECT 1 FROM claims c
           WHERE c.unit = {UNIT_SQL.format(a="t")} AND c.expires_at > now())
-    ORDER BY t.score DESC, t.received_at, t.tip_id
+    -- Tips about an identified or retired object come last (index tips_claim_next).
+    ORDER BY t.object_closed, t.score DESC, t.received_at, t.tip_id
     LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
 ), claimed AS (
@@ -409,6 +410,23 @@ async def _refigure(conn: Conn, cluster_ids: Sequence[str]) -> None:
         )
 
 
+async def _redirect(conn: Conn, analyst: str, source: str, target: str) -> None:
+    """Tips the machine still puts in ``source`` (or in a cluster merged into it) go to
+    ``target`` from now on: the sink reads ``cluster_redirects`` (store/sink.py)."""
+    await conn.execute("DELETE FROM cluster_redirects WHERE from_cluster_id = %s", (target,))
+    await conn.execute(
+        "UPDATE cluster_redirects SET cluster_id = %s, analyst = %s, at = now()"
+        " WHERE cluster_id = %s",
+        (target, analyst, source),
+    )
+    await conn.execute(
+        "INSERT INTO cluster_redirects (from_cluster_id, cluster_id, analyst) VALUES (%s, %s, %s)"
+        " ON CONFLICT (from_cluster_id) DO UPDATE"
+        " SET cluster_id = excluded.cluster_id, analyst = excluded.analyst, at = now()",
+        (source, target, analyst),
+    )
+
+
 @dataclass(frozen=True)
 class MoveResult:
     cluster_id: str
@@ -433,16 +451,19 @@ async def merge(conn: Conn, analyst: Analyst, into_tip: str, other_tip: str) -> 
             # A tip alone becomes a cluster of its own first, made by an analyst ("a-").
             target = f"a-{uuid.uuid4().hex}"
             await conn.execute(
-                "UPDATE tips SET cluster_id = %s WHERE tip_id = %s", (target, into_tip)
+                "UPDATE tips SET cluster_id = %s, cluster_by_analyst = true WHERE tip_id = %s",
+                (target, into_tip),
             )
         moving = await _rows(
             conn,
-            "UPDATE tips SET cluster_id = %s WHERE "  # noqa: S608 - fixed fragments only
+            "UPDATE tips SET cluster_id = %s, cluster_by_analyst = true WHERE "  # noqa: S608
             + ("cluster_id = %s" if source is not None else "tip_id = %s")
             + " RETURNING tip_id",
             (target, source if source is not None else other_tip),
         )
         moved = tuple(sorted(r["tip_id"] for r in moving))
+        if source is not None:
+            await _redirect(conn, analyst.name, source, target)
         await _refigure(conn, [target] + ([source] if source else []))
         old_units = [source or f"tip:{other_tip}", f"tip:{into_tip}"]
         await conn.execute("DELETE FROM claims WHERE unit = ANY(%s)", (old_units,))
@@ -477,7 +498,8 @@ async def split(conn: Conn, analyst: Analyst, tip_id: str, members: Sequence[str
             raise ConsoleConflictError("at least one tip must stay in the cluster")
         new_id = f"s-{uuid.uuid4().hex}"
         await conn.execute(
-            "UPDATE tips SET cluster_id = %s WHERE tip_id = ANY(%s)", (new_id, wanted)
+            "UPDATE tips SET cluster_id = %s, cluster_by_analyst = true WHERE tip_id = ANY(%s)",
+            (new_id, wanted),
         )
         await _refigure(conn, [cluster_id, new_id])
         await audit(
@@ -510,32 +532,21 @@ class NamedLine:
     photos: int
 
 
-_NAMED: Final = """
-SELECT t.object_ref,
-       (SELECT coalesce(array_agg(v ORDER BY v), '{{}}')
-          FROM jsonb_array_elements_text(t.evidence -> 'shops') v) AS shops,
-       (SELECT coalesce(array_agg(v ORDER BY v), '{{}}')
-          FROM jsonb_array_elements_text(t.evidence -> 'cities') v) AS cities,
-       t.evidence -> 'countries' AS countries, t.tip_id, t.score, t.language, t.sender_key,
-       jsonb_array_length(t.attachments) AS photos, t.received_at
-FROM tips t
-WHERE t.status = %(status)s{object_filter}
-  AND (jsonb_array_length(t.evidence -> 'shops') > 0
-       OR jsonb_array_length(t.evidence -> 'cities') > 0)
-"""
+# The lines are kept by the database as tips come and change (migration 053: claim_lines and
+# its member counts); a page reads at most ``limit`` of them. The order: best score, then
+# independent tipsters, then the shops.
 _NAMED_LINES: Final = """
-SELECT object_ref, shops, cities,
-       (SELECT coalesce(array_agg(DISTINCT c), '{{}}')
-          FROM unnest(array_agg(countries)) x, jsonb_array_elements_text(x) c) AS countries,
-       count(*) AS tips,
-       count(DISTINCT coalesce(sender_key, 'tip:' || tip_id)) AS tipsters,
-       array_agg(DISTINCT language ORDER BY language) AS languages,
-       max(score) AS best_score,
-       (array_agg(tip_id ORDER BY score DESC, received_at, tip_id))[1] AS best_tip_id,
-       count(*) FILTER (WHERE photos > 0) AS photos
-FROM ({inner}) named
-GROUP BY object_ref, shops, cities
-ORDER BY max(score) DESC, count(DISTINCT coalesce(sender_key, 'tip:' || tip_id)) DESC, shops
+SELECT l.object_ref, l.shops, l.cities, l.tips, l.tipsters, l.best_score, l.best_tip_id,
+       l.photos,
+       array(SELECT m.value FROM claim_line_members m
+             WHERE m.status = l.status AND m.claim_key = l.claim_key AND m.dim = 'c'
+             ORDER BY m.value) AS countries,
+       array(SELECT m.value FROM claim_line_members m
+             WHERE m.status = l.status AND m.claim_key = l.claim_key AND m.dim = 'l'
+             ORDER BY m.value) AS languages
+FROM claim_lines l
+WHERE l.status = %(status)s AND l.tips > 0{object_filter}
+ORDER BY l.best_score DESC, l.tipsters DESC, l.shops, l.object_ref, l.cities
 LIMIT %(limit)s
 """
 
@@ -543,12 +554,11 @@ LIMIT %(limit)s
 async def named_lines(
     conn: Conn, status: str, object_ref: str | None, limit: int = 100
 ) -> list[NamedLine]:
-    inner = _NAMED.format(
-        object_filter="\n  AND t.object_ref = %(object_ref)s" if object_ref else ""
-    )
     rows = await _rows(
         conn,
-        _NAMED_LINES.format(inner=inner),
+        _NAMED_LINES.format(
+            object_filter=" AND l.object_ref = %(object_ref)s" if object_ref else ""
+        ),
         {"status": status, "object_ref": object_ref, "limit": limit},
     )
     return [

@@ -14,13 +14,13 @@ LEFT JOIN clusters c ON c.cluster_id = t.cluster_id
 WHERE t.status = 'new'
   AND (t.cluster_id IS NULL OR c.representative_tip_id = t.tip_id)
   AND (%(object)s::text IS NULL OR t.object_ref = %(object)s)
-ORDER BY t.score DESC, t.received_at
+ORDER BY t.object_closed, t.score DESC, t.received_at
 LIMIT %(limit)s
 """
 
 
 def queue(url: str, *, object_ref: str | None = None, limit: int = 20) -> list[tuple[Any, ...]]:
-    """Top open tips: one representative per cluster, highest score first."""
+    """Top open tips: one representative per cluster, highest score first (closed objects last)."""
     with psycopg.connect(url) as conn:
         return conn.execute(_QUEUE, {"object": object_ref, "limit": limit}).fetchall()
 

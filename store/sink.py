@@ -6,7 +6,9 @@ transaction per batch: the batch is COPied into a temporary staging table and mo
 (a worker killed between the database commit and the offset commit) is a no-op. Cluster
 figures are then recomputed from the rows of the clusters the batch touched, in the same
 transaction, so they are replay-exact: a tip counted twice in memory or replayed after a crash
-cannot inflate a cluster, and a cluster row exists only while it has tips.
+cannot inflate a cluster, and a cluster row exists only while it has tips. The cluster a tip
+joins is the machine's unless an analyst merged that cluster away or moved the tip it
+duplicates (migration 052): a later batch never undoes an analyst's merge or split.
 
 An outage raises ``SinkBackpressureError(retry_after)`` (growing back-off) and stores nothing;
 the runtime pauses input and writes the batch again. The caller commits offsets only after
@@ -61,10 +63,23 @@ _COLUMN_LIST = ", ".join(_COLUMNS)
 # statement, one round trip, and the client only serialises JSON (measured: COPY with a Python
 # row writer spent ≈ 1 ms per row on the client). stored_at (clock_timestamp()) and ingested_at
 # take their defaults at insert time.
+# The cluster is the machine's unless an analyst decided otherwise (migration 052): a tip
+# duplicating one an analyst moved joins that tip's cluster; a cluster merged away by an
+# analyst is replaced by the one it was merged into.
+_ANALYST_CLUSTER = (
+    "CASE WHEN d.cluster_by_analyst THEN d.cluster_id ELSE coalesce(r.cluster_id, j.cluster_id) END"
+)
+_SELECT_LIST = ", ".join(
+    _ANALYST_CLUSTER if name == "cluster_id" else f"j.{name}" for name in _COLUMNS
+)
 _INSERT_BATCH = f"""
 INSERT INTO tips ({_COLUMN_LIST})
-SELECT {_COLUMN_LIST} FROM jsonb_populate_recordset(NULL::tips, %s::jsonb)
+SELECT {_SELECT_LIST}
+FROM jsonb_populate_recordset(NULL::tips, %s::jsonb) j
+LEFT JOIN tips d ON d.tip_id = j.duplicate_of
+LEFT JOIN cluster_redirects r ON r.from_cluster_id = j.cluster_id
 ON CONFLICT (tip_id) DO NOTHING
+RETURNING cluster_id
 """  # noqa: S608 (built from the constant column list above, never from input)
 
 # Two sinks may briefly touch one cluster during a rebalance: a transaction-scoped lock per
@@ -189,12 +204,14 @@ class TipWriter:
         return WriteResult(inserted=inserted, rejected=tuple(rejected))
 
     async def _write_batch(self, batch: Sequence[ScoredTip]) -> int:
-        clusters = sorted({t.cluster.cluster_id for t in batch if t.cluster is not None})
         conn = await self._connection()
         started = time.perf_counter()
         async with conn.transaction(), conn.cursor() as cur:
             await cur.execute(_INSERT_BATCH, (Jsonb([tip_row(t) for t in batch]),))
             inserted = max(cur.rowcount, 0)
+            # The clusters the new rows went to (after the analysts' redirects): a replayed
+            # tip changes no cluster, so only these are recomputed.
+            clusters = sorted({c for (c,) in await cur.fetchall() if c is not None})
             # --- after the insert, in the same transaction ---
             if self._after_insert is not None:
                 await self._after_insert(cur, batch)

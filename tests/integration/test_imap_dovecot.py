@@ -6,6 +6,7 @@ Skipped with a message where Dovecot is not installed (Debian: apt-get install d
 from __future__ import annotations
 
 import imaplib
+import logging
 import os
 import pwd
 import shutil
@@ -15,12 +16,16 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email import message_from_bytes
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
-from ingest.imap import ImapPoller
+from ingest.followup import parse_code, verify_secret
+from ingest.imap import ImapPoller, return_path
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from tipline.core.errors import TransientError
@@ -226,3 +231,111 @@ def test_wrong_port_is_transient() -> None:
     poller = ImapPoller(settings(_free_port()), MemorySink(), None)
     with pytest.raises(TransientError):
         poller.poll_once()
+
+
+class Outbox:
+    """A real SMTP relay (aiosmtpd) that keeps what it is given: where the receipt reply goes."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def relay() -> Iterator[tuple[Controller, Outbox]]:
+    outbox = Outbox()
+    controller = Controller(outbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, outbox
+    controller.stop()
+
+
+SENDER = "jana.novakova@example.cz"
+
+
+def _with_return_path(name: str, return_path_value: str, extra: bytes = b"") -> bytes:
+    # What the delivering MTA writes on top at final delivery (RFC 5321 section 4.4).
+    return (
+        f"Return-Path: {return_path_value}\r\n".encode()
+        + extra
+        + (CORPUS / f"{name}.eml").read_bytes()
+    )
+
+
+def test_imap_tip_gets_a_receipt_reply_when_switched_on(
+    dovecot: Dovecot,
+    relay: tuple[Controller, Outbox],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    append(dovecot.port, raw=_with_return_path("plain_utf8", f"<{SENDER}>"))
+    sink = MemorySink()
+    on = settings(
+        dovecot.port,
+        email_receipt_reply=True,
+        email_reply_smtp=f"127.0.0.1:{relay[0].port}",
+        tips_addresses=("tips@tipline.example",),
+        web_public_url="https://trace.example.org",
+    )
+    assert ImapPoller(on, sink, None).poll_once().accepted == 1
+    [tip] = sink.tips
+    assert tip.receipt is not None
+    [(mail_from, rcpts, content)] = relay[1].messages
+    assert mail_from in ("", "<>") and rcpts == [SENDER]  # null reverse-path, to the envelope
+    reply = message_from_bytes(content)
+    assert reply["Auto-Submitted"] == "auto-replied"
+    text = reply.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert tip.tip_id in text and "https://trace.example.org/followup" in text
+    assert "Lidl" not in text  # nothing of the tip is echoed
+    code = next(w for w in text.split() if w.count("-") == 6)
+    lookup, secret = parse_code(code) or ("", "")
+    assert lookup == tip.receipt.lookup_id
+    assert verify_secret(tip.receipt.secret_hash, secret)
+    assert SENDER not in caplog.text and secret not in caplog.text
+    # Marked done before the reply: the next poll sends nothing again.
+    assert ImapPoller(on, sink, None).poll_once().accepted == 0
+    assert len(relay[1].messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("return_path_value", "extra", "on"),
+    [
+        (f"<{SENDER}>", b"", False),  # off by default: no receipt, no reply
+        ("<>", b"", True),  # a bounce
+        (f"<{SENDER}>", b"Auto-Submitted: auto-replied\r\n", True),  # another robot
+        (f"<{SENDER}>", b"Precedence: bulk\r\n", True),
+    ],
+)
+def test_imap_no_reply_when_off_or_not_answerable(
+    dovecot: Dovecot,
+    relay: tuple[Controller, Outbox],
+    return_path_value: str,
+    extra: bytes,
+    on: bool,
+) -> None:
+    append(dovecot.port, raw=_with_return_path("plain_utf8", return_path_value, extra))
+    sink = MemorySink()
+    conf = settings(
+        dovecot.port,
+        email_receipt_reply=on,
+        email_reply_smtp=f"127.0.0.1:{relay[0].port}",
+        tips_addresses=("tips@tipline.example",),
+    )
+    assert ImapPoller(conf, sink, None).poll_once().accepted == 1
+    assert sink.tips[0].receipt is None
+    assert relay[1].messages == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"Return-Path: <a@example.org>\r\nSubject: x\r\n\r\nx", "a@example.org"),
+        (b"Return-Path: <>\r\nSubject: x\r\n\r\nx", None),
+        (b"From: a@example.org\r\nSubject: x\r\n\r\nx", None),  # From is not the envelope
+    ],
+)
+def test_return_path(raw: bytes, expected: str | None) -> None:
+    assert return_path(raw) == expected

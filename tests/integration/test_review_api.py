@@ -310,6 +310,58 @@ def test_keyset_pages_cover_the_queue_once_in_order(client: TestClient, database
     assert 'rel="next"' not in html or "after=" in html
 
 
+def test_tips_about_closed_objects_sink_but_stay_and_page_with_the_keyset(
+    client: TestClient, database_url: str
+) -> None:
+    from review import objects
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for ref, status in (("obj1", "published"), ("obj2", "published"), ("obj3", "retired")):
+            conn.execute(
+                "INSERT INTO objects (object_ref, status, texts) VALUES (%s, %s, %s)",
+                (ref, status, '{"en": {"title": "A bag", "questions": []}}'),
+            )
+    rng = random.Random(11)
+    tips = [
+        make_tip(f"o{n:02d}", rng.choice((10, 50, 90)), minute=rng.randrange(3), object_ref=ref)
+        for n, ref in enumerate(["obj1", "obj2", "obj3", None] * 6)
+    ]
+    store(database_url, tips)  # obj3 is already retired: its tips arrive closed
+    with psycopg.connect(database_url) as conn:
+        assert objects.change(conn, "obj2", "identified", "PL") == "published"
+
+    def pages(limit: int) -> list[str]:
+        seen: list[str] = []
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": limit} | ({"after": after} if after else {})
+            body = client.get("/api/queue", params=params, headers=bearer()).json()
+            seen += [i["tip_id"] for i in body["items"]]
+            after = body["next"]
+            if after is None:
+                return seen
+
+    def order(closed: set[str | None]) -> list[str]:
+        return [
+            t.tip_id
+            for t in sorted(
+                tips, key=lambda t: (t.object_ref in closed, -t.score, t.received_at, t.tip_id)
+            )
+        ]
+
+    expected = order({"obj2", "obj3"})
+    assert pages(5) == expected  # a page boundary falls inside the closed objects' tips too
+    assert pages(100) == expected
+    assert set(expected[-12:]) == {t.tip_id for t in tips if t.object_ref in ("obj2", "obj3")}
+    # Claim-next hands out an open object's tip even when a closed one scores higher.
+    claimed = client.post("/api/claim", headers=bearer()).json()["tip_id"]
+    assert claimed == expected[0]
+    # Reopened, an object's tips rise again.
+    with psycopg.connect(database_url) as conn:
+        objects.change(conn, "obj3", "published")
+    assert pages(7) == order({"obj2"})
+
+
 # --- status changes and audit ------------------------------------------------------------------
 
 

@@ -4,6 +4,8 @@ merge and split, the audit, search, filters and the one-line-per-claim view."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,11 +14,13 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg.types.json import Jsonb
 from pydantic import SecretStr
 
 from review import accounts
 from review.api import create_app
 from schemas.tip import Attachment, Evidence
+from store.sink import TipWriter
 from tests.integration.test_review_api import ALICE, make_tip, store
 from tipline.core.settings import Settings
 
@@ -328,6 +332,74 @@ def test_merge_and_split_recompute_the_clusters_and_are_audited(
     assert actions.count("merge") == 2 and actions.count("split") == 1
 
 
+def clusters_of(url: str, *tip_ids: str) -> dict[str, str]:
+    with psycopg.connect(url) as conn:
+        return dict(
+            conn.execute(
+                "SELECT tip_id, cluster_id FROM tips WHERE tip_id = ANY(%s)", (list(tip_ids),)
+            ).fetchall()
+        )
+
+
+def test_an_analysts_merge_and_split_win_over_the_machines_later_batches(
+    app_client: TestClient, database_url: str
+) -> None:
+    store(
+        database_url,
+        [
+            make_tip("m1", 90, cluster=("cm", "m1", 3, 3), sender_n=1),
+            make_tip("m2", 50, cluster=("cm", "m1", 3, 3), sender_n=2),
+            make_tip("m5", 45, cluster=("cm", "m1", 3, 3), sender_n=5),
+            make_tip("n1", 70, cluster=("cn", "n1", 2, 1), sender_n=3),
+            make_tip("n2", 40, cluster=("cn", "n1", 2, 1), sender_n=3),
+            make_tip("o1", 20, cluster=("co", "o1", 1, 1), sender_n=4),
+        ],
+    )
+    sign_in(app_client, "ana")
+    csrf = page_csrf(app_client)
+    assert app_client.post("/tips/m1/merge", data={"csrf": csrf, "other": "n1"}).status_code == 303
+    # The machine still thinks "cn" is a cluster of its own: its next tips join "cm", and
+    # "cn" is not re-created by the sink's recompute.
+    store(database_url, [make_tip("n3", 60, cluster=("cn", "n1", 3, 2), sender_n=6)])
+    assert clusters_of(database_url, "n3") == {"n3": "cm"}
+    rows = cluster_rows(database_url)
+    assert "cn" not in rows and rows["cm"][0] == 6
+    # Split m2 off: a new tip the machine puts beside m2 (in "cm") follows m2; one beside m1
+    # stays in "cm".
+    split = app_client.post("/tips/m1/split", data={"csrf": csrf, "member": ["m2"]})
+    assert split.status_code == 303
+    apart = clusters_of(database_url, "m2")["m2"]
+    store(
+        database_url,
+        [
+            make_tip("m3", 55, cluster=("cm", "m2", 4, 4), sender_n=7),
+            make_tip("m4", 35, cluster=("cm", "m1", 4, 4), sender_n=8),
+        ],
+    )
+    assert clusters_of(database_url, "m3", "m4") == {"m3": apart, "m4": "cm"}
+    rows = cluster_rows(database_url)
+    assert rows[apart][0] == 2 and rows["cm"][0] == 6
+
+    # A replayed batch (the machine's original clusters) changes nothing an analyst decided.
+    async def replay() -> int:
+        writer = TipWriter(database_url)
+        try:
+            return (
+                await writer.write([make_tip("m2", 50, cluster=("cm", "m1", 3, 3), sender_n=2)])
+            ).inserted
+        finally:
+            await writer.close()
+
+    assert asyncio.run(replay()) == 0
+    assert clusters_of(database_url, "m2") == {"m2": apart}
+    assert cluster_rows(database_url) == rows
+    # Merging "cm" on into "co" carries the earlier redirect along: "cn" now means "co".
+    assert app_client.post("/tips/o1/merge", data={"csrf": csrf, "other": "m1"}).status_code == 303
+    store(database_url, [make_tip("n4", 10, cluster=("cn", "n4", 4, 3), sender_n=9)])
+    assert clusters_of(database_url, "n4", "m1", "n3") == {"n4": "co", "m1": "co", "n3": "co"}
+    assert set(cluster_rows(database_url)) == {"co", apart}
+
+
 # --- queue: search, photo filter, redaction marks, one line per claim --------------------------
 
 
@@ -371,6 +443,128 @@ def test_one_line_per_claim_across_languages(app_client: TestClient, database_ur
     rows = re.findall(r"<tr>\s*<td class=\"score\">", page)
     assert len(rows) == 2  # five languages naming Lidl in Graz are one line
     assert "cs de en hu pl" in page and ">5<" in page
+
+
+# The lines as computed from the rows (the query /queue/claims ran before migration 053): the
+# reference the kept lines must equal after any sequence of writes.
+_LINES_FROM_ROWS = """
+SELECT object_ref, shops, cities,
+       (SELECT coalesce(array_agg(DISTINCT c ORDER BY c), '{}')
+          FROM unnest(array_agg(countries)) x, jsonb_array_elements_text(x) c) AS countries,
+       count(*) AS tips,
+       count(DISTINCT coalesce(sender_key, 'tip:' || tip_id)) AS tipsters,
+       array_agg(DISTINCT language ORDER BY language) AS languages,
+       max(score) AS best_score,
+       (array_agg(tip_id ORDER BY score DESC, received_at, tip_id))[1] AS best_tip_id,
+       count(*) FILTER (WHERE photos > 0) AS photos
+FROM (
+    SELECT t.object_ref,
+           (SELECT coalesce(array_agg(v ORDER BY v), '{}')
+              FROM jsonb_array_elements_text(t.evidence -> 'shops') v) AS shops,
+           (SELECT coalesce(array_agg(v ORDER BY v), '{}')
+              FROM jsonb_array_elements_text(t.evidence -> 'cities') v) AS cities,
+           t.evidence -> 'countries' AS countries, t.tip_id, t.score, t.language, t.sender_key,
+           jsonb_array_length(t.attachments) AS photos, t.received_at
+    FROM tips t
+    WHERE t.status = %s
+      AND (jsonb_array_length(t.evidence -> 'shops') > 0
+           OR jsonb_array_length(t.evidence -> 'cities') > 0)
+) named
+GROUP BY object_ref, shops, cities
+ORDER BY max(score) DESC, count(DISTINCT coalesce(sender_key, 'tip:' || tip_id)) DESC, shops,
+         object_ref, cities
+"""
+
+
+def test_kept_claim_lines_equal_the_lines_computed_from_the_rows(
+    console_settings: Settings, database_url: str
+) -> None:
+    from review import console_store
+
+    rng = random.Random(5)
+    photo = Attachment(sha256="c" * 64, media_type="image/jpeg", size=2048, width=640, height=480)
+    places = [
+        Evidence(countries=("AT",), cities=("Graz",), shops=("Lidl",)),
+        Evidence(countries=("AT", "DE"), cities=("Graz",), shops=("Lidl",)),
+        Evidence(countries=("PL",), shops=("Biedronka", "Lidl")),
+        Evidence(countries=("PL",), shops=("Lidl", "Biedronka")),
+        Evidence(cities=("Wien",)),
+        Evidence(),  # names nothing: never a line
+    ]
+
+    def batch(first: int, n: int) -> list[Any]:
+        return [
+            make_tip(
+                f"r{i:03d}",
+                rng.randrange(0, 101, 5),
+                minute=rng.randrange(5),
+                object_ref=rng.choice(("obj1", "obj2", None)),
+                sender_n=rng.choice((None, 1, 2, 3, i)),
+                language=rng.choice(("de", "pl", "en")),
+                evidence=rng.choice(places),
+                attachments=(photo,) if rng.random() < 0.3 else (),
+            )
+            for i in range(first, first + n)
+        ]
+
+    async def kept(status: str) -> list[tuple[Any, ...]]:
+        conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+        try:
+            lines = await console_store.named_lines(conn, status, None, limit=1000)
+        finally:
+            await conn.close()
+        return [
+            (
+                ln.object_ref,
+                list(ln.shops),
+                list(ln.cities),
+                list(ln.countries),
+                ln.tips,
+                ln.tipsters,
+                list(ln.languages),
+                ln.best_score,
+                ln.best_tip_id,
+                ln.photos,
+            )
+            for ln in lines
+        ]
+
+    def check() -> None:
+        with psycopg.connect(database_url) as conn:
+            for status in ("new", "reviewing", "lead", "dismissed"):
+                expected = [tuple(r) for r in conn.execute(_LINES_FROM_ROWS, (status,))]
+                assert asyncio.run(kept(status)) == expected, status
+
+    store(database_url, batch(0, 60))
+    check()
+    store(database_url, batch(60, 40))
+    check()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        ids = [r[0] for r in conn.execute("SELECT tip_id FROM tips ORDER BY tip_id")]
+        for _ in range(6):
+            chosen = rng.sample(ids, 12)
+            conn.execute(
+                "UPDATE tips SET status = %s WHERE tip_id = ANY(%s)",
+                (rng.choice(("reviewing", "lead", "dismissed", "new")), chosen),
+            )
+            check()
+        # The best tip of a line leaves it; an analyst corrects what a tip names; a tip goes.
+        conn.execute(
+            "UPDATE tips SET status = 'dismissed' WHERE tip_id = "
+            "(SELECT best_tip_id FROM claim_lines WHERE status = 'new' AND tips > 0"
+            " ORDER BY best_score DESC LIMIT 1)"
+        )
+        check()
+        conn.execute(
+            "UPDATE tips SET evidence = %s WHERE tip_id = ANY(%s)",
+            (Jsonb(places[4].model_dump(mode="json")), ids[:10]),
+        )
+        check()
+        conn.execute("UPDATE tips SET score = 100 WHERE tip_id = ANY(%s)", (ids[10:15],))
+        check()
+        conn.execute("DELETE FROM followup_receipts")
+        conn.execute("DELETE FROM tips WHERE tip_id = ANY(%s)", (ids[20:25],))
+        check()
 
 
 def test_the_cli_reads_the_password_from_stdin_never_argv(

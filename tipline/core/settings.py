@@ -171,9 +171,9 @@ class Settings(BaseSettings):
     )
     email_receipt_reply: bool = Field(
         default=False,
-        description="Answer each e-mail tip (SMTP receiver) with its follow-up code. Off by "
-        "default: replies to forged senders are backscatter. The address is used once, in "
-        "memory, and never stored or logged.",
+        description="Answer each e-mail tip (SMTP receiver and IMAP poller) with its follow-up "
+        "code. Off by default: replies to forged senders are backscatter. The address is "
+        "used once, in memory, and never stored or logged.",
     )
     email_reply_smtp: str = Field(
         default="127.0.0.1:25", description="host:port of the relay that sends receipt replies."
@@ -296,10 +296,6 @@ class Settings(BaseSettings):
     review_tokens: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Analyst name -> access token for scripts (Bearer); 16+ characters each.",
-    )
-    review_session_secret: SecretStr | None = Field(
-        default=None,
-        description="Unused since sessions are kept in the database (kept for old configurations).",
     )
     review_session_hours: float = Field(
         default=10.0, gt=0, le=168, description="Hours a login lasts before it is asked again."

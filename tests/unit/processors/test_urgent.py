@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from processors.urgent import FEATURE, W_URGENT, flag_urgent, urgent_signals
+from ingest.i18n import LANGUAGES
+from processors.urgent import FEATURE, W_URGENT, flag_urgent, signals, urgent_signals
 from schemas import Reason, ScoredTip
 
 DANGER, VICTIM, OFFENDER = (
@@ -44,9 +45,51 @@ def test_signals_in_many_languages(text: str, expected: list[str]) -> None:
     assert urgent_signals(text) == expected
 
 
+def test_every_language_of_the_site_has_every_signal() -> None:
+    for signal in signals():
+        assert set(LANGUAGES) <= signal.languages, (signal.text, set(LANGUAGES) - signal.languages)
+
+
+# Irish, Scottish Gaelic, Icelandic, Macedonian, Maltese, Luxembourgish: sentences as a
+# tipster writes them (capitals, accents, punctuation, a redacted name), one per signal.
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("ga", "Tá sé ag tarlú anois, cabhraigh léi!", [DANGER]),
+        ("ga", "Tá aithne agam ar an gcailín sa phictiúr.", [VICTIM]),
+        ("ga", "Tá a fhios agam cé a rinne é. Is é mo chomharsa é.", [OFFENDER]),
+        ("gd", "Tha i ann an cunnart, cuir fios air na poilis.", [DANGER]),
+        ("gd", "[PERSON] an t-ainm a th' oirre, tha i a' fuireach faisg oirnn.", [VICTIM]),
+        ("gd", "Tha fios agam cò rinn e.", [OFFENDER]),
+        ("is", "Þetta er að gerast núna, hún er í hættu!", [DANGER]),
+        ("is", "Ég þekki stelpuna á myndinni.", [VICTIM]),
+        ("is", "Ég veit hver gerði þetta, hann er nágranni minn.", [OFFENDER]),
+        ("mk", "Ова се случува сега, помогнете ѝ!", [DANGER]),
+        ("mk", "Го познавам девојчето на сликата.", [VICTIM]),
+        ("mk", "Знам кој го направи ова.", [OFFENDER]),
+        ("mt", "Qed jiġri issa, hi qiegħda fil-periklu!", [DANGER]),
+        ("mt", "Naf lit-tifla fir-ritratt, jisimha [PERSON].", [VICTIM]),
+        ("mt", "Naf min għamel dan.", [OFFENDER]),
+        ("lb", "Dat geschitt grad elo, hatt ass a Gefor!", [DANGER]),
+        ("lb", "Ech kennen d'Meedchen op der Foto.", [VICTIM]),
+        ("lb", "Ech weess wien dat war, hien ass mäin Noper.", [OFFENDER]),
+    ],
+)
+def test_signals_in_the_six_newer_languages(lang: str, text: str, expected: list[str]) -> None:
+    assert lang in LANGUAGES
+    assert urgent_signals(text) == expected
+
+
 @pytest.mark.parametrize(
     "text",
     [
+        # Object tips in the same six languages: a shop, a town, a year.
+        "Chonaic mé an mála seo i Lidl i nGaillimh.",
+        "Chunnaic mi am baga seo ann an Tesco ann an Inbhir Nis.",
+        "Ég sá þessa tösku í Bónus í Reykjavík árið 2019.",
+        "Ја видов оваа торба во Рамстор во Скопје.",
+        "Rajt din il-borża f'Lidl il-Ħamrun.",
+        "Ech hunn dës Täsch am Cactus zu Esch gesinn.",
         "Seen this bag at Rossmann in Graz, 2019",
         "Diese Tasche gibt es bei Lidl",
         "I know the manufacturer of this cup",

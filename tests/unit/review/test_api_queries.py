@@ -91,9 +91,10 @@ def test_short_text_is_one_bounded_line(subject: str, body: str, limit: int) -> 
         min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
     ),
     st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z"),
+    st.booleans(),
 )
-def test_cursor_round_trip(score: int, at: datetime, tip_id: str) -> None:
-    cursor = QueueCursor(score=score, received_at=at, tip_id=tip_id)
+def test_cursor_round_trip(score: int, at: datetime, tip_id: str, closed: bool) -> None:
+    cursor = QueueCursor(score=score, received_at=at, tip_id=tip_id, object_closed=closed)
     token = cursor.encode()
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     assert QueueCursor.decode(token) == cursor
@@ -117,6 +118,8 @@ def _token(payload: object) -> str:
         _token([50, "yesterday", "x1"]),
         _token([50, "2024-05-01T12:00:00+00:00", ""]),
         _token({"score": 50}),
+        _token([50, "2024-05-01T12:00:00+00:00", "x1", 0]),  # "closed" is written as 1 or not
+        _token([50, "2024-05-01T12:00:00+00:00", "x1", True, 1]),
         "A" * 401,
     ],
 )
@@ -132,6 +135,23 @@ def test_queue_query_without_filters_has_no_filter_parameters() -> None:
     sql, params = queue_query(QueueFilter())
     assert params == {"status": "new", "limit": 51}
     assert "NOT EXISTS" in sql and "object_ref =" not in sql and "after_score" not in sql
+
+
+def test_a_three_field_cursor_is_a_page_among_open_objects_tips() -> None:
+    cursor = QueueCursor.decode(_token([50, "2024-05-01T12:00:00+00:00", "x1"]))
+    assert cursor.object_closed is False
+    assert QueueCursor.decode(_token([50, "2024-05-01T12:00:00+00:00", "x1", 1])).object_closed
+
+
+def test_queue_query_orders_closed_objects_last_and_pages_on_from_either_side() -> None:
+    sql, _ = queue_query(QueueFilter())
+    assert "ORDER BY t.object_closed, t.score DESC, t.received_at, t.tip_id" in sql
+    after_open, _ = queue_query(QueueFilter(after=QueueCursor(40, T0, "x9")))
+    after_closed, _ = queue_query(QueueFilter(after=QueueCursor(40, T0, "x9", object_closed=True)))
+    # After an open object's tip, closed objects' tips still follow; after a closed one, only
+    # closed ones remain.
+    assert "AND (t.object_closed OR (t.score < %(after_score)s" in after_open
+    assert "AND t.object_closed AND (t.score < %(after_score)s" in after_closed
 
 
 def test_queue_query_filters_apply_to_the_row_and_to_its_better_cluster_mates() -> None:
