@@ -532,7 +532,7 @@ class NamedLine:
     photos: int
 
 
-# The lines are kept by the database as tips come and change (migration 053: claim_lines and
+# The lines are kept by the database as tips come and change (migration 063: claim_lines and
 # its member counts); a page reads at most ``limit`` of them. The order: best score, then
 # independent tipsters, then the shops.
 _NAMED_LINES: Final = """

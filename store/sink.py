@@ -8,7 +8,7 @@ figures are then recomputed from the rows of the clusters the batch touched, in 
 transaction, so they are replay-exact: a tip counted twice in memory or replayed after a crash
 cannot inflate a cluster, and a cluster row exists only while it has tips. The cluster a tip
 joins is the machine's unless an analyst merged that cluster away or moved the tip it
-duplicates (migration 052): a later batch never undoes an analyst's merge or split.
+duplicates (migration 062): a later batch never undoes an analyst's merge or split.
 
 An outage raises ``SinkBackpressureError(retry_after)`` (growing back-off) and stores nothing;
 the runtime pauses input and writes the batch again. The caller commits offsets only after
@@ -63,7 +63,7 @@ _COLUMN_LIST = ", ".join(_COLUMNS)
 # statement, one round trip, and the client only serialises JSON (measured: COPY with a Python
 # row writer spent ≈ 1 ms per row on the client). stored_at (clock_timestamp()) and ingested_at
 # take their defaults at insert time.
-# The cluster is the machine's unless an analyst decided otherwise (migration 052): a tip
+# The cluster is the machine's unless an analyst decided otherwise (migration 062): a tip
 # duplicating one an analyst moved joins that tip's cluster; a cluster merged away by an
 # analyst is replaced by the one it was merged into.
 _ANALYST_CLUSTER = (

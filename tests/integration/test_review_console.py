@@ -445,7 +445,7 @@ def test_one_line_per_claim_across_languages(app_client: TestClient, database_ur
     assert "cs de en hu pl" in page and ">5<" in page
 
 
-# The lines as computed from the rows (the query /queue/claims ran before migration 053): the
+# The lines as computed from the rows (the query /queue/claims ran before migration 063): the
 # reference the kept lines must equal after any sequence of writes.
 _LINES_FROM_ROWS = """
 SELECT object_ref, shops, cities,
