@@ -18,11 +18,8 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-<<<<<<< HEAD
-from tests.integration.conftest import tipline_cli as tipline
-=======
 from processors.sender_key import SPILLED_KEY_META
->>>>>>> ops-new
+from tests.integration.conftest import tipline_cli as tipline
 from tests.integration.conftest import wait_for
 from tipline.embedded import free_port
 from tipline.spill import Spilled
