@@ -31,15 +31,24 @@ from processors.runtime.backends.faust import create_app as create_faust_app
 from processors.runtime.dlq import DlqLimit
 from processors.runtime.runner import Runner
 from processors.runtime.steps import Flow, StepTimes
+from processors.score import W_AGREE_MAX, W_AGREE_STEP, W_SAME_MAX, W_SAME_STEP
 from processors.sender_key import SenderKeyer
 from schemas import RawTip, ScoredTip, Tip
 from store.history import TipStore
+from store.rescore import CrowdRule
 from store.sink import TipWriter
 from tipline.core.metrics import Counters, report
 from tipline.core.settings import Settings
 from tipline.core.topics import Topics
 
 log = logging.getLogger(__name__)
+
+
+def crowd_rule() -> CrowdRule:
+    """The scorer's crowd weights, for the sink's re-scoring (store/rescore.py)."""
+    return CrowdRule(
+        agree_step=W_AGREE_STEP, agree_max=W_AGREE_MAX, same_step=W_SAME_STEP, same_max=W_SAME_MAX
+    )
 
 
 def build_runners(
@@ -109,7 +118,7 @@ def create_app(settings: Settings, sender_keys: SenderKeyer) -> StreamApp:
         settings,
         sender_keys=sender_keys,
         topics=topics,
-        writer=TipWriter(database_url),
+        writer=TipWriter(database_url, crowd=crowd_rule()),
         store=TipStore(database_url),
         counters=counters,
         times=times,

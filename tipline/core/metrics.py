@@ -93,6 +93,10 @@ SINK_COMMIT_SECONDS = Histogram(
     "Time of one sink transaction, commit included.",
     buckets=_SECONDS,
 )
+SINK_RESCORED = PromCounter(
+    "tipline_sink_rescored",
+    "Stored tips whose crowd reason and score the sink rewrote as corroboration grew.",
+)
 
 # --- consumer lag (worker; computed on scrape from the broker, see tipline/offsets.py) ---
 CONSUMER_LAG_NAME = "tipline_consumer_lag"  # records past the group's committed offset
