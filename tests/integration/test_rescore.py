@@ -13,6 +13,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from ingest.tip_ids import TipIds
+from ingest.web_form import form_tipster
 from processors.activity import SenderActivity
 from processors.app import crowd_rule
 from processors.offline import OfflinePipeline
@@ -211,3 +213,31 @@ def test_same_tip_bonus_follows_the_clusters_senders(database_url: str) -> None:
         (("same_tip", "3 independent tipsters sent this tip", 8),)
     }
     assert {r["score"] for r in stored.values()} == {28}
+
+
+def test_two_form_tips_from_one_browser_session_are_one_tipster(
+    database_url: str, pipeline: OfflinePipeline
+) -> None:
+    ids = TipIds(b"rescore-test-secret-0123456789")
+    at = BASE
+    session = form_tipster(ids, "s" * 43, at, 24)
+    other = form_tipster(ids, "o" * 43, at, 24)
+    form = [
+        raw(60, None, TEXTS[0]).model_copy(update={"channel_meta": {"sender": session}}),
+        raw(61, None, TEXTS[1]).model_copy(update={"channel_meta": {"sender": session}}),
+    ]
+    write(database_url, triage(pipeline, form))
+    with psycopg.connect(database_url) as conn:
+        consensus = dict(
+            conn.execute(
+                "SELECT value, tipsters FROM object_consensus WHERE object_ref = '7' "
+                "AND kind = 'shop'"
+            ).fetchall()
+        )
+    assert consensus == {"Rossmann": 1}
+    assert all(not crowd(r["reasons"]) for r in rows(database_url).values())
+    later = raw(62, None, TEXTS[2]).model_copy(update={"channel_meta": {"sender": other}})
+    write(database_url, triage(pipeline, [later]))
+    assert all(
+        [f for f, _, _ in crowd(r["reasons"])] == ["agree"] for r in rows(database_url).values()
+    )
