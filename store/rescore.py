@@ -119,30 +119,26 @@ _LOCK_OBJECTS = (
 # exact copy of a large cluster. Reasons keep their order; the crowd reason goes where the scorer
 # puts it, after every other reason but the sender's burst.
 _RESCORE = """
-WITH targets AS (
+WITH targets AS MATERIALIZED (
     SELECT tip_id FROM unnest(%(tips)s::text[]) AS tip_id
     UNION
     SELECT m.tip_id
-    FROM claim_members m
-    JOIN unnest(%(objects)s::text[], %(kinds)s::text[], %(values)s::text[])
-         AS c(object_ref, kind, value) USING (object_ref, kind, value)
+    FROM unnest(%(objects)s::text[], %(kinds)s::text[], %(values)s::text[]) AS c(o, k, v)
+    CROSS JOIN LATERAL (
+        SELECT tip_id FROM claim_members
+        WHERE object_ref = c.o AND kind = c.k AND value = c.v OFFSET 0
+    ) m
     UNION
-    SELECT t.tip_id FROM tips t WHERE t.cluster_id = ANY(%(clusters)s::text[])
+    SELECT m.tip_id
+    FROM unnest(%(clusters)s::text[]) AS c(cluster_id)
+    CROSS JOIN LATERAL (SELECT tip_id FROM tips WHERE cluster_id = c.cluster_id OFFSET 0) m
 ),
-best AS (
-    SELECT DISTINCT ON (m.tip_id) m.tip_id, m.kind, m.value,
-           least(c.tipsters, %(agree_full)s) AS n
-    FROM targets x
-    JOIN claim_members m ON m.tip_id = x.tip_id
-    JOIN claim_counts c USING (object_ref, kind, value)
-    WHERE c.tipsters >= 2
-    ORDER BY m.tip_id, least(c.tipsters, %(agree_full)s) DESC,
-             m.kind COLLATE "C" DESC, m.value COLLATE "C" DESC
-),
+-- OFFSET 0 keeps each lookup a per-target index probe: the planner, misled by a young
+-- table's statistics, otherwise hash-joins whole tables for a batch of 500 tips.
 crowd AS (
     SELECT t.tip_id, t.reasons,
            CASE
-           WHEN b.tip_id IS NOT NULL THEN jsonb_build_object(
+           WHEN b.n IS NOT NULL THEN jsonb_build_object(
                'feature', 'agree',
                'text', CASE WHEN b.n >= %(agree_full)s THEN 'at least ' ELSE '' END
                        || b.n || ' independent tipsters agree on ' || b.kind || ' ' || b.value,
@@ -158,12 +154,23 @@ crowd AS (
                                %(same_step)s * (least(cl.distinct_senders, %(same_full)s) - 1)))
            END AS reason
     FROM targets x
-    JOIN tips t ON t.tip_id = x.tip_id
-    LEFT JOIN best b ON b.tip_id = t.tip_id
-    LEFT JOIN clusters cl ON cl.cluster_id = t.cluster_id
+    CROSS JOIN LATERAL (
+        SELECT tip_id, reasons, cluster_id FROM tips WHERE tips.tip_id = x.tip_id OFFSET 0
+    ) t
+    LEFT JOIN LATERAL (
+        SELECT m.kind, m.value, least(c.tipsters, %(agree_full)s) AS n
+        FROM claim_members m JOIN claim_counts c USING (object_ref, kind, value)
+        WHERE m.tip_id = x.tip_id AND c.tipsters >= 2
+        ORDER BY least(c.tipsters, %(agree_full)s) DESC,
+                 m.kind COLLATE "C" DESC, m.value COLLATE "C" DESC
+        LIMIT 1
+    ) b ON true
+    LEFT JOIN LATERAL (
+        SELECT distinct_senders FROM clusters WHERE clusters.cluster_id = t.cluster_id OFFSET 0
+    ) cl ON true
 ),
 rebuilt AS (
-    SELECT c.tip_id,
+    SELECT c.tip_id, c.reasons AS old,
            coalesce((SELECT jsonb_agg(r ORDER BY i)
                      FROM jsonb_array_elements(c.reasons) WITH ORDINALITY AS e(r, i)
                      WHERE r ->> 'feature' NOT IN ('agree', 'same_tip', 'burst')), '[]'::jsonb)
@@ -173,25 +180,25 @@ rebuilt AS (
                         WHERE r ->> 'feature' = 'burst'), '[]'::jsonb) AS reasons
     FROM crowd c
 ),
-scored AS (
+changed AS MATERIALIZED (
     SELECT r.tip_id, r.reasons,
            greatest(0, least(100, (SELECT coalesce(sum((x ->> 'weight')::integer), 0)
                                    FROM jsonb_array_elements(r.reasons) x)))::smallint AS score
     FROM rebuilt r
+    WHERE r.reasons IS DISTINCT FROM r.old
 )
 UPDATE tips t SET
     reasons = s.reasons,
     score = s.score,
-    score_version = v.version,
-    record = t.record || jsonb_build_object('reasons', s.reasons, 'score', s.score,
-                                            'score_version', v.version)
-FROM scored s
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN right(t2.score_version, length(%(suffix)s)) = %(suffix)s
-                THEN t2.score_version ELSE t2.score_version || %(suffix)s END AS version
-    FROM tips t2 WHERE t2.tip_id = s.tip_id
-) v
-WHERE t.tip_id = s.tip_id AND t.reasons IS DISTINCT FROM s.reasons
+    score_version = CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
+                         THEN t.score_version ELSE t.score_version || %(suffix)s END,
+    record = t.record || jsonb_build_object(
+        'reasons', s.reasons,
+        'score', s.score,
+        'score_version', CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
+                              THEN t.score_version ELSE t.score_version || %(suffix)s END)
+FROM changed s
+WHERE t.tip_id = s.tip_id
 """
 
 

@@ -82,7 +82,8 @@ ON CONFLICT DO NOTHING
 """
 
 # Returns the clusters whose effective number of distinct senders (``min(n, %(full)s)``, see
-# store/rescore.py) changed: their members' "same tip" reason is re-scored.
+# store/rescore.py) grew to 2 or more: their members' "same tip" reason is re-scored (a new
+# cluster of one sender has no such reason; its tips are in the batch anyway).
 _RECOMPUTE_CLUSTERS = """
 WITH old AS (
     SELECT cluster_id, distinct_senders FROM clusters WHERE cluster_id = ANY(%(clusters)s::text[])
@@ -111,7 +112,8 @@ ON CONFLICT (cluster_id) DO UPDATE SET
 RETURNING c.cluster_id, c.distinct_senders
 )
 SELECT new.cluster_id FROM new LEFT JOIN old USING (cluster_id)
-WHERE least(coalesce(old.distinct_senders, 0), %(full)s) <> least(new.distinct_senders, %(full)s)
+WHERE new.distinct_senders >= 2
+  AND least(coalesce(old.distinct_senders, 0), %(full)s) < least(new.distinct_senders, %(full)s)
 """
 
 # A hook run after the insert, in the same transaction.
