@@ -72,7 +72,9 @@ def build_runners(
     def triage(_partition: int) -> Flow:
         if settings.passthrough:
             return PASSTHROUGH_TRIAGE
-        return triage_flow(TriageState.from_settings(settings, lexicon, store, counters))
+        return triage_flow(
+            TriageState.from_settings(settings, lexicon, store, counters, senders=store)
+        )
 
     runner = partial(
         Runner, dead_topic=topics.dead, counters=counters, dlq_limit=limit, times=times
