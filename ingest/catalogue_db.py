@@ -23,7 +23,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from pydantic import TypeAdapter, ValidationError
 
-from ingest.web_catalogue import ObjectCatalogue, ObjectPage
+from ingest.web_catalogue import ObjectCatalogue, ObjectPage, choose_texts
 from schemas.tip import ObjectRef
 from tipline.core.errors import TransientError
 
@@ -127,7 +127,7 @@ class DatabaseCatalogue(ObjectCatalogue):
         if entry is None:
             return None
         texts = entry.texts
-        chosen = texts.get(lang) or texts.get("en") or next(iter(texts.values()), {})
+        code, chosen = choose_texts(texts, lang)
         questions = chosen.get("questions") or ()
         return ObjectPage(
             title=str(chosen.get("title") or generic_title.format(ref=ref)),
@@ -135,4 +135,5 @@ class DatabaseCatalogue(ObjectCatalogue):
             questions=tuple(str(q) for q in questions if isinstance(q, str)),
             picture=entry.picture,
             closed=entry.status != "published",
+            lang=code,
         )

@@ -176,6 +176,10 @@ class FormPages:
             title=page.title,
             description=page.description,
             questions=page.questions,
+            # Object texts in another language (none in the visitor's) are marked as such,
+            # for screen readers, hyphenation and fonts.
+            object_lang=page.lang,
+            object_dir=direction(page.lang) if page.lang else None,
             picture=page.picture,
             closed=page.closed,
             csrf=token,

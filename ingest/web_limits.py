@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.photos import DEFAULT_MAX_BYTES
 from ingest.ratelimit import RateLimiter, SourceKeyer
+from tipline.core.metrics import RATE_LIMITED
 from tipline.core.settings import Settings
 
 MAX_CONTACT_CHARS: Final = 200
@@ -131,7 +132,10 @@ class CredentialThrottle:
             while self._locked and next(iter(self._locked.values())) <= now:
                 self._locked.popitem(last=False)
             until = max(self._locked.get(key, 0.0), self._overall_until)
-        return max(0.0, until - now)
+        wait = max(0.0, until - now)
+        if wait:
+            RATE_LIMITED.labels("credentials").inc()
+        return wait
 
     def failed(self, source: str) -> None:
         """Count one wrong credential from ``source``."""
@@ -164,11 +168,18 @@ class RateLimits:
 
     def form(self, request: Request) -> float:
         wait = self.per_address.hit(self.keyer.key(_client_source(request)))
-        return wait or self.overall.hit()
+        return _refused("address", wait) or _refused("overall", self.overall.hit())
 
     def api(self, partner: str) -> float:
         wait = self.per_partner.hit(partner.encode())
-        return wait or self.overall.hit()
+        return _refused("partner", wait) or _refused("overall", self.overall.hit())
+
+
+def _refused(limit: str, wait: float) -> float:
+    """Count a refusal by the limit that made it (the 429 itself is counted by status too)."""
+    if wait:
+        RATE_LIMITED.labels(limit).inc()
+    return wait
 
 
 def client_source(request: Request) -> str:

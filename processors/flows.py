@@ -15,6 +15,7 @@ from the database.
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -32,18 +33,33 @@ from processors.score import score
 from processors.sender_key import SenderKeyer
 from processors.urgent import flag_urgent
 from schemas import RawTip, ScoredTip, Tip
-from tipline.core.metrics import Counters
+from tipline.core.metrics import DEDUPE_EXEMPLARS, DEDUPE_OBJECTS, Counters
 from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 RESTORE_LIMIT = 20_000  # earlier tips read back per object when its dedupe state is rebuilt
 
+# Every partition's dedupe index that is still alive: a revoked partition's state is garbage
+# once its flow is dropped, and leaves this set (and the gauges) with it.
+_LIVE_INDEXES: weakref.WeakSet[DedupeIndex] = weakref.WeakSet()
+
+
+def _held(key: str) -> float:
+    return float(sum(index.stats()[key] for index in list(_LIVE_INDEXES)))
+
+
+# Read on scrape only: summing the state's sizes costs nothing per tip.
+DEDUPE_OBJECTS.set_function(lambda: _held("objects"))
+DEDUPE_EXEMPLARS.set_function(lambda: _held("exemplars"))
+
 
 class EarlierTips(Protocol):
     """Where dedupe state is restored from (store.history.TipStore in production)."""
 
     async def recent_tips(self, object_ref: str | None, limit: int) -> list[ScoredTip]: ...
+
+    async def picture_hash(self, object_ref: str) -> str | None: ...
 
 
 class EarlierActivity(Protocol):
@@ -82,8 +98,10 @@ class TriageState:
         counters: Counters,
         senders: EarlierActivity | None = None,
     ) -> TriageState:
+        index = DedupeIndex.from_settings(settings)
+        _LIVE_INDEXES.add(index)
         return cls(
-            index=DedupeIndex.from_settings(settings),
+            index=index,
             activity=SenderActivity(ActivityLimits.from_settings(settings)),
             lexicon=lexicon,
             store=store,
@@ -94,11 +112,16 @@ class TriageState:
 
 async def restore_dedupe(tip: Tip, state: TriageState) -> Tip:
     """Rebuild the tip's object's dedupe state from the database when this partition holds
-    none: after a restart, a rebalance that moved the partition here, or an eviction."""
+    none: after a restart, a rebalance that moved the partition here, or an eviction. The
+    object's published picture is read with it (a picture changed later is seen at the next
+    restore)."""
     if state.store is None or state.index.holds(tip.object_ref):
         return tip
     earlier = await state.store.recent_tips(tip.object_ref, RESTORE_LIMIT)
-    state.index.restore(earlier)
+    # The object's published picture first: replayed photos that are only that picture
+    # re-shared must not count as corroborating photos.
+    picture = await state.store.picture_hash(tip.object_ref) if tip.object_ref else None
+    state.index.restore(earlier, pictures={tip.object_ref: picture})
     if earlier:
         state.counters.add("dedupe_restores")
         log.info("restored dedupe state of object %s from %d tips", tip.object_ref, len(earlier))

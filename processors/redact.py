@@ -19,7 +19,7 @@ from processors.pii.numbers import (
 )
 from processors.pii.person import find_addresses, find_self_names, find_signatures
 from processors.pii.web import find_emails, find_handles, find_urls
-from processors.sender_key import SenderKeyer
+from processors.sender_key import SenderKeyer, spilled_key
 from schemas import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, RawTip, RedactionKind, Tip
 
 logger = logging.getLogger(__name__)
@@ -166,7 +166,10 @@ def redact(raw: RawTip, sender_keys: SenderKeyer) -> Tip:
     subject = redact_text(raw.subject, counts, raw.language, limit=MAX_SUBJECT_CHARS)
     body = redact_text(raw.body, counts, raw.language, limit=MAX_BODY_CHARS)
     identity = raw.channel_meta.get("sender")
-    sender_key = sender_keys(raw.channel, identity) if isinstance(identity, str) else None
+    if isinstance(identity, str):
+        sender_key: str | None = sender_keys(raw.channel, identity)
+    else:  # re-sent from a spill file, which holds the derived key instead of the identity
+        sender_key = spilled_key(raw.channel_meta)
     if counts:
         logger.debug("tip %s: %d redactions", raw.tip_id, sum(counts.values()))
     # Copy every field the two models share, so a field the lead adds to both travels without

@@ -6,7 +6,9 @@ on a tip always add up to its score (before clamping). Reasons come from:
     evidence       shops, own brands, countries, places, barcodes, article numbers, product
                    links and years that ``extract_evidence`` found
     the text       detail, first-hand knowledge, hedging, abuse, jokes, repetition, links only
-    the crowd      independent tipsters agreeing (``cluster``, ``corroboration`` from dedupe)
+    the crowd      independent tipsters agreeing (``cluster``, ``corroboration`` from dedupe),
+                   near-identical photos among them; a photo that is only the object's own
+                   published picture re-shared is named as such and adds nothing
     the sender     a burst of tips from one ``sender_key`` (``SenderActivity``)
 
 Change any weight or rule and bump ``SCORE_VERSION``: every scored row carries it, so history can
@@ -27,7 +29,7 @@ from processors.evidence import analyse
 from processors.lexicon import fold, tokens
 from schemas import Evidence, Reason, ScoredTip
 
-SCORE_VERSION = "2.0"
+SCORE_VERSION = "2.1"
 BASE = 20
 
 # Weights in one place; each is a number of score points.
@@ -279,17 +281,27 @@ def _crowd_reasons(tip: ScoredTip) -> list[Reason]:
                 weight=W_COPY,
             )
         )
+    if tip.reshared_pictures:
+        # Marked for the analyst, weighed as nothing: the appeal's own picture sent back.
+        reasons.append(
+            Reason(
+                feature="reshared_picture",
+                text="re-shared picture of the object, not new evidence",
+                weight=0,
+            )
+        )
     agreeing = [c for c in tip.corroboration if c.senders >= 2]
     if agreeing:
         best = max(agreeing, key=lambda c: (min(c.senders, AGREE_FULL), c.kind, c.value))
         senders = min(best.senders, AGREE_FULL)
-        reasons.append(
-            Reason(
-                feature="agree",
-                text=f"{_tipsters(senders, AGREE_FULL)} agree on {best.kind} {best.value}",
-                weight=min(W_AGREE_MAX, W_AGREE_STEP * (senders - 1)),
-            )
+        weight = min(W_AGREE_MAX, W_AGREE_STEP * (senders - 1))
+        who = _tipsters(senders, AGREE_FULL)
+        text = (
+            f"{who} sent near-identical photos"
+            if best.kind == "photo"
+            else f"{who} agree on {best.kind} {best.value}"
         )
+        reasons.append(Reason(feature="agree", text=text, weight=weight))
     elif cluster is not None and cluster.distinct_senders >= 2 and not copy:
         senders = min(cluster.distinct_senders, SAME_FULL)
         reasons.append(

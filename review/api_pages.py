@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
@@ -180,6 +181,13 @@ class Pages:
     ) -> HTMLResponse:
         async with self.review.connection() as conn:
             summary = await api_store.ops_summary(conn, minutes)
+            since = summary.now - timedelta(minutes=minutes)
+            lag = {
+                m.astimezone(UTC): n
+                for m, n in (await api_store.ops_lag_per_minute(conn, since)).items()
+            }
+            by_reason = await api_store.dead_letters_by_reason(conn, since)
+            letters = await api_store.latest_dead_letters(conn, since)
         table = minute_table(
             [r.model_dump() for r in summary.throughput], summary.now, summary.minutes
         )
@@ -195,7 +203,24 @@ class Pages:
                 title="Mean delay from receipt to database, live channels",
                 unit="s",
             ),
+            # A minute without a sample (no worker running) draws no bar, unlike a zero lag.
+            bar_chart(
+                [(f"{r.minute:%H:%M}", _as_float(lag.get(r.minute))) for r in oldest_first],
+                title="Highest consumer lag per minute, all topics",
+                unit="records",
+            ),
         )
         return self.review.render(
-            "ops.html", analyst, summary=summary, table=table, channels=CHANNELS, charts=charts
+            "ops.html",
+            analyst,
+            summary=summary,
+            table=table,
+            channels=CHANNELS,
+            charts=charts,
+            dead_by_reason=by_reason,
+            dead_letters=letters,
         )
+
+
+def _as_float(value: int | None) -> float | None:
+    return None if value is None else float(value)

@@ -41,6 +41,7 @@ from review.api_queries import (
     tipster_label,
 )
 from schemas import ScoredTip
+from store import ops as store_ops
 
 Conn = AsyncConnection[Any]
 MAX_MEMBERS: Final = 200
@@ -299,3 +300,21 @@ async def media_type_of(conn: Conn, sha256: str) -> str | None:
         (Jsonb([{"sha256": sha256}]), sha256),
     )
     return str(found[0]["media_type"]) if found else None
+
+
+async def ops_lag_per_minute(conn: Conn, since: datetime) -> dict[datetime, int]:
+    """The highest total consumer lag the workers recorded in each minute since ``since``."""
+    rows = await _rows(conn, store_ops.LAG_PER_MINUTE, {"since": since})
+    return {r["minute"]: int(r["lag"]) for r in rows}
+
+
+async def dead_letters_by_reason(conn: Conn, since: datetime) -> list[store_ops.ReasonCount]:
+    rows = await _rows(conn, store_ops.BY_REASON, {"since": since})
+    return [store_ops.ReasonCount(**r) for r in rows]
+
+
+async def latest_dead_letters(
+    conn: Conn, since: datetime, limit: int = 50
+) -> list[store_ops.LetterRow]:
+    rows = await _rows(conn, store_ops.LATEST_LETTERS, {"since": since, "limit": limit})
+    return [store_ops.LetterRow(**r) for r in rows]

@@ -28,7 +28,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import TypeAdapter, ValidationError
 
-from schemas.tip import ObjectRef
+from schemas.tip import Attachment, ObjectRef
 
 ObjectStatus = Literal["draft", "published", "identified", "retired"]
 OBJECT_STATUSES: Final[tuple[ObjectStatus, ...]] = get_args(ObjectStatus)
@@ -176,27 +176,34 @@ def _specs_from_csv(lines: Iterable[str], base: Path) -> list[ObjectSpec]:
 Conn = psycopg.Connection[Any]
 
 _UPSERT: Final = """
-INSERT INTO objects (object_ref, texts, picture_sha256, picture_media_type)
-VALUES (%(ref)s, %(texts)s, %(sha)s, %(media_type)s)
+INSERT INTO objects (object_ref, texts, picture_sha256, picture_media_type, picture_phash)
+VALUES (%(ref)s, %(texts)s, %(sha)s, %(media_type)s, %(phash)s)
 ON CONFLICT (object_ref) DO UPDATE SET
     texts = objects.texts || EXCLUDED.texts,
     picture_sha256 = coalesce(EXCLUDED.picture_sha256, objects.picture_sha256),
     picture_media_type = coalesce(EXCLUDED.picture_media_type, objects.picture_media_type),
+    -- A new picture brings its own hash (or none): never the old picture's.
+    picture_phash = CASE WHEN EXCLUDED.picture_sha256 IS NULL THEN objects.picture_phash
+                         ELSE EXCLUDED.picture_phash END,
     updated_at = now()
 RETURNING status
 """
 
 
-def save(conn: Conn, spec: ObjectSpec, picture: tuple[str, str] | None = None) -> ObjectStatus:
-    """Add an object as a draft, or update its texts (per language) and picture; its status."""
+def save(conn: Conn, spec: ObjectSpec, picture: Attachment | None = None) -> ObjectStatus:
+    """Add an object as a draft, or update its texts (per language) and picture; its status.
+
+    ``picture`` is the stored, sanitised picture; its perceptual hash is kept so the processors
+    can recognise the picture when a tipster re-shares it."""
     texts = {lang: t.as_json() for lang, t in spec.texts.items()}
     row = conn.execute(
         _UPSERT,
         {
             "ref": check_ref(spec.ref),
             "texts": Jsonb(texts),
-            "sha": picture[0] if picture else None,
-            "media_type": picture[1] if picture else None,
+            "sha": picture.sha256 if picture else None,
+            "media_type": picture.media_type if picture else None,
+            "phash": picture.phash if picture else None,
         },
     ).fetchone()
     assert row is not None

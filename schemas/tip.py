@@ -35,6 +35,9 @@ ObjectRef = Annotated[
 Subject = Annotated[str, StringConstraints(max_length=MAX_SUBJECT_CHARS)]
 Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# A 64-bit perceptual hash (DCT pHash, ingest/photos.py) in hex: near-identical pictures (resized,
+# re-encoded, lightly cropped) differ in a few bits, different pictures in about half of them.
+PerceptualHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^([a-z]{2}|und)$")]
 # A libsodium sealed box in base64 (ingest/contact.py): ciphertext only, never plain contact.
 SealedContact = Annotated[
@@ -69,6 +72,8 @@ class Attachment(FrozenModel):
     size: int = Field(ge=1, le=10 * 1024 * 1024)
     width: int = Field(ge=1)
     height: int = Field(ge=1)
+    # Of the sanitised pixels; None for attachments stored before photos were hashed.
+    phash: PerceptualHash | None = None
 
 
 class FollowUpReceipt(FrozenModel):
@@ -168,7 +173,8 @@ class Cluster(FrozenModel):
 class Corroboration(FrozenModel):
     """How many independent tipsters name the same piece of evidence for this object."""
 
-    kind: Literal["country", "city", "shop", "brand", "product_id"]
+    # "photo": near-identical photos (``value`` is the first one's perceptual hash).
+    kind: Literal["country", "city", "shop", "brand", "product_id", "photo"]
     value: str
     senders: int = Field(ge=1)
 
@@ -189,6 +195,9 @@ class ScoredTip(Tip):
 
     cluster: Cluster | None = None
     corroboration: tuple[Corroboration, ...] = ()
+    # Attachments (by sha256) that are the object's own published picture, re-shared: shown to
+    # analysts as such, never counted as new evidence.
+    reshared_pictures: tuple[Sha256, ...] = ()
     score: int = Field(default=0, ge=0, le=100)
     reasons: tuple[Reason, ...] = ()
     score_version: str = ""

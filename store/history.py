@@ -19,8 +19,10 @@ SELECT record FROM (
 ) recent ORDER BY ingested_at, tip_id
 """
 
+_PICTURE_HASH = "SELECT picture_phash FROM objects WHERE object_ref = %s"
 
-# A sender's stored tips within the activity window (index tips_sender, migration 051).
+
+# A sender's stored tips within the activity window (index tips_sender, migration 053).
 _SENDER_EVENTS = """
 SELECT received_at, tip_id FROM tips
 WHERE sender_key = %s AND received_at >= %s
@@ -37,15 +39,23 @@ class TipStore:
         self._conn: psycopg.AsyncConnection[Any] | None = None
 
     async def recent_tips(self, object_ref: str | None, limit: int) -> list[ScoredTip]:
+        rows = await self._rows(_RECENT_OF_OBJECT, (object_ref, limit))
+        return [ScoredTip.model_validate(row[0]) for row in rows]
+
+    async def picture_hash(self, object_ref: str) -> str | None:
+        """The perceptual hash of the object's published picture, if it has one."""
+        rows = await self._rows(_PICTURE_HASH, (object_ref,))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
-            cur = await self._conn.execute(_RECENT_OF_OBJECT, (object_ref, limit))
-            rows = await cur.fetchall()
+            cur = await self._conn.execute(sql, params)
+            return await cur.fetchall()
         except psycopg.OperationalError as exc:
             await self.close()
             raise TransientError(f"database unavailable: {type(exc).__name__}") from exc
-        return [ScoredTip.model_validate(row[0]) for row in rows]
 
     async def sender_events(
         self, sender_key: str, since: datetime, limit: int

@@ -2,7 +2,7 @@
 
 A tip is scored once, in triage, with the corroboration its worker had seen so far: the first
 tip about a shop got no "agree" bonus, the tenth the full one. The sink, in the same transaction
-that stores a batch, therefore keeps per-claim tipster counts (migration 050) and rewrites the
+that stores a batch, therefore keeps per-claim tipster counts (migration 052) and rewrites the
 crowd reason (``agree`` or ``same_tip``), the score and ``score_version`` of every stored tip
 whose crowd reason changed, early or late, so every member of a claim carries the same bonus.
 
@@ -78,6 +78,9 @@ WITH batch AS (
         UNION ALL SELECT 'brand', v FROM jsonb_array_elements_text(t.evidence -> 'brands') v
         UNION ALL SELECT 'product_id', v
         FROM jsonb_array_elements_text(t.evidence -> 'product_ids') v
+        -- Near-identical photos: dedupe names the group by its first photo's hash.
+        UNION ALL SELECT 'photo', c ->> 'value' FROM jsonb_array_elements(t.corroboration) c
+        WHERE c ->> 'kind' = 'photo'
     ) e
     WHERE t.tip_id = ANY(%(tips)s::text[])
 ),
@@ -141,7 +144,9 @@ crowd AS (
            WHEN b.n IS NOT NULL THEN jsonb_build_object(
                'feature', 'agree',
                'text', CASE WHEN b.n >= %(agree_full)s THEN 'at least ' ELSE '' END
-                       || b.n || ' independent tipsters agree on ' || b.kind || ' ' || b.value,
+                       || b.n || ' independent tipsters '
+                       || CASE WHEN b.kind = 'photo' THEN 'sent near-identical photos'
+                               ELSE 'agree on ' || b.kind || ' ' || b.value END,
                'weight', least(%(agree_max)s, %(agree_step)s * (b.n - 1)))
            WHEN cl.distinct_senders >= 2
                 AND NOT t.reasons @> '[{"feature": "copy"}]'::jsonb THEN jsonb_build_object(

@@ -21,6 +21,8 @@ from tipline.core.settings import Settings
 from tipline.core.topics import Topics
 
 if TYPE_CHECKING:
+    import faust
+
     from ingest.photos import MediaStore
     from tipline.health import Check, OpsServer
 
@@ -52,21 +54,27 @@ def _cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    import faust
     from prometheus_client import REGISTRY
 
     from processors.app import create_app
     from processors.sender_key import SenderKeyer
-    from tipline.deadletters import DeadLetterCollector
-    from tipline.offsets import LagCollector
+    from tipline.deadletters import DeadLetterCollector, StoredDeadLetter
+    from tipline.kafka_security import kafka_python_options
+    from tipline.lag import LagCollector
+    from tipline.ops_recorder import OpsRecorder
 
     resolved = services.resolve(settings)
     assert resolved.kafka and resolved.database_url
     topics = Topics.from_settings(resolved)
-    REGISTRY.register(
-        LagCollector(resolved.kafka, (topics.raw, topics.clean, topics.scored), resolved.app_id)
+    lag = LagCollector(
+        resolved.kafka,
+        (topics.raw, topics.clean, topics.scored),
+        resolved.app_id,
+        **kafka_python_options(resolved),
     )
-    REGISTRY.register(DeadLetterCollector(resolved.kafka, topics.dead))
+    dead = DeadLetterCollector(resolved.kafka, topics.dead)
+    REGISTRY.register(lag)
+    REGISTRY.register(dead)
     apps: list[faust.App] = []
 
     def joined() -> str | None:
@@ -78,16 +86,31 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     # Up before the models load (tens of seconds on a busy host): alive, not yet ready.
     ops = _ops_server(resolved, {"group": joined, "database": _database_check(resolved)})
+
+    def new_dead_letters() -> list[StoredDeadLetter]:
+        dead.refresh()
+        return dead.take_new()
+
+    # Lag and dead letters for the console's /ops page (it reads only the database).
+    recorder = OpsRecorder(
+        resolved.database_url.get_secret_value(),
+        lag.lags,
+        new_dead_letters,
+        timedelta(days=resolved.dead_letter_retention_days),
+    ).start()
     keyer = SenderKeyer(resolved.sender_key_id, services.sender_key_secret(resolved))
     app = create_app(resolved, keyer)
     apps.append(app)
-    worker = faust.Worker(app, loglevel=resolved.log_level, quiet=True, redirect_stdouts=False)
+    worker = _guarded_worker_class()(
+        app, loglevel=resolved.log_level, quiet=True, redirect_stdouts=False
+    )
     code: int | str | None = 0
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:  # faust ends with sys.exit once it has stopped cleanly
         code = exc.code
     finally:
+        recorder.stop()
         ops.stop()
     # Everything is committed or will be replayed; what is left is the interpreter's final
     # garbage collection of the language models, measured at 3-4 s of a clean stop. Skip it.
@@ -95,6 +118,20 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code if isinstance(code, int) else 1)
+
+
+def _guarded_worker_class() -> type[faust.Worker]:
+    import faust
+
+    class Worker(faust.Worker):  # named as faust names it: "[^Worker]: Ready" in the logs
+        """faust's worker, with the Kafka clients' loggers guarded again after faust replaces
+        the root handlers (see tipline/core/logs.py: they would print record bytes at DEBUG)."""
+
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            super().on_setup_root_logger(logger, level)
+            logs.guard_client_loggers()
+
+    return Worker
 
 
 def _database_check(settings: Settings) -> Check:

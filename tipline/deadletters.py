@@ -135,7 +135,13 @@ def replay(bootstrap: str, letters: Iterable[StoredDeadLetter], timeout_s: float
 class DeadLetterCollector:
     """Prometheus collector: dead letters on the topic by stage and error class (the reason's
     kind; the reason text names fields and would make unbounded labels). Reads only what is new
-    since the last scrape, from partitions assigned by hand (no group, no commits)."""
+    since the last scrape, from partitions assigned by hand (no group, no commits).
+
+    What it reads is also kept (bounded) for ``take_new``, so the worker's ops recorder can
+    store the dead letters' metadata for the console without reading the topic a second time.
+    """
+
+    KEEP_NEW = 10_000  # dead letters held for take_new between two recorder ticks
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self._bootstrap = bootstrap
@@ -143,6 +149,7 @@ class DeadLetterCollector:
         self._lock = threading.Lock()
         self._consumer: KafkaConsumer | None = None
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._new: list[StoredDeadLetter] = []
 
     def _read_new(self) -> None:
         if self._consumer is None:
@@ -168,14 +175,34 @@ class DeadLetterCollector:
                         self._counts[("unknown", "unreadable")] += 1
                         continue
                     self._counts[(letter.stage, letter.error)] += 1
+                    if len(self._new) < self.KEEP_NEW:
+                        self._new.append(
+                            StoredDeadLetter(f"{record.partition}-{record.offset}", letter)
+                        )
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def refresh(self) -> dict[tuple[str, str], int]:
+        """Read what is new on the topic; the counts by (stage, error) so far."""
         with self._lock:
             try:
                 self._read_new()
             except Exception as exc:  # the broker may be down: export what we know
                 log.warning("could not read dead letters: %s", type(exc).__name__)
-            counts = dict(self._counts)
+            return dict(self._counts)
+
+    def take_new(self) -> list[StoredDeadLetter]:
+        """The dead letters read since the last call (at most KEEP_NEW), then forget them."""
+        with self._lock:
+            new, self._new = self._new, []
+        return new
+
+    def close(self) -> None:
+        with self._lock:
+            if self._consumer is not None:
+                self._consumer.close()
+                self._consumer = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        counts = self.refresh()
         family = GaugeMetricFamily(
             DEAD_LETTERS_ON_TOPIC_NAME,
             "Dead letters on the dead-letter topic, by stage and error class.",

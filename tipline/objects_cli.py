@@ -21,6 +21,7 @@ from review.objects import (
     read_specs,
     save,
 )
+from schemas import Attachment
 from tipline import services
 from tipline.core.errors import ConfigurationError, RejectedContentError
 from tipline.core.settings import Settings
@@ -92,8 +93,8 @@ def spec_from_args(args: argparse.Namespace) -> ObjectSpec:
     return ObjectSpec(ref=check_ref(args.ref), texts=texts, picture=args.picture)
 
 
-def store_picture(settings: Settings, path: Path) -> tuple[str, str]:
-    """Sanitise a picture like any tip photo (pixels only, no metadata); its (sha256, type)."""
+def store_picture(settings: Settings, path: Path) -> Attachment:
+    """Sanitise a picture like any tip photo (pixels only, no metadata); its stored record."""
     from ingest.photos import MediaStore, sanitise_image
 
     try:
@@ -103,8 +104,7 @@ def store_picture(settings: Settings, path: Path) -> tuple[str, str]:
     except RejectedContentError as exc:
         raise ObjectError(f"{path}: {exc.reason}") from exc
     store = MediaStore(settings.web_media_dir or settings.data_dir / "media")
-    attachment = store.put(image)
-    return attachment.sha256, attachment.media_type
+    return store.put(image)
 
 
 def _save(conn: psycopg.Connection[Any], settings: Settings, spec: ObjectSpec) -> str:

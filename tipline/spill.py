@@ -3,14 +3,21 @@
 Tansu (the embedded broker) holds topics in memory only. So when `tipline run` stops, after the
 workers drained what they could and stopped, every record the workers' group has not committed
 on tips.raw, tips.clean and tips.scored, and every dead letter younger than the retention, is
-written to ``<data_dir>/spill/spill-<time>.jsonl`` (0600, fsync'd, renamed into place). The next
-start re-produces those records onto the same topics and partitions (acks=all) *before* any
-worker or intake starts, then deletes the file.
+written to ``<data_dir>/spill/spill-<time>.jsonl`` (file 0600 in a 0700 directory, fsync'd,
+renamed into place). The next start re-produces those records onto the same topics and
+partitions (acks=all) *before* any worker or intake starts, then deletes the file.
+
+Only what the pipeline needs is written. A tips.raw record is the one that carries the channel's
+metadata (IP, mail headers, handles); the stages read nothing of it but the sender's identity,
+and that only to derive the sender key (processors/redact.py). So a raw tip is spilled with its
+``channel_meta`` replaced by the already-derived key (``spilled_sender_key``, an HMAC that names
+nobody) and nothing else; a raw record that does not even parse as a tip is spilled scrubbed as
+its dead letter would be (processors/deadletter.py), since that is all it will become. The other
+topics hold redacted tips and scrubbed dead letters already.
 
 Re-sending is at-least-once: a record whose output the sink had already stored is stored again
-as a no-op (``ON CONFLICT (tip_id) DO NOTHING``). A spill of tips.raw holds what tips.raw holds,
-channel metadata included; it lives beside the database under data_dir and only until the next
-start. Apache Kafka keeps its logs itself: production never spills.
+as a no-op (``ON CONFLICT (tip_id) DO NOTHING``). Apache Kafka keeps its logs itself:
+production never spills.
 
 What this cannot save: anything on the broker when the broker process itself dies (SIGKILL,
 power loss) — there is no clean stop to spill at.
@@ -30,9 +37,10 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from schemas import DeadLetter
+from processors.sender_key import SPILLED_KEY_META, SenderKeyer
+from schemas import DeadLetter, RawTip
 from tipline.core.topics import Topics
-from tipline.offsets import committed_offsets, high_water_marks
+from tipline.lag import committed_offsets, high_water_marks
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +107,34 @@ def _read(
     consumer.assign([])
 
 
+def minimise_raw(value: bytes, sender_keys: SenderKeyer) -> bytes:
+    """A tips.raw record with only what the stages need: its channel_meta becomes the derived
+    sender key (or nothing); a record that is no tip is scrubbed as its dead letter would be."""
+    try:
+        raw = RawTip.model_validate_json(value)
+    except ValueError:
+        # Imported here: the redactor's rules load only when a stop has such a record to keep.
+        from processors.deadletter import sanitise_payload
+
+        return sanitise_payload(value).encode()
+    identity = raw.channel_meta.get("sender")
+    meta: dict[str, str | list[str]] = {}
+    if isinstance(identity, str):
+        meta[SPILLED_KEY_META] = sender_keys(raw.channel, identity)
+    return raw.model_copy(update={"channel_meta": meta}).model_dump_json().encode()
+
+
 def collect(
-    bootstrap: str, topics: Topics, group: str, retention: timedelta, timeout_s: float = 5.0
+    bootstrap: str,
+    topics: Topics,
+    group: str,
+    retention: timedelta,
+    *,
+    sender_keys: SenderKeyer,
+    timeout_s: float = 5.0,
 ) -> list[Spilled]:
-    """What a stop would lose: uncommitted stream records, and dead letters within retention."""
+    """What a stop would lose: uncommitted stream records (raw tips minimised), and dead
+    letters within retention."""
     committed = committed_offsets(bootstrap, group, timeout_s)
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap.split(","),
@@ -120,7 +152,12 @@ def collect(
                     dead[tp] = 0
                 else:
                     streams[tp] = committed.get(tp, 0)
-        records = list(_read(consumer, streams, timeout_s))
+        records = [
+            Spilled(r.topic, r.partition, r.key, minimise_raw(r.value, sender_keys))
+            if r.topic == topics.raw
+            else r
+            for r in _read(consumer, streams, timeout_s)
+        ]
         oldest = datetime.now(UTC) - retention
         for record in _read(consumer, dead, timeout_s):
             if _dead_letter_time(record.value) >= oldest:
@@ -159,9 +196,17 @@ def write(spill_dir: Path, records: list[Spilled]) -> Path | None:
     return final
 
 
-def spill(bootstrap: str, topics: Topics, group: str, spill_dir: Path, retention: timedelta) -> int:
+def spill(
+    bootstrap: str,
+    topics: Topics,
+    group: str,
+    spill_dir: Path,
+    retention: timedelta,
+    *,
+    sender_keys: SenderKeyer,
+) -> int:
     """Collect and write; returns how many records were kept."""
-    records = collect(bootstrap, topics, group, retention)
+    records = collect(bootstrap, topics, group, retention, sender_keys=sender_keys)
     path = write(spill_dir, records)
     if path is not None:
         by_topic: dict[str, int] = {}

@@ -35,13 +35,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from processors.sender_key import SenderKeyer
 from store.migrate import migrate
 from tipline import services, spill
 from tipline.core.errors import ConfigurationError
 from tipline.core.settings import Settings
 from tipline.core.topics import Topics, ensure_topics
 from tipline.embedded import embedded_kafka, embedded_postgres, free_port
-from tipline.offsets import group_offsets
+from tipline.kafka_security import kafka_python_options
+from tipline.lag import consumer_lag, total
 
 log = logging.getLogger(__name__)
 
@@ -369,6 +371,7 @@ def stop_children(
             settings.app_id,
             spill_dir,
             timedelta(days=settings.dead_letter_retention_days),
+            sender_keys=SenderKeyer(settings.sender_key_id, services.sender_key_secret(settings)),
         )
     except Exception:
         log.exception("could not spill the embedded broker's records: they are lost")
@@ -390,13 +393,17 @@ def drain(settings: Settings, workers: list[Child], hurry: threading.Event) -> N
             print("no worker is running to drain the lag: what is left is kept", flush=True)
             return
         try:
-            offsets = group_offsets(
-                settings.kafka, (topics.raw, topics.clean, topics.scored), settings.app_id, 2.0
+            lags = consumer_lag(
+                settings.kafka,
+                settings.app_id,
+                (topics.raw, topics.clean, topics.scored),
+                2.0,
+                **kafka_python_options(settings),
             )
         except Exception as exc:  # the broker is what we are about to stop: say, and go on
             log.warning("could not read the workers' lag at stop: %s", type(exc).__name__)
             break
-        lag = sum(p.lag for p in offsets)
+        lag = total(lags)
         if lag == 0:
             return
         time.sleep(0.2)

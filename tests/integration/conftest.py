@@ -187,6 +187,19 @@ def wait_for(condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
+def tipline_cli(*args: str, env: dict[str, str], timeout: float = 60) -> str:
+    """Run `tipline ARGS…` as a user would (a new process) and return what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tipline", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+    return done.stdout
+
+
 def count_rows(database_url: str, table: str = "tips") -> int:
     with psycopg.connect(database_url) as conn:
         row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()

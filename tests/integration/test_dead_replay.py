@@ -4,8 +4,6 @@ removed, and the replay stores it — end to end through the real worker."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import urllib.request
 from datetime import UTC, datetime
 
@@ -13,21 +11,14 @@ import psycopg
 
 from ingest.producer import TipProducer
 from schemas import RawTip
-from tests.integration.conftest import Worker, settings_env, wait_for
+from tests.integration.conftest import Worker, settings_env, tipline_cli, wait_for
 from tipline.core.settings import Settings
 from tipline.core.topics import Topics
 from tipline.deadletters import read_stored
 
 
 def tipline(settings: Settings, *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "tipline", *args],
-        env=settings_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    return tipline_cli(*args, env=settings_env(settings))
 
 
 def stored(database_url: str) -> set[str]:

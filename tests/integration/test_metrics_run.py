@@ -17,6 +17,8 @@ import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
 
+import psycopg
+from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest import wait_for
@@ -122,16 +124,73 @@ def test_every_process_exports_metrics_lag_and_readiness() -> None:
         def stage(name: str) -> float:
             return metric(w1, name) + metric(w2, name)
 
+        def stage_metric(name: str, **labels: str) -> float:
+            return metric(w1, name, **labels) + metric(w2, name, **labels)
+
+        def stage_tips(name: str, channel: str, outcome: str) -> float:
+            return stage_metric(
+                "tipline_stage_tips_total", stage=name, channel=channel, outcome=outcome
+            )
+
         wait_for(lambda: stage("tipline_tips_stored_total") == 31, 60, "31 tips stored")
         assert stage("tipline_tips_cleaned_total") == 31
         assert stage("tipline_tips_triaged_total") == 31
         assert stage("tipline_dead_letters_total") == 0
         assert stage("tipline_sink_batch_size_sum") == 31
         assert stage("tipline_sink_commit_seconds_count") >= 1
+        # In and out of every runner, by channel, from the one hook in the runner.
+        for name in ("clean", "triage", "sink"):
+            for outcome in ("in", "out"):
+                assert stage_tips(name, "web", outcome) == 30, (name, outcome)
+                assert stage_tips(name, "email", outcome) == 1, (name, outcome)
+        # Every step's latency, under its own name.
+        for step in (
+            "normalise",
+            "detect_language",
+            "redact",
+            "extract_evidence",
+            "restore_dedupe",
+            "dedupe",
+            "score",
+            "flag_urgent",
+        ):
+            assert stage_metric("tipline_stage_seconds_count", stage=step) >= 31, step
+        assert stage("tipline_dedupe_objects") > 0  # state held (a rebalance may drop some)
         # The review app reports receipt → committed row from the database it reads.
         review = processes["review"]
         wait_for(lambda: metric(review, "tipline_rows_5m") == 31, 30, "rows in the last 5 min")
         assert metric(review, "tipline_intake_to_row_seconds", quantile="0.95") > 0
+
+        # A record no stage can read: a dead letter, counted by stage and error class, and its
+        # metadata recorded for the console's /ops page, with the lag samples.
+        producer = KafkaProducer(bootstrap_servers=[f"127.0.0.1:{kafka_port}"], acks="all")
+        producer.send("tips.raw", key=b"9", value=b"{not json").get(timeout=10)
+        producer.close()
+        wait_for(
+            lambda: (
+                stage_metric(
+                    "tipline_dead_letters_by_reason_total", stage="decode", error="DecodeError"
+                )
+                + stage_metric(
+                    "tipline_dead_letters_by_reason_total", stage="clean", error="DecodeError"
+                )
+                == 1
+            ),
+            60,
+            "the dead letter counted by reason",
+        )
+        assert stage_tips("clean", "unknown", "dead") == 1
+        database = json.loads((data_dir / "services.json").read_text())["database_url"]
+
+        def recorded() -> tuple[int, int]:
+            with psycopg.connect(database) as conn:
+                lag_rows = conn.execute("SELECT count(*) FROM ops_lag").fetchone()
+                letters = conn.execute(
+                    "SELECT count(*) FROM dead_letter_log WHERE error = 'DecodeError'"
+                ).fetchone()
+            return (lag_rows[0] if lag_rows else 0, letters[0] if letters else 0)
+
+        wait_for(lambda: recorded()[0] > 0 and recorded()[1] == 1, 60, "ops samples recorded")
 
         # `tipline status --once` reads the same endpoints.
         shown = subprocess.run(

@@ -16,22 +16,11 @@ import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
 
+from tests.integration.conftest import tipline_cli as tipline
 from tests.integration.conftest import wait_for
 from tipline.embedded import free_port
 
 API_KEY = "museum-partner-key-0123456789abcdef"
-
-
-def tipline(*args: str, env: dict[str, str], timeout: float = 60) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "tipline", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=True,
-    )
-    return done.stdout
 
 
 def port_open(port: int) -> bool:

@@ -66,6 +66,11 @@ INTAKE_ACK_SECONDS = Histogram(
     ["channel"],
     buckets=_SECONDS,
 )
+RATE_LIMITED = PromCounter(
+    "tipline_rate_limited",
+    "Requests a rate limit refused (429), by limit: address, partner, overall, credentials.",
+    ["limit"],
+)
 HTTP_REFUSED = PromCounter(
     "tipline_http_refused",
     "HTTP requests refused: 429 rate limit, 503 draining/unavailable, 413 too large.",
@@ -75,9 +80,15 @@ HTTP_REFUSED = PromCounter(
 # --- stages (worker) ---
 STAGE_SECONDS = Histogram(
     "tipline_stage_seconds",
-    "Time one tip spends in a stage's function.",
+    "Time one tip spends in one step of a flow (normalise, redact, dedupe, ...), by step.",
     ["stage"],
-    buckets=_SECONDS,
+    buckets=(0.00005, 0.0001, 0.00025, 0.0005, *_SECONDS),  # most steps take microseconds
+)
+STAGE_TIPS = PromCounter(
+    "tipline_stage_tips",
+    "Tips through a runner by stage (clean, triage, sink), channel and outcome: in (read),"
+    " out (passed on or stored), dead (dead-lettered).",
+    ["stage", "channel", "outcome"],
 )
 DEAD_LETTERS_BY_REASON = PromCounter(
     "tipline_dead_letters_by_reason",
@@ -85,6 +96,9 @@ DEAD_LETTERS_BY_REASON = PromCounter(
     ["stage", "error"],
 )
 DEDUPE_OBJECTS = Gauge("tipline_dedupe_objects", "Objects whose dedupe state a worker holds.")
+DEDUPE_EXEMPLARS = Gauge(
+    "tipline_dedupe_exemplars", "Tips indexed in the dedupe state a worker holds (all objects)."
+)
 SINK_BATCH_SIZE = Histogram(
     "tipline_sink_batch_size",
     "Tips per sink transaction.",

@@ -197,3 +197,25 @@ def test_credential_throttle_locks_one_source_and_forgets_it() -> None:
     assert throttle.blocked("198.51.100.7") == 0.0
     # No address is held, only keyed hashes.
     assert all(b"198.51" not in key for key in throttle._locked)
+
+
+def test_rate_limit_refusals_are_counted_by_the_limit_that_refused() -> None:
+    from prometheus_client import REGISTRY
+
+    from ingest.web_limits import RateLimits
+    from tipline.core.settings import Settings
+
+    def refused(limit: str) -> float:
+        return REGISTRY.get_sample_value("tipline_rate_limited_total", {"limit": limit}) or 0.0
+
+    before = {limit: refused(limit) for limit in ("partner", "overall")}
+    limits = RateLimits(
+        Settings(
+            web_partner_rate=0.001, web_partner_burst=3, web_global_rate=0.001, web_global_burst=5
+        )
+    )
+    answers = [limits.api("museum") for _ in range(4)]  # the fourth is over the partner's burst
+    assert [a > 0 for a in answers] == [False, False, False, True]
+    assert refused("partner") - before["partner"] == 1
+    assert [limits.api("archive") > 0 for _ in range(3)] == [False, False, True]  # overall: 5
+    assert refused("overall") - before["overall"] == 1

@@ -583,12 +583,49 @@ def test_short_texts_merge_when_identical_or_naming_the_same_evidence() -> None:
             "The bag in the appeal is sold at Rossmann in Vienna via @someone",
             "The bag in the appeal is sold at Rossmann in Vienna www.example.com/x?utm_source=42",
         ),
+        ("The bag is sold at Rossmann in Vienna", "The bag is sold at #Rossmann in #Vienna"),
     ],
 )
 def test_links_handles_rt_and_emoji_do_not_hide_a_repost(first: str, second: str) -> None:
     a, b = run(DedupeIndex(), make_tip(first), make_tip(second, sender="s2"))
     assert a.cluster and b.cluster and b.cluster.cluster_id == a.cluster.cluster_id
     assert text_key(second).split() == text_key(first).split()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # Real re-posts from the Twitter URL Corpus dev split (tests/data/dedupe_real): a
+        # hashtag that runs a name together, a handle in place of a name with its possessive.
+        (
+            "Inspector general to review DOJ , FBI handling of Clinton case",
+            "Inspector general to review #DOJ , #FBI handling of #HillaryClinton case",
+        ),
+        (
+            "Obama ' 09 Cabinet picks slid through ; Trump's face hold-up",
+            "Obama ' 09 Cabinet picks slid through ; @realDonaldTrump's face hold-up",
+        ),
+    ],
+)
+def test_hashtags_and_handles_in_place_of_names_do_not_hide_a_repost(
+    first: str, second: str
+) -> None:
+    a, b = run(DedupeIndex(), make_tip(first), make_tip(second, sender="s2"))
+    assert a.cluster and b.cluster and b.cluster.cluster_id == a.cluster.cluster_id
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("#HillaryClinton case", "hillary clinton case"),
+        ("#DOJ and #FBI", "doj and fbi"),
+        ("@realDonaldTrump's face", "face"),
+        ("[HANDLE]\u2019s tweet", "tweet"),
+        ("C#Sharp", "c sharp"),  # not a hashtag: no split
+    ],
+)
+def test_key_splits_hashtags_and_drops_possessive_handles(text: str, key: str) -> None:
+    assert text_key(text) == key
 
 
 @pytest.mark.parametrize(
@@ -638,6 +675,14 @@ def test_a_tip_conflicting_with_any_member_stays_out() -> None:
         ("sold at rossmann in graz", "sold at mueller in graz", True),
         ("made in 1990", "made in 1999", True),
         ("sold at the shop", "sold in a shop", False),
+        ("covid19 is here", "covid 19 is here", False),
+        # Short words: one edit is a typo, two make another word; numbers are never typos.
+        ("sold at the shop in graz", "sold at tha shop in graz", False),
+        ("careerhigh 11 ks for dodgers", "careerhigh 11 ha for dodgers", True),
+        ("no one can guard zbo tonight", "no one can guard ill tonight", True),
+        ("made in a shop", "made in 1 shop", True),
+        # A word matched as a typo ("the"/"then") cannot hide five new words next to it.
+        ("the search for flight 370", "then i will find it now search for flight 370", True),
     ],
 )
 def test_substitutes(a: str, b: str, expected: bool) -> None:

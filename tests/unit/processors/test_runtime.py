@@ -325,6 +325,9 @@ class StoredTips:
         mine = [t for t in self.tips if t.sender_key == sender_key and t.received_at >= since]
         return [(t.received_at, t.tip_id) for t in mine][-limit:]
 
+    async def picture_hash(self, object_ref: str) -> str | None:
+        return None
+
 
 def clean_tip(i: int, body: str, object_ref: str) -> bytes:
     tip = Tip(

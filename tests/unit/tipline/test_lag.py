@@ -33,3 +33,9 @@ def test_every_partition_of_ends_is_reported_in_order() -> None:
         ("b", 1, 0),
     ]
     assert total(result) == 8
+
+
+def test_the_reported_end_is_kept_beside_the_real_one() -> None:
+    # Tansu reports the last batch's base offset + 1; the real end is what lag is computed from.
+    [item] = lag({("tips.raw", 0): 1}, {("tips.raw", 0): 4}, None, {("tips.raw", 0): 2})
+    assert (item.end, item.reported_end, item.lag) == (4, 2, 3)

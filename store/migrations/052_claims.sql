@@ -2,6 +2,7 @@
 -- behind it, kept up to date by the sink so that earlier tips are re-scored when corroboration
 -- grows (store/rescore.py). Tips without an object share the object_ref ''.
 --
+-- A claim is also a group of near-identical photos (kind photo, value: the group's first hash).
 -- claim_members  which tips name the claim (to find the tips to re-score)
 -- claim_tipsters which tipsters name it: the sender key, or 'tip:<id>' for a tip without one;
 --                a new row here is a new independent tipster, so a replayed batch adds nothing
@@ -42,6 +43,8 @@ CROSS JOIN LATERAL (
     UNION ALL SELECT 'shop', v FROM jsonb_array_elements_text(t.evidence -> 'shops') v
     UNION ALL SELECT 'brand', v FROM jsonb_array_elements_text(t.evidence -> 'brands') v
     UNION ALL SELECT 'product_id', v FROM jsonb_array_elements_text(t.evidence -> 'product_ids') v
+    UNION ALL SELECT 'photo', c ->> 'value' FROM jsonb_array_elements(t.corroboration) c
+    WHERE c ->> 'kind' = 'photo'
 ) e;
 
 INSERT INTO claim_tipsters (object_ref, kind, value, tipster)
