@@ -241,3 +241,27 @@ def test_two_form_tips_from_one_browser_session_are_one_tipster(
     assert all(
         [f for f, _, _ in crowd(r["reasons"])] == ["agree"] for r in rows(database_url).values()
     )
+
+
+def test_near_identical_photos_are_a_claim_too(database_url: str) -> None:
+    def photo_tip(n: int, sender: str, senders: int) -> ScoredTip:
+        tip = ScoredTip(
+            tip_id=f"p-{n}",
+            channel="email",
+            received_at=BASE + timedelta(minutes=n),
+            object_ref="9",
+            body="this photo, taken at the market",
+            sender_key=sender,
+            corroboration=(Corroboration(kind="photo", value="c3a1e0f00f0e1a3c", senders=senders),),
+            score_version="2.0",
+        )
+        return score(tip, SenderActivity())
+
+    first, second = photo_tip(0, "k1:a", 1), photo_tip(1, "k1:b", 2)
+    assert not crowd([r.model_dump() for r in first.reasons])
+    write(database_url, [first], [second])
+    for row in rows(database_url, "9").values():
+        assert crowd(row["reasons"]) == [
+            ("agree", "2 independent tipsters sent near-identical photos", 5)
+        ]
+    assert rows(database_url, "9")["p-0"]["score"] == first.score + 5
