@@ -32,6 +32,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from ingest.producer import TipProducer
+from processors.app import crowd_rule
 from schemas import Cluster, RawTip, ScoredTip
 from store.migrate import migrate
 from store.sink import TipWriter
@@ -110,7 +111,7 @@ def bench_sink(url: str) -> float:
     ]
 
     async def run() -> float:
-        writer = TipWriter(url)
+        writer = TipWriter(url, crowd=crowd_rule())  # as the worker writes
         await writer.write(tips[:10])
         start = time.perf_counter()
         for i in range(10, len(tips), 500):

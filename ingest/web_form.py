@@ -255,6 +255,10 @@ class FormPages:
             return self.ids.derive("w-", "form", submission)
         return new_tip_id()
 
+    def session_tipster(self, csrf_token: str, at: datetime) -> str:
+        """A keyed pseudonym of this browser session for this period (see ``form_tipster``)."""
+        return form_tipster(self.ids, csrf_token, at, self.settings.web_form_tipster_hours)
+
     async def _read_form(self, request: Request, form: FormData) -> _FormTip | tuple[int, str]:
         """The form's tip, or (status, message id) saying why it is refused."""
         if not self.csrf_matches(request, form.get("csrf")):
@@ -265,7 +269,11 @@ class FormPages:
             return 422, "error_empty"
         if len(text) > MAX_BODY_CHARS:
             return 422, "error_too_long"
-        meta: dict[str, str | list[str]] = {"interface": "form"}
+        meta: dict[str, str | list[str]] = {
+            "interface": "form",
+            # One browser session is one tipster (the CSRF check above proved the cookie).
+            "sender": self.session_tipster(request.cookies[self.csrf_cookie], datetime.now(UTC)),
+        }
         contact = form.get("contact")
         sealed = None
         # Contact details are kept only with consent, and only sealed for investigators: the
@@ -291,6 +299,19 @@ class FormPages:
                     log.info("form tip refused: photo (%s)", exc.reason)
                     return 422, "error_photo"
         return _FormTip(text=text, meta=meta, attachments=attachments, sealed_contact=sealed)
+
+
+def form_tipster(ids: TipIds, csrf_token: str, at: datetime, period_hours: float) -> str:
+    """The form's sender identity: one browser session in one period is one tipster.
+
+    The CSRF cookie is random, per browser session (no expiry: gone when the browser closes)
+    and never stored; what leaves intake is a keyed HMAC of it and of the period's number, so
+    the same browser session gives the same pseudonym within a period and an unlinkable one in
+    the next, and neither the cookie nor the IP address can be recovered or matched from it.
+    Redact then derives the sender key from this pseudonym as from any channel identity.
+    """
+    period = int(at.timestamp() // (period_hours * 3600))
+    return ids.derive("form-session:", "form-session", csrf_token, str(period))
 
 
 def _sniff_media_type(path: Path) -> str:

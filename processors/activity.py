@@ -2,15 +2,16 @@
 
 Time is the tips' own ``received_at``, never the wall clock, so replaying a topic gives the same
 counts. Memory is bounded twice: at most ``max_senders`` keys (the least recently active is
-forgotten first) and at most ``max_events`` remembered tips per key (a sender past that is already
-far over any burst threshold). State lives in one worker's memory: the faust app keeps one
-instance per partition, and after a restart counts start again from zero, which can only make a
-score higher for one window, never lower.
+far over any burst threshold). One instance per partition (built on assignment, dropped on
+revocation, see processors/flows.py); a sender key the instance has not seen is first restored
+from the tips already stored (``restore``: the restore_activity step reads them), so counts
+survive restarts and rebalances and include what other workers stored for that sender.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -51,6 +52,21 @@ class SenderActivity:
 
     def __len__(self) -> int:
         return len(self._events)
+
+    def knows(self, sender_key: str) -> bool:
+        """Whether this sender's events are held (seen or restored since this state was built)."""
+        return sender_key in self._events
+
+    def restore(self, sender_key: str, events: Iterable[tuple[datetime, str]]) -> None:
+        """Hold ``events`` (received_at, tip_id) of a sender not yet known here, oldest first;
+        a tip seen again later (a replay) is not counted twice."""
+        if sender_key in self._events:
+            return
+        held: deque[tuple[datetime, str]] = deque(maxlen=self.limits.max_events)
+        held.extend(sorted(set(events)))
+        self._events[sender_key] = held
+        while len(self._events) > self.limits.max_senders:
+            self._events.popitem(last=False)
 
     def observe(self, tip: Tip) -> int:
         """Record ``tip`` and return how many of its sender's tips fall in the window ending at it.

@@ -31,15 +31,24 @@ from processors.runtime.backends.faust import create_app as create_faust_app
 from processors.runtime.dlq import DlqLimit
 from processors.runtime.runner import Runner
 from processors.runtime.steps import Flow, StepTimes
+from processors.score import W_AGREE_MAX, W_AGREE_STEP, W_SAME_MAX, W_SAME_STEP
 from processors.sender_key import SenderKeyer
 from schemas import RawTip, ScoredTip, Tip
 from store.history import TipStore
+from store.rescore import CrowdRule
 from store.sink import TipWriter
 from tipline.core.metrics import Counters, report
 from tipline.core.settings import Settings
 from tipline.core.topics import Topics
 
 log = logging.getLogger(__name__)
+
+
+def crowd_rule() -> CrowdRule:
+    """The scorer's crowd weights, for the sink's re-scoring (store/rescore.py)."""
+    return CrowdRule(
+        agree_step=W_AGREE_STEP, agree_max=W_AGREE_MAX, same_step=W_SAME_STEP, same_max=W_SAME_MAX
+    )
 
 
 def build_runners(
@@ -63,7 +72,9 @@ def build_runners(
     def triage(_partition: int) -> Flow:
         if settings.passthrough:
             return PASSTHROUGH_TRIAGE
-        return triage_flow(TriageState.from_settings(settings, lexicon, store, counters))
+        return triage_flow(
+            TriageState.from_settings(settings, lexicon, store, counters, senders=store)
+        )
 
     runner = partial(
         Runner, dead_topic=topics.dead, counters=counters, dlq_limit=limit, times=times
@@ -109,7 +120,7 @@ def create_app(settings: Settings, sender_keys: SenderKeyer) -> StreamApp:
         settings,
         sender_keys=sender_keys,
         topics=topics,
-        writer=TipWriter(database_url),
+        writer=TipWriter(database_url, crowd=crowd_rule()),
         store=TipStore(database_url),
         counters=counters,
         times=times,

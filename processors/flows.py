@@ -2,13 +2,14 @@
 
     tips.raw ──CLEAN──▶ tips.clean ──TRIAGE──▶ tips.scored ──STORE──▶ PostgreSQL (Sink)
               normalise → detect_language → redact
-                                    extract_evidence → restore → dedupe → score → flag_urgent
+                  extract_evidence → restore dedupe → restore activity → dedupe → score → urgent
 
 Language is detected on the normalised text before redaction, so redaction knows the language.
 Adding a stage is one module and one line in a tuple below. State is bound here, at wiring
 time: the clean flow has none beyond the sender-key secret; the triage flow's dedupe index and
 sender activity are built per partition (``triage_flow(state)`` is called on assignment, and
-its state dropped on revocation), and a partition's dedupe state is restored from the database.
+its state dropped on revocation), and a partition's dedupe state and sender activity are restored
+from the database.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import weakref
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from typing import Protocol
 
@@ -60,6 +62,14 @@ class EarlierTips(Protocol):
     async def picture_hash(self, object_ref: str) -> str | None: ...
 
 
+class EarlierActivity(Protocol):
+    """Where sender activity is restored from (store.history.TipStore in production)."""
+
+    async def sender_events(
+        self, sender_key: str, since: datetime, limit: int
+    ) -> list[tuple[datetime, str]]: ...
+
+
 def clean_flow(sender_keys: SenderKeyer) -> Flow:
     return (
         normalise,
@@ -77,6 +87,7 @@ class TriageState:
     lexicon: Lexicon
     store: EarlierTips | None = None
     counters: Counters = field(default_factory=Counters)
+    senders: EarlierActivity | None = None
 
     @classmethod
     def from_settings(
@@ -85,6 +96,7 @@ class TriageState:
         lexicon: Lexicon,
         store: EarlierTips | None,
         counters: Counters,
+        senders: EarlierActivity | None = None,
     ) -> TriageState:
         index = DedupeIndex.from_settings(settings)
         _LIVE_INDEXES.add(index)
@@ -94,6 +106,7 @@ class TriageState:
             lexicon=lexicon,
             store=store,
             counters=counters,
+            senders=senders,
         )
 
 
@@ -115,10 +128,27 @@ async def restore_dedupe(tip: Tip, state: TriageState) -> Tip:
     return tip
 
 
+async def restore_activity(tip: Tip, state: TriageState) -> Tip:
+    """Restore the sender's recent tips from the database the first time this partition's
+    state meets the sender key (after a restart, a rebalance, or a sender the LRU dropped), so a
+    burst is counted across restarts and workers. Idempotent: a known key is not read again."""
+    key = tip.sender_key
+    if state.senders is None or key is None or state.activity.knows(key):
+        return tip
+    limits = state.activity.limits
+    since = tip.received_at - limits.window
+    events = await state.senders.sender_events(key, since, limits.max_events)
+    state.activity.restore(key, events)
+    if events:
+        state.counters.add("activity_restores")
+    return tip
+
+
 def triage_flow(state: TriageState) -> Flow:
     return (
         partial(extract_evidence, lexicon=state.lexicon),
         async_step(partial(restore_dedupe, state=state), "restore_dedupe"),
+        async_step(partial(restore_activity, state=state), "restore_activity"),
         partial(dedupe, index=state.index),
         partial(score, activity=state.activity),
         flag_urgent,

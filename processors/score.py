@@ -54,6 +54,10 @@ W_COPY, COPY_MIN_SIZE = -10, 10
 W_AGREE_STEP, W_AGREE_MAX = 5, 15
 W_SAME_STEP, W_SAME_MAX = 4, 12
 W_BURST_STEP, W_BURST_MAX = 6, 30
+# From these tipster counts on the crowd weights no longer grow, and the reasons say "at least
+# N": the sink re-scores earlier tips only while a claim's count is below them (store/rescore.py).
+AGREE_FULL = -(-W_AGREE_MAX // W_AGREE_STEP) + 1
+SAME_FULL = -(-W_SAME_MAX // W_SAME_STEP) + 1
 
 DETAIL_WORDS, DETAIL_LONG_WORDS = 12, 25
 MANY_LINKS = 3
@@ -261,6 +265,10 @@ def _text_reasons(tip: ScoredTip) -> list[Reason]:
     return reasons
 
 
+def _tipsters(n: int, full: int) -> str:
+    return f"at least {full} independent tipsters" if n >= full else f"{n} independent tipsters"
+
+
 def _crowd_reasons(tip: ScoredTip) -> list[Reason]:
     reasons: list[Reason] = []
     cluster = tip.cluster
@@ -284,21 +292,23 @@ def _crowd_reasons(tip: ScoredTip) -> list[Reason]:
         )
     agreeing = [c for c in tip.corroboration if c.senders >= 2]
     if agreeing:
-        best = max(agreeing, key=lambda c: (c.senders, c.kind, c.value))
-        weight = min(W_AGREE_MAX, W_AGREE_STEP * (best.senders - 1))
+        best = max(agreeing, key=lambda c: (min(c.senders, AGREE_FULL), c.kind, c.value))
+        senders = min(best.senders, AGREE_FULL)
+        weight = min(W_AGREE_MAX, W_AGREE_STEP * (senders - 1))
+        who = _tipsters(senders, AGREE_FULL)
         text = (
-            f"{best.senders} independent tipsters sent near-identical photos"
+            f"{who} sent near-identical photos"
             if best.kind == "photo"
-            else f"{best.senders} independent tipsters agree on {best.kind} {best.value}"
+            else f"{who} agree on {best.kind} {best.value}"
         )
         reasons.append(Reason(feature="agree", text=text, weight=weight))
     elif cluster is not None and cluster.distinct_senders >= 2 and not copy:
-        weight = min(W_SAME_MAX, W_SAME_STEP * (cluster.distinct_senders - 1))
+        senders = min(cluster.distinct_senders, SAME_FULL)
         reasons.append(
             Reason(
                 feature="same_tip",
-                text=f"{cluster.distinct_senders} independent tipsters sent this tip",
-                weight=weight,
+                text=f"{_tipsters(senders, SAME_FULL)} sent this tip",
+                weight=min(W_SAME_MAX, W_SAME_STEP * (senders - 1)),
             )
         )
     return reasons

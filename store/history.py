@@ -1,7 +1,8 @@
-"""Read access to stored tips for the processors: earlier tips of an object, to rebuild state."""
+"""Read access to stored tips for the processors, to rebuild per-partition state."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -19,6 +20,15 @@ SELECT record FROM (
 """
 
 _PICTURE_HASH = "SELECT picture_phash FROM objects WHERE object_ref = %s"
+
+
+# A sender's stored tips within the activity window (index tips_sender, migration 053).
+_SENDER_EVENTS = """
+SELECT received_at, tip_id FROM tips
+WHERE sender_key = %s AND received_at >= %s
+ORDER BY received_at DESC
+LIMIT %s
+"""
 
 
 class TipStore:
@@ -46,6 +56,20 @@ class TipStore:
         except psycopg.OperationalError as exc:
             await self.close()
             raise TransientError(f"database unavailable: {type(exc).__name__}") from exc
+
+    async def sender_events(
+        self, sender_key: str, since: datetime, limit: int
+    ) -> list[tuple[datetime, str]]:
+        """(received_at, tip_id) of the sender's latest stored tips since ``since``."""
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+            cur = await self._conn.execute(_SENDER_EVENTS, (sender_key, since, limit))
+            rows = await cur.fetchall()
+        except psycopg.OperationalError as exc:
+            await self.close()
+            raise TransientError(f"database unavailable: {type(exc).__name__}") from exc
+        return [(row[0], str(row[1])) for row in rows]
 
     async def close(self) -> None:
         if self._conn is not None and not self._conn.closed:

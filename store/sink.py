@@ -27,8 +27,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from schemas import ScoredTip
+from store import rescore
+from store.rescore import CrowdRule
 from tipline.core.errors import SinkBackpressureError
-from tipline.core.metrics import SINK_BATCH_SIZE, SINK_COMMIT_SECONDS
+from tipline.core.metrics import SINK_BATCH_SIZE, SINK_COMMIT_SECONDS, SINK_RESCORED
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,14 @@ VALUES (%(lookup_id)s, %(tip_id)s, %(secret_hash)s)
 ON CONFLICT DO NOTHING
 """
 
+# Returns the clusters whose effective number of distinct senders (``min(n, %(full)s)``, see
+# store/rescore.py) grew to 2 or more: their members' "same tip" reason is re-scored (a new
+# cluster of one sender has no such reason; its tips are in the batch anyway).
 _RECOMPUTE_CLUSTERS = """
+WITH old AS (
+    SELECT cluster_id, distinct_senders FROM clusters WHERE cluster_id = ANY(%(clusters)s::text[])
+),
+new AS (
 INSERT INTO clusters AS c (cluster_id, object_ref, representative_tip_id, size, distinct_senders,
                            max_score, first_seen, last_seen)
 SELECT t.cluster_id,
@@ -107,7 +116,7 @@ SELECT t.cluster_id,
        min(t.received_at),
        max(t.received_at)
 FROM tips t
-WHERE t.cluster_id = ANY(%s::text[])
+WHERE t.cluster_id = ANY(%(clusters)s::text[])
 GROUP BY t.cluster_id
 ON CONFLICT (cluster_id) DO UPDATE SET
     size = EXCLUDED.size,
@@ -115,9 +124,14 @@ ON CONFLICT (cluster_id) DO UPDATE SET
     max_score = EXCLUDED.max_score,
     first_seen = EXCLUDED.first_seen,
     last_seen = EXCLUDED.last_seen
+RETURNING c.cluster_id, c.distinct_senders
+)
+SELECT new.cluster_id FROM new LEFT JOIN old USING (cluster_id)
+WHERE new.distinct_senders >= 2
+  AND least(coalesce(old.distinct_senders, 0), %(full)s) < least(new.distinct_senders, %(full)s)
 """
 
-# A hook run after the insert, in the same transaction (e.g. re-scoring a cluster's tips).
+# A hook run after the insert, in the same transaction.
 AfterInsert = Callable[[psycopg.AsyncCursor[Any], Sequence[ScoredTip]], Awaitable[None]]
 
 
@@ -150,12 +164,14 @@ class TipWriter:
         self,
         url: str,
         *,
+        crowd: CrowdRule | None = None,
         after_insert: AfterInsert | None = None,
         first_retry: float = 0.2,
         max_retry: float = 30.0,
     ) -> None:
         self._url = url
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._crowd = crowd
         self._after_insert = after_insert
         self._first_retry = first_retry
         self._max_retry = max_retry
@@ -204,6 +220,9 @@ class TipWriter:
         return WriteResult(inserted=inserted, rejected=tuple(rejected))
 
     async def _write_batch(self, batch: Sequence[ScoredTip]) -> int:
+        tip_ids = [t.tip_id for t in batch]
+        objects = sorted({t.object_ref or "" for t in batch})
+        crowd = self._crowd
         conn = await self._connection()
         started = time.perf_counter()
         async with conn.transaction(), conn.cursor() as cur:
@@ -215,9 +234,22 @@ class TipWriter:
             # --- after the insert, in the same transaction ---
             if self._after_insert is not None:
                 await self._after_insert(cur, batch)
+            # Locks in one order everywhere (objects, then clusters): no deadlocks.
+            await rescore.lock_objects(cur, objects)
+            changed_claims = await rescore.claims(cur, tip_ids, crowd.agree_full if crowd else 1)
+            changed_clusters: list[str] = []
             if clusters:
                 await cur.execute(_LOCK_CLUSTERS, (clusters,))
-                await cur.execute(_RECOMPUTE_CLUSTERS, (clusters,))
+                await cur.execute(
+                    _RECOMPUTE_CLUSTERS,
+                    {"clusters": clusters, "full": crowd.same_full if crowd else 1},
+                )
+                changed_clusters = [str(row[0]) for row in await cur.fetchall()]
+            if crowd is not None:
+                rescored = await rescore.rescore(
+                    cur, tip_ids, changed_claims, changed_clusters, crowd
+                )
+                SINK_RESCORED.inc(rescored)
             receipts = [{"tip_id": t.tip_id, **t.receipt.model_dump()} for t in batch if t.receipt]
             if receipts:
                 await cur.executemany(_INSERT_RECEIPT, receipts)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from schemas import Cluster, Evidence, ScoredTip
+from store.history import TipStore
 from store.sink import TipWriter
 from tests.integration.conftest import count_rows
 
@@ -123,3 +124,19 @@ def test_an_unreachable_database_asks_for_backpressure(database_url: str) -> Non
         return waits
 
     assert asyncio.run(run()) == [0.5, 1.0, 2.0]
+
+
+def test_sender_activity_reads_back_a_senders_recent_tips(database_url: str) -> None:
+    async def run() -> list[tuple[datetime, str]]:
+        writer = TipWriter(database_url)
+        tips = [scored(i).model_copy(update={"sender_key": "k1:a"}) for i in range(5)]
+        await writer.write([*tips, scored(9).model_copy(update={"sender_key": "k1:b"})])
+        await writer.close()
+        store = TipStore(database_url)
+        events = await store.sender_events("k1:a", datetime(2026, 11, 3, 8, 2, tzinfo=UTC), 2)
+        await store.close()
+        return events
+
+    events = asyncio.run(run())
+    # The latest two of the sender's tips since 08:02, newest first; not the other sender's.
+    assert [tip_id for _, tip_id in events] == ["s-4", "s-3"]

@@ -29,6 +29,7 @@ Metric = Literal[
     "dead_letters",  # messages sent to tips.dead, any stage
     "retries",  # transient failures (database, broker) retried with back-off
     "dedupe_restores",  # objects whose dedupe state was rebuilt from the database
+    "activity_restores",  # sender keys whose recent tips were read back from the database
 ]
 METRICS: tuple[Metric, ...] = get_args(Metric)
 
@@ -40,6 +41,7 @@ _HELP: dict[Metric, str] = {
     "dead_letters": "Messages sent to tips.dead, any stage.",
     "retries": "Transient failures (database, broker) retried with back-off.",
     "dedupe_restores": "Objects whose dedupe state was rebuilt from the database.",
+    "activity_restores": "Sender keys whose recent tips were read back from the database.",
 }
 # The stage counters: one Prometheus counter per Metric, e.g. tipline_tips_cleaned_total.
 STAGE_COUNTERS: dict[Metric, PromCounter] = {
@@ -106,6 +108,10 @@ SINK_COMMIT_SECONDS = Histogram(
     "tipline_sink_commit_seconds",
     "Time of one sink transaction, commit included.",
     buckets=_SECONDS,
+)
+SINK_RESCORED = PromCounter(
+    "tipline_sink_rescored",
+    "Stored tips whose crowd reason and score the sink rewrote as corroboration grew.",
 )
 
 # --- consumer lag (worker; computed on scrape from the broker, see tipline/offsets.py) ---

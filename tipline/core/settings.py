@@ -252,6 +252,11 @@ class Settings(BaseSettings):
         default=True,
         description="Mark the CSRF cookie Secure and send HSTS (off only for plain HTTP).",
     )
+    web_form_tipster_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Period of the form's per-session tipster pseudonym (rotates, never stored).",
+    )
     web_forwarded_allow_ips: str | None = Field(
         default=None,
         description="Reverse proxies trusted for X-Forwarded-For (rate-limit source); unset: none.",

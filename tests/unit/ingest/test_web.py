@@ -8,6 +8,7 @@ import io
 import logging
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ from ingest.i18n import LANGUAGES, load_catalogues
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from ingest.producer import UnconfirmedError
+from ingest.tip_ids import TipIds
 from ingest.web import ObjectCatalogue, create_app
+from ingest.web_form import form_tipster
 from schemas.tip import MAX_BODY_CHARS
 from tipline.core.errors import BackpressureError, ConfigurationError, TransientError
 from tipline.core.settings import Settings
@@ -271,7 +274,34 @@ def test_form_tip_is_translated_and_acknowledged_with_a_reference_only(
     assert tip.tip_id in response.text
     assert marker not in response.text
     assert esc(MESSAGES["de"]["receipt_title"]) in response.text
-    assert tip.channel_meta == {"interface": "form", "ui_lang": "de"}
+    assert tip.channel_meta.keys() == {"interface", "sender", "ui_lang"}
+    assert (tip.channel_meta["interface"], tip.channel_meta["ui_lang"]) == ("form", "de")
+    assert re.fullmatch(r"form-session:[0-9a-f]{32}", str(tip.channel_meta["sender"]))
+
+
+def test_one_browser_session_is_one_tipster_and_nothing_identifies_it(
+    sink: MemorySink, media: MediaStore
+) -> None:
+    browser, other = client_for(sink, media), client_for(sink, media)
+    submit(browser, "Lidl in Graz")
+    submit(browser, "Or maybe Hofer, also in Graz")
+    submit(other, "Lidl in Graz")
+    first, second, third = (tip.channel_meta["sender"] for tip in sink.tips)
+    assert first == second != third
+    cookie = browser.cookies.get("csrf")  # web_secure_cookies off in these tests
+    assert cookie and cookie not in str(first) and CLIENT_IP not in str(first)
+
+
+def test_the_session_pseudonym_rotates_with_its_period() -> None:
+    ids = TipIds(b"form-tipster-secret-0123456789")
+    token = "t" * 43
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    same = form_tipster(ids, token, at + timedelta(hours=1), 24)
+    assert form_tipster(ids, token, at, 24) == same
+    assert form_tipster(ids, token, at + timedelta(hours=24), 24) != same
+    assert form_tipster(ids, "u" * 43, at, 24) != same
+    # Keyed: another secret gives an unrelated pseudonym for the same session.
+    assert form_tipster(TipIds(b"another-secret-0123456789abc"), token, at, 24) != same
 
 
 def test_tip_ids_are_unique(client: TestClient, sink: MemorySink) -> None:

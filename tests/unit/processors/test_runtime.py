@@ -318,6 +318,13 @@ class StoredTips:
         self.reads.append(object_ref)
         return [t for t in self.tips if t.object_ref == object_ref][-limit:]
 
+    async def sender_events(
+        self, sender_key: str, since: datetime, limit: int
+    ) -> list[tuple[datetime, str]]:
+        self.reads.append(sender_key)
+        mine = [t for t in self.tips if t.sender_key == sender_key and t.received_at >= since]
+        return [(t.received_at, t.tip_id) for t in mine][-limit:]
+
     async def picture_hash(self, object_ref: str) -> str | None:
         return None
 
@@ -334,14 +341,15 @@ def clean_tip(i: int, body: str, object_ref: str) -> bytes:
     return tip.model_dump_json().encode()
 
 
-def triage_runner(store: StoredTips) -> Runner:
+def triage_runner(store: StoredTips, *, activity: bool = True) -> Runner:
     settings = Settings()
     counters = Counters()
+    senders = store if activity else None
     return Runner(
         stage="triage",
         model=Tip,
         flow_for=lambda _p: triage_flow(
-            TriageState.from_settings(settings, LEXICON, store, counters)
+            TriageState.from_settings(settings, LEXICON, store, counters, senders=senders)
         ),
         dead_topic="dead",
         out_topic="scored",
@@ -395,6 +403,49 @@ def test_a_partition_that_moves_away_and_back_restores_its_state_from_the_store(
     # Rossmann variants, the Lidl pair, and the shop→store wording (a substitution against the
     # representative is a cluster of its own): three, restored or not.
     assert len({c for _, c, _ in clusters_of(steady)}) == 3
+
+
+def bursts(broker: MemoryBroker) -> list[int]:
+    out = [ScoredTip.model_validate_json(v or b"") for v in broker.values("scored")]
+    return [sum(r.weight for r in t.reasons if r.feature == "burst") for t in out]
+
+
+def test_sender_activity_is_restored_after_a_rebalance_and_counted_across_workers() -> None:
+    def feed(broker: MemoryBroker) -> None:
+        for i in range(9):
+            tip = Tip(
+                tip_id=f"f-{i:03d}",
+                channel="email",
+                received_at=BASE + timedelta(minutes=i),
+                object_ref=f"obj-{i}",  # other objects, one sender: only activity links them
+                body=f"Rossmann, shelf {i}",
+                sender_key="k1:flood",
+            )
+            broker.produce("clean", b"p", tip.model_dump_json().encode())
+
+    steady = MemoryBroker(partitions=1)
+    feed(steady)
+    run(MemoryConsumer(steady, triage_runner(StoredTips()), "clean", batch_size=4).drain())
+    assert bursts(steady)[:5] == [0] * 5 and all(b < 0 for b in bursts(steady)[5:])
+
+    def interrupted(activity: bool) -> list[int]:
+        store = StoredTips()
+        moved = MemoryBroker(partitions=1)
+        feed(moved)
+        # The first worker triages four tips; the sink stores them; the partition moves to a
+        # second worker (a fresh runner, as after a restart), which carries on.
+        run(MemoryConsumer(moved, triage_runner(store), "clean", batch_size=4).poll_once())
+        store.tips = [ScoredTip.model_validate_json(v or b"") for v in moved.values("scored")]
+        second = MemoryConsumer(
+            moved, triage_runner(store, activity=activity), "clean", batch_size=4
+        )
+        run(second.drain())
+        assert store.reads.count("k1:flood") == (2 if activity else 1)
+        return bursts(moved)
+
+    assert interrupted(activity=True) == bursts(steady)
+    # Without the restore the second worker starts from zero and lets the flood through.
+    assert interrupted(activity=False) != bursts(steady)
 
 
 def test_each_partition_has_its_own_state() -> None:

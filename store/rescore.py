@@ -1,0 +1,251 @@
+"""Re-scoring in the sink: the "others agree" bonus follows the database, not the arrival order.
+
+A tip is scored once, in triage, with the corroboration its worker had seen so far: the first
+tip about a shop got no "agree" bonus, the tenth the full one. The sink, in the same transaction
+that stores a batch, therefore keeps per-claim tipster counts (migration 052) and rewrites the
+crowd reason (``agree`` or ``same_tip``), the score and ``score_version`` of every stored tip
+whose crowd reason changed, early or late, so every member of a claim carries the same bonus.
+
+Contract (all set-based SQL, a few statements per batch):
+
+    claims(cur, tip_ids)             record the batch's claims; return the claims whose
+                                     effective tipster count changed
+    changed_clusters(...)            (in store.sink) the clusters whose effective number of
+                                     distinct senders changed
+    rescore(cur, tip_ids, claims, clusters, rule) -> int
+                                     recompute the crowd reason of the batch's tips and of every
+                                     member of those claims and clusters; rows whose reasons
+                                     are unchanged are not written; returns rows rewritten
+
+The rule's weights are the scorer's (processors.score, passed in by the wiring: the store does
+not import the processors). Counts are *effective*: ``min(n, full)`` where ``full`` is the first
+count at which the weight stops growing; the reason's text says "at least <full> independent
+tipsters" from there on, so neither weight nor text changes for later tipsters and a claim's
+members are re-scored at most ``full - 1`` times, not once per new tipster: the cost per batch
+stays flat as a claim grows to 100k tips.
+
+Idempotent: the counts grow only by new (claim, tipster) rows, and the rewritten reasons are a
+function of the database state, so a replayed batch changes nothing. Tipsters are the sender
+key, or ``tip:<tip_id>`` for a tip without one (as in processors.dedupe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+# Where a re-scored row's score_version says so: "2.0" becomes "2.0+crowd".
+RESCORED_SUFFIX = "+crowd"
+
+
+def full_count(step: int, most: int) -> int:
+    """The first tipster count whose weight ``step * (n - 1)`` reaches ``most``."""
+    return -(-most // step) + 1
+
+
+@dataclass(frozen=True)
+class CrowdRule:
+    """The crowd-reason weights of processors.score (``W_AGREE_*``, ``W_SAME_*``)."""
+
+    agree_step: int
+    agree_max: int
+    same_step: int
+    same_max: int
+
+    @property
+    def agree_full(self) -> int:
+        return full_count(self.agree_step, self.agree_max)
+
+    @property
+    def same_full(self) -> int:
+        return full_count(self.same_step, self.same_max)
+
+
+# The batch's claims, read from the stored rows (a replayed tip counts as first stored).
+_CLAIMS = """
+WITH batch AS (
+    SELECT t.tip_id, coalesce(t.object_ref, '') AS object_ref,
+           coalesce(t.sender_key, 'tip:' || t.tip_id) AS tipster, e.kind, e.value
+    FROM tips t
+    CROSS JOIN LATERAL (
+        SELECT 'country' AS kind, v AS value
+        FROM jsonb_array_elements_text(t.evidence -> 'countries') v
+        UNION ALL SELECT 'city', v FROM jsonb_array_elements_text(t.evidence -> 'cities') v
+        UNION ALL SELECT 'shop', v FROM jsonb_array_elements_text(t.evidence -> 'shops') v
+        UNION ALL SELECT 'brand', v FROM jsonb_array_elements_text(t.evidence -> 'brands') v
+        UNION ALL SELECT 'product_id', v
+        FROM jsonb_array_elements_text(t.evidence -> 'product_ids') v
+        -- Near-identical photos: dedupe names the group by its first photo's hash.
+        UNION ALL SELECT 'photo', c ->> 'value' FROM jsonb_array_elements(t.corroboration) c
+        WHERE c ->> 'kind' = 'photo'
+    ) e
+    WHERE t.tip_id = ANY(%(tips)s::text[])
+),
+members AS (
+    INSERT INTO claim_members (object_ref, kind, value, tip_id)
+    SELECT DISTINCT object_ref, kind, value, tip_id FROM batch
+    ON CONFLICT DO NOTHING
+),
+added AS (
+    INSERT INTO claim_tipsters (object_ref, kind, value, tipster)
+    SELECT DISTINCT object_ref, kind, value, tipster FROM batch
+    ON CONFLICT DO NOTHING
+    RETURNING object_ref, kind, value
+),
+counted AS (
+    SELECT object_ref, kind, value, count(*)::integer AS n FROM added GROUP BY 1, 2, 3
+),
+upserted AS (
+    INSERT INTO claim_counts AS c (object_ref, kind, value, tipsters)
+    SELECT object_ref, kind, value, n FROM counted
+    ON CONFLICT (object_ref, kind, value) DO UPDATE SET tipsters = c.tipsters + EXCLUDED.tipsters
+    RETURNING c.object_ref, c.kind, c.value, c.tipsters
+)
+SELECT u.object_ref, u.kind, u.value
+FROM upserted u JOIN counted n USING (object_ref, kind, value)
+WHERE u.tipsters - n.n < %(full)s
+"""
+
+# One transaction-scoped lock per object, in sorted order, before any claim row is touched:
+# two sinks (briefly, during a rebalance) never interleave one object's counts or deadlock.
+_LOCK_OBJECTS = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('claims:' || o, 0)) "
+    "FROM unnest(%s::text[]) AS o ORDER BY o"
+)
+
+# The crowd reason of each target tip, exactly as processors.score writes it (an integration
+# test compares the two): the best claim by (effective count, kind, value) in code-point order
+# when at least two tipsters name it, else the cluster's distinct senders unless the tip is an
+# exact copy of a large cluster. Reasons keep their order; the crowd reason goes where the scorer
+# puts it, after every other reason but the sender's burst.
+_RESCORE = """
+WITH targets AS MATERIALIZED (
+    SELECT tip_id FROM unnest(%(tips)s::text[]) AS tip_id
+    UNION
+    SELECT m.tip_id
+    FROM unnest(%(objects)s::text[], %(kinds)s::text[], %(values)s::text[]) AS c(o, k, v)
+    CROSS JOIN LATERAL (
+        SELECT tip_id FROM claim_members
+        WHERE object_ref = c.o AND kind = c.k AND value = c.v OFFSET 0
+    ) m
+    UNION
+    SELECT m.tip_id
+    FROM unnest(%(clusters)s::text[]) AS c(cluster_id)
+    CROSS JOIN LATERAL (SELECT tip_id FROM tips WHERE cluster_id = c.cluster_id OFFSET 0) m
+),
+-- OFFSET 0 keeps each lookup a per-target index probe: the planner, misled by a young
+-- table's statistics, otherwise hash-joins whole tables for a batch of 500 tips.
+crowd AS (
+    SELECT t.tip_id, t.reasons,
+           CASE
+           WHEN b.n IS NOT NULL THEN jsonb_build_object(
+               'feature', 'agree',
+               'text', CASE WHEN b.n >= %(agree_full)s THEN 'at least ' ELSE '' END
+                       || b.n || ' independent tipsters '
+                       || CASE WHEN b.kind = 'photo' THEN 'sent near-identical photos'
+                               ELSE 'agree on ' || b.kind || ' ' || b.value END,
+               'weight', least(%(agree_max)s, %(agree_step)s * (b.n - 1)))
+           WHEN cl.distinct_senders >= 2
+                AND NOT t.reasons @> '[{"feature": "copy"}]'::jsonb THEN jsonb_build_object(
+               'feature', 'same_tip',
+               'text', CASE WHEN cl.distinct_senders >= %(same_full)s
+                            THEN 'at least ' || %(same_full)s
+                            ELSE cl.distinct_senders::text END
+                       || ' independent tipsters sent this tip',
+               'weight', least(%(same_max)s,
+                               %(same_step)s * (least(cl.distinct_senders, %(same_full)s) - 1)))
+           END AS reason
+    FROM targets x
+    CROSS JOIN LATERAL (
+        SELECT tip_id, reasons, cluster_id FROM tips WHERE tips.tip_id = x.tip_id OFFSET 0
+    ) t
+    LEFT JOIN LATERAL (
+        SELECT m.kind, m.value, least(c.tipsters, %(agree_full)s) AS n
+        FROM claim_members m JOIN claim_counts c USING (object_ref, kind, value)
+        WHERE m.tip_id = x.tip_id AND c.tipsters >= 2
+        ORDER BY least(c.tipsters, %(agree_full)s) DESC,
+                 m.kind COLLATE "C" DESC, m.value COLLATE "C" DESC
+        LIMIT 1
+    ) b ON true
+    LEFT JOIN LATERAL (
+        SELECT distinct_senders FROM clusters WHERE clusters.cluster_id = t.cluster_id OFFSET 0
+    ) cl ON true
+),
+rebuilt AS (
+    SELECT c.tip_id, c.reasons AS old,
+           coalesce((SELECT jsonb_agg(r ORDER BY i)
+                     FROM jsonb_array_elements(c.reasons) WITH ORDINALITY AS e(r, i)
+                     WHERE r ->> 'feature' NOT IN ('agree', 'same_tip', 'burst')), '[]'::jsonb)
+           || CASE WHEN c.reason IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(c.reason) END
+           || coalesce((SELECT jsonb_agg(r ORDER BY i)
+                        FROM jsonb_array_elements(c.reasons) WITH ORDINALITY AS e(r, i)
+                        WHERE r ->> 'feature' = 'burst'), '[]'::jsonb) AS reasons
+    FROM crowd c
+),
+changed AS MATERIALIZED (
+    SELECT r.tip_id, r.reasons,
+           greatest(0, least(100, (SELECT coalesce(sum((x ->> 'weight')::integer), 0)
+                                   FROM jsonb_array_elements(r.reasons) x)))::smallint AS score
+    FROM rebuilt r
+    WHERE r.reasons IS DISTINCT FROM r.old
+)
+UPDATE tips t SET
+    reasons = s.reasons,
+    score = s.score,
+    score_version = CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
+                         THEN t.score_version ELSE t.score_version || %(suffix)s END,
+    record = t.record || jsonb_build_object(
+        'reasons', s.reasons,
+        'score', s.score,
+        'score_version', CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
+                              THEN t.score_version ELSE t.score_version || %(suffix)s END)
+FROM changed s
+WHERE t.tip_id = s.tip_id
+"""
+
+
+async def lock_objects(cur: psycopg.AsyncCursor[Any], object_refs: Sequence[str]) -> None:
+    """Serialise claim updates per object (see ``_LOCK_OBJECTS``)."""
+    if object_refs:
+        await cur.execute(_LOCK_OBJECTS, (sorted(set(object_refs)),))
+
+
+async def claims(
+    cur: psycopg.AsyncCursor[Any], tip_ids: Sequence[str], full: int
+) -> list[tuple[str, str, str]]:
+    """Count the batch's claims; return (object_ref, kind, value) of those whose effective
+    tipster count ``min(n, full)`` changed. Call after the batch's rows are inserted."""
+    await cur.execute(_CLAIMS, {"tips": list(tip_ids), "full": full})
+    return [(str(o), str(k), str(v)) for o, k, v in await cur.fetchall()]
+
+
+async def rescore(
+    cur: psycopg.AsyncCursor[Any],
+    tip_ids: Sequence[str],
+    changed: Sequence[tuple[str, str, str]],
+    clusters: Sequence[str],
+    rule: CrowdRule,
+) -> int:
+    """Rewrite the crowd reason of the batch's tips and of every member of ``changed`` claims
+    and ``clusters``; returns the number of rows whose score or reasons changed."""
+    await cur.execute(
+        _RESCORE,
+        {
+            "tips": list(tip_ids),
+            "objects": [c[0] for c in changed],
+            "kinds": [c[1] for c in changed],
+            "values": [c[2] for c in changed],
+            "clusters": list(clusters),
+            "agree_full": rule.agree_full,
+            "agree_step": rule.agree_step,
+            "agree_max": rule.agree_max,
+            "same_full": rule.same_full,
+            "same_step": rule.same_step,
+            "same_max": rule.same_max,
+            "suffix": RESCORED_SUFFIX,
+        },
+    )
+    return max(cur.rowcount, 0)
