@@ -128,8 +128,8 @@ def tip_row(tip: ScoredTip) -> dict[str, Any]:
     return row
 
 
-_RECORD_EXCLUDE = frozenset({"sealed_contact", "receipt"})
-_ROW_EXCLUDE = frozenset({"receipt"})
+_RECORD_EXCLUDE: set[str] = {"sealed_contact", "receipt"}
+_ROW_EXCLUDE: set[str] = {"receipt"}
 
 
 def tip_row_json(tip: ScoredTip) -> str:
