@@ -7,7 +7,8 @@ through ``dedupe`` (the steady state of a worker whose state is this big), befor
 after the freeze, and with the worker's raised gen0 threshold (pauses are CPU time).
 
 Tips come from bench_dedupe's synthetic history (variants of common guesses, one in four
-unique); the goal is ≤ 1 GB RSS per worker with 1M tips of state. Prints progress every 100k.
+unique); the goal is ≤ 1 GB RSS per worker with 1M tips of state. Prints progress every 100k;
+stops feeding (and says so) once RSS passes 1.5 GiB.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tipline.core.settings import Settings
 TIPS = int(os.environ.get("BENCH_STATE_TIPS", "1000000"))
 OBJECTS = int(os.environ.get("BENCH_STATE_OBJECTS", "50"))
 PROBES = 20_000
+STOP_RSS = int(1.5 * 2**30)  # a shared machine: stop well before the state could exhaust it
 GEN0 = 50_000  # the worker's gc_gen0_threshold
 
 
@@ -85,7 +87,12 @@ def main() -> None:
     index = DedupeIndex.from_settings(Settings())
     rss0 = _rss_bytes()
     cpu = time.process_time()
+    held = TIPS
     for i in range(TIPS):
+        if i % 1000 == 0 and _rss_bytes() > STOP_RSS:
+            held = i
+            print(f"stopped at {i:,} tips: RSS past {STOP_RSS / 2**30:.1f} GiB (goal missed)")
+            break
         fields = synthetic_fields(i, rng)
         fields = dataclasses.replace(fields, object_ref=f"obj{rng.randrange(OBJECTS)}")
         index.assign(fields)  # type: ignore[arg-type]
@@ -98,7 +105,7 @@ def main() -> None:
             )
     stats = index.stats()
     print(f"state: {stats}")
-    print(f"RSS with {TIPS:,} tips of state: {_rss_bytes() / 2**20:.0f} MiB (goal ≤ 1024 MiB)")
+    print(f"RSS with {held:,} tips of state: {_rss_bytes() / 2**20:.0f} MiB (goal ≤ 1024 MiB)")
     print(f"tracked objects: {len(gc.get_objects()):,}")
     print(f"full collection, state in view: {full_pause() * 1000:.0f} ms")
     probe(index, rng, TIPS, "state in the collector's view")
