@@ -57,6 +57,7 @@ _SHORT_NAME = 3
 # Stems shorter than this match too many ordinary words ("chil" -> "child").
 _MIN_LISTED_STEM = 4
 MAX_SUFFIX = 4
+_MEMO_MAX = 200_000
 # Only letters, digits and "&" inside a word ("H&M", "M&S"); apostrophes split ("Lidl's").
 TOKEN = re.compile(r"[^\W_]+(?:&[^\W_]+)*")
 # CLDR region codes that are not countries (EU, UN, "Outlying Oceania", ...).
@@ -111,15 +112,29 @@ class Lexicon:
     brand_countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
     domains: dict[str, str] = field(default_factory=dict)  # web-site base name -> shop
     city_country: dict[str, str] = field(default_factory=dict)  # canonical city -> ISO code
+    # Memo of ``_single`` per folded token: words repeat across tips (Zipf), and the stem walk
+    # costs up to MAX_SUFFIX + 2 dict probes a token. Cleared when it grows past _MEMO_MAX.
+    _memo: dict[str, tuple[int, tuple[Entry, ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def lookup(self, folded: Sequence[str], start: int) -> tuple[int, tuple[Entry, ...]]:
         """Longest name starting at ``folded[start]``: (tokens used, entries), or (0, ())."""
-        for n in self.first_tokens.get(folded[start], ()):
+        token = folded[start]
+        for n in self.first_tokens.get(token, ()):
             if start + n <= len(folded):
                 hit = self.ngrams.get(" ".join(folded[start : start + n]))
                 if hit:
                     return n, hit
-        token = folded[start]
+        found = self._memo.get(token)
+        if found is None:
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            found = self._memo[token] = self._single(token)
+        return found
+
+    def _single(self, token: str) -> tuple[int, tuple[Entry, ...]]:
+        """A one-token name or a listed stem of ``token``: (1, entries), or (0, ())."""
         hit = self.ngrams.get(token)
         if hit:
             return 1, hit

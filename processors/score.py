@@ -83,8 +83,9 @@ class WordList:
         starts = self.phrases.keys() & distinct
         if not starts:
             return False
-        for i, word in enumerate(folded):
-            for phrase in self.phrases.get(word, ()) if word in starts else ():
+        # Only the positions where a phrase can start (a comprehension: most words cannot).
+        for i in [i for i, word in enumerate(folded) if word in starts]:
+            for phrase in self.phrases[folded[i]]:
                 if tuple(folded[i : i + len(phrase)]) == phrase:
                     return True
         return False

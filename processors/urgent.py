@@ -59,18 +59,26 @@ def signals() -> tuple[Signal, ...]:
     return tuple(found)
 
 
+@cache
+def _by_first_word() -> dict[str, tuple[tuple[int, tuple[str, ...]], ...]]:
+    """First word -> (signal index, phrase) over every signal: the tip is scanned once."""
+    merged: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+    for n, signal in enumerate(signals()):
+        for first, phrases in signal.phrases.items():
+            merged.setdefault(first, []).extend((n, p) for p in phrases)
+    return {k: tuple(v) for k, v in merged.items()}
+
+
 def urgent_signals(text: str) -> list[str]:
     """The texts of every signal ``text`` matches, in the lexicon's order."""
     words = _folded(text)
-    hits = []
-    for signal in signals():
-        if any(
-            tuple(words[i : i + len(p)]) == p
-            for i, w in enumerate(words)
-            for p in signal.phrases.get(w, ())
-        ):
-            hits.append(signal.text)
-    return hits
+    starts = _by_first_word()
+    matched: set[int] = set()
+    for i, w in enumerate(words):
+        for n, p in starts.get(w, ()):
+            if n not in matched and tuple(words[i : i + len(p)]) == p:
+                matched.add(n)
+    return [signal.text for n, signal in enumerate(signals()) if n in matched]
 
 
 def flag_urgent(tip: ScoredTip) -> ScoredTip:

@@ -109,6 +109,13 @@ class Settings(BaseSettings):
         default=True,
         description="Move start-up objects out of the garbage collector's reach after warm-up.",
     )
+    gc_gen0_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="Allocations between young garbage collections in the worker (0: Python's "
+        "700). Per tip most objects die by reference count; fewer, larger collections cost "
+        "less (benchmarks/bench_worker_state.py).",
+    )
     log_level: str = Field(default="info", description="crit | error | warn | info | debug.")
     metrics_interval: float = Field(
         default=60.0, gt=0, description="Seconds between a worker's metrics log lines."

@@ -1,0 +1,46 @@
+"""The sink alone: scored tips into an embedded PostgreSQL, batches of 500 (goal ≥ 20,000 rows/s).
+
+Prints rows/s (wall) and the client's CPU µs per row (``time.process_time``), since the server
+and client share a busy machine. ``BENCH_SINK_ROWS`` rows (default 20,000).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_pipeline import SINK_ROWS, bench_sink
+
+from store.migrate import migrate
+from tipline.embedded import embedded_postgres
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="tipline-sink-"))
+    work.chmod(0o755)
+    try:
+        with embedded_postgres(work / "pg") as server:
+            name = f"sink_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            url = make_conninfo(server, dbname=name)
+            migrate(url)
+            rate, cpu_us = bench_sink(url)
+            print(
+                f"sink alone: {rate:,.0f} rows/s, client CPU {cpu_us:.1f} µs per row "
+                f"({SINK_ROWS} rows, batches of 500; goal ≥ 20,000 rows/s)"
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
