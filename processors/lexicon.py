@@ -6,7 +6,7 @@ A ``Lexicon`` is a casefolded, accent-folded lookup from token n-grams to canoni
                 colloquial names and adjective stems ("polnisch", "polsk", "польск")
     cities      ``data/places.toml`` with CLDR's exemplar-city names for their time zones
     shops       ``data/lexicon.toml`` (or the operator's file): chains, own brands, web domains;
-                then ``data/brands.tsv.gz``: ~9,000 chains from the OpenStreetMap Name
+                then ``data/brands.tsv.gz``: ~5,800 chains from the OpenStreetMap Name
                 Suggestion Index with the countries they trade in (``scripts/make_brands.py``)
     brands      the same two files (NSI's brands are those of vending machines: Coca-Cola)
 
@@ -321,6 +321,11 @@ def _add_brands(builder: _Builder, tables: dict[str, Any]) -> None:
     shops: dict[str, Shop] = tables["shops"]
     brand_countries: dict[str, tuple[str, ...]] = tables["brand_countries"]
     taken = set(builder.ngrams)
+    curated = {
+        key
+        for key, entries in builder.ngrams.items()
+        if any(e.kind in ("shop", "brand") for e in entries)
+    }
     for line in lines[1:]:
         kind, name, where, aliases = line.split("\t")
         if name in shops or name in brand_countries:
@@ -336,10 +341,9 @@ def _add_brands(builder: _Builder, tables: dict[str, Any]) -> None:
             case = _ALIAS_CASE.get(marked[:1], "any")
             alias = marked[1:] if case != "any" else marked
             parsed.append((alias, case, " ".join(fold(m.group()) for m in tokens(alias))))
-        if any(
-            e.kind in ("shop", "brand") for *_, key in parsed for e in builder.ngrams.get(key, ())
-        ):
-            continue  # the curated file has this chain under another name ("Epicentr")
+        if any(key in curated or key.split(" ", 1)[0] in curated for *_, key in parsed):
+            # The curated file has this chain, maybe under another name: "epicentr k" is Epicentr.
+            continue
         fresh = [(alias, case) for alias, case, key in parsed if key and key not in taken]
         if not fresh:
             continue

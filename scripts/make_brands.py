@@ -23,8 +23,9 @@ Dropped, so that an ordinary word never becomes a lead: an alias that is a commo
 lemma dictionaries simplemma ships for the public site's languages ("Action", "Puma", "Магнит" =
 magnet; "Magnit" stays; see ``_ordinariness``), names NSI itself calls generic,
 aliases of three letters or fewer unless written in capitals (then matched only exactly as
-written: "KFC"), and aliases two entries share. Names made only of dictionary words
-("Burger King", "Adidas") match only when capitalised.
+written: "KFC"), aliases two entries share, and, for chains in fewer than ``MANY_COUNTRIES``
+countries, names and words frequent in English crowd text (``_kept_aliases``). Names made
+only of dictionary words ("Burger King", "Adidas") match only when capitalised.
 
 Output, one entry per line, ``kind<TAB>name<TAB>countries<TAB>alias|alias|...``; an alias
 marked ``^`` matches only capitalised, ``=`` only exactly as written.
@@ -65,6 +66,10 @@ LANGUAGES = (
 _WORDFREQ = {"hbs": "sh", "nn": "nb"}
 ORDINARY_ZIPF = 4.2
 ORDINARY_LANGUAGES = 8
+# See _kept_aliases: what a local chain may not be called, and what makes a chain big.
+ENGLISH_NAME_ZIPF = 3.5
+LOWER_ZIPF = 3.0
+MANY_COUNTRIES = 10
 # Vending machines that sell goods under a brand (not tickets, parking or bag dispensers).
 VENDING_GOODS = frozenset({"drinks", "coffee", "water", "food", "ice_cream", "sweets", "milk"})
 SHOP_AMENITIES = ("fast_food", "cafe", "pharmacy", "ice_cream")
@@ -129,8 +134,8 @@ def _location(item: dict[str, Any], regions: dict[str, set[str]], world: set[str
     return found
 
 
-def _ordinariness(candidates: set[str]) -> tuple[set[str], set[str]]:
-    """Split ``candidates`` (single words as written) into (ordinary, other dictionary words).
+def _ordinariness(candidates: set[str]) -> tuple[set[str], set[str], set[str]]:
+    """Split ``candidates`` (single words as written): (ordinary, lower-case, any dictionary word).
 
     Dictionaries list proper nouns too ("Ikea", Polish "adidas" = trainers), so a dictionary hit
     alone would drop most brands. Ordinary: a lower-case hit in a language where the word is
@@ -147,9 +152,10 @@ def _ordinariness(candidates: set[str]) -> tuple[set[str], set[str]]:
         frequency_language = _WORDFREQ.get(language, language)
         for word in candidates:
             lower = word.lower()
-            if lower.encode() in table or lower.encode() in lemmas:
+            folded = fold(word)  # "Göing" is typed "going"
+            if any(f.encode() in table or f.encode() in lemmas for f in (lower, folded)):
                 zipf = (
-                    wordfreq.zipf_frequency(lower, frequency_language)
+                    max(wordfreq.zipf_frequency(f, frequency_language) for f in (lower, folded))
                     if frequency_language in available
                     else 0.0
                 )
@@ -163,7 +169,9 @@ def _ordinariness(candidates: set[str]) -> tuple[set[str], set[str]]:
         for w, zipfs in lower_hits.items()
         if max(zipfs) >= ORDINARY_ZIPF or len(zipfs) >= ORDINARY_LANGUAGES
     }
-    return ordinary, any_hit - ordinary
+    # A rare form ("rimi", an Italian verb form; Rimi, the Baltic chain) is no reason to drop.
+    lower = {w for w, zipfs in lower_hits.items() if max(zipfs) >= LOWER_ZIPF} - ordinary
+    return ordinary, lower, any_hit - ordinary
 
 
 def _aliases(item: dict[str, Any]) -> list[str]:
@@ -171,7 +179,8 @@ def _aliases(item: dict[str, Any]) -> list[str]:
     names = [item.get("displayName", "")]
     names += [v for k, v in sorted(tags.items()) if _NAME_TAG.match(k)]
     names += item.get("matchNames", [])
-    return [n.strip() for n in names if n and n.strip()]
+    # "|" and tabs separate fields in the output: an alias holding one is not a name anyway.
+    return [n.strip() for n in names if n and n.strip() and not set(n) & set("|\t\n")]
 
 
 def _canonical(item: dict[str, Any]) -> str:
@@ -237,28 +246,48 @@ def _owners(entries: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
     return owners
 
 
+def _english_zipf(alias: str) -> float:
+    return max(wordfreq.zipf_frequency(w, "en") for w in {alias.lower(), _key(alias)})
+
+
 def _kept_aliases(
     entry_key: str,
     entry: dict[str, Any],
     owners: dict[str, set[str]],
     generic: list[re.Pattern[str]],
-    words: tuple[set[str], set[str]],
+    words: tuple[set[str], set[str], set[str]],
 ) -> list[tuple[str, str]]:
-    """(alias, case) of one entry after the ordinary-word, generic, short and shared filters."""
-    ordinary, known = words
+    """(alias, case) of one entry after the ordinary-word, generic, short and shared filters.
+
+    A chain in fewer than ``MANY_COUNTRIES`` countries loses an alias that is a lower-case
+    dictionary word, only such words ("All Day", "New Look"), or frequent in English crowd text as a
+    name or abbreviation ("Amber", "Crawford", "ABC", "PLS"): a tip naming the local chain is
+    rarer than a tweet using the word. A big chain keeps it, matched only as written or
+    capitalised ("Nike", "Burger King", "KFC").
+    """
+    ordinary, lower, known = words
+    big = len(entry["countries"]) >= MANY_COUNTRIES
     aliases: list[tuple[str, str]] = []
     for key, alias in sorted(entry["aliases"].items()):
         parts = key.split(" ")
         if owners[key] != {entry_key} or any(g.search(alias) for g in generic):
             continue
-        if len(key) <= SHORT:
-            if alias.replace("&", "").isupper():
-                aliases.append((alias, "exact"))
-            continue
         if len(parts) == 1 and key in ordinary:
             continue
-        all_words = all(p in known or len(p) <= SHORT for p in parts)
-        aliases.append((alias, "capital" if all_words else "any"))
+        # Every word a name, word or abbreviation of English crowd text ("Julie's" = julie s).
+        common = all(
+            len(p) <= SHORT or p in lower or _english_zipf(p) >= ENGLISH_NAME_ZIPF for p in parts
+        ) and any(_english_zipf(p) >= ENGLISH_NAME_ZIPF for p in parts if len(p) > SHORT)
+        if len(key) <= SHORT:
+            letters = alias.replace("&", "")
+            if len(key) >= 2 and letters.isupper() and (big or not (common or key in lower)):
+                aliases.append((alias, "exact"))
+            continue
+        words_only = all(p in lower or len(p) <= SHORT for p in parts)
+        if (words_only or common) and not big:
+            continue
+        capital = words_only or common or all(p in known or len(p) <= SHORT for p in parts)
+        aliases.append((alias, "capital" if capital else "any"))
     return aliases
 
 
@@ -271,14 +300,17 @@ def main() -> None:
     entries = _collect(nsi, regions, world)
 
     written = {a for e in entries.values() for a in e["aliases"].values()}
-    ordinary_words, known_words = _ordinariness({m.group() for a in written for m in tokens(a)})
+    ordinary_words, lower_words, known_words = _ordinariness(
+        {m.group() for a in written for m in tokens(a)}
+    )
     ordinary = {_key(w) for w in ordinary_words}
-    known = {_key(w) for w in known_words} | ordinary
+    lower = {_key(w) for w in lower_words} | ordinary
+    known = {_key(w) for w in known_words} | lower
     owners = _owners(entries)
 
     lines = []
     for entry_key, entry in entries.items():
-        aliases = _kept_aliases(entry_key, entry, owners, generic, (ordinary, known))
+        aliases = _kept_aliases(entry_key, entry, owners, generic, (ordinary, lower, known))
         if not aliases:
             continue
         codes = entry["countries"]

@@ -54,6 +54,31 @@ def test_ordinary_words_are_not_chains(text: str) -> None:
     assert not ev.shops and not ev.brands and not ev.countries
 
 
+# Tweets from tests/data/dedupe_real/pit2015.jsonl.gz (SemEval-2015 PIT, real public text) that
+# an earlier build of the NSI lexicon read as chains: names, words, capitals.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This game is going 7 if the Knicks lose tonight",  # "Bäckerei Göing" folds to going
+        "im going to miss Amber on idol",
+        "LOL at Jordan Crawford talking shit to melo and Felton",
+        "Gerald Wallace just travelled on an air ball from a layup",
+        "Hey Tim Hudson have a night",
+        "Coach Carter is one of my favorites and it just so happens to be on ABC",
+        "These amber alerts on my phone been going off ALL day",
+        "The big 12 is about to be so stacked next year",
+        "LARS ELLER IS ON THE ICE JUST BLEEDING PROFUSELY",
+        "i go to bed now BUT PLS FOLLOW OR TWEET ME CALUM ILY x",
+        "Why didnt they show Lulu gettin in Julie s ass at the reunion tho",
+        "MC Hammer at the Warrior game haha",
+        "Cheers to Rhode Island Maryland France etc",
+    ],
+)
+def test_real_tweets_name_no_chain(text: str) -> None:
+    ev = find_evidence(text, 2026)
+    assert not ev.shops and not ev.brands
+
+
 @pytest.mark.parametrize(
     ("kind", "name", "inside", "at_most"),
     [
