@@ -266,7 +266,7 @@ def test_quality_gate_auc_and_top_precision(split: str) -> None:
     ("narrow", "wide"),
     [
         ("I bought it at Żabka.", "I bought it at Lidl."),  # PL only vs 30 countries
-        ("I bought it at Magnit.", "I bought it at IKEA."),  # 6 vs 44 countries
+        ("I bought it at Magnit.", "I bought it at IKEA."),  # 6 vs 31 countries
         ("I bought it at Rossmann.", "I bought it at Adidas."),  # 7 vs worldwide
         ("Bought at Żabka, it is a Coca-Cola bag.", "Bought at KFC, it is a Coca-Cola bag."),
     ],
