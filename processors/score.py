@@ -30,7 +30,7 @@ from processors.evidence import analyse
 from processors.lexicon import fold, tokens
 from schemas import Evidence, Reach, Reason, ScoredTip
 
-SCORE_VERSION = "2.1"
+SCORE_VERSION = "2.2"
 BASE = 20
 
 # Weights in one place; each is a number of score points.
