@@ -11,7 +11,10 @@ Contract:
         decoded. Image attachments go through ``store_image`` (the photo sanitiser and media
         store); every other attachment is refused and logged by tip id and MIME type only.
         The sender address and every header go to ``channel_meta`` and nowhere else.
-        Raises ``RejectedContentError`` (never anything else) for a message that cannot be a tip.
+        The object is the recipient's ``+object_ref``, else one the subject names ("Objekt
+        Nr. 7", "Re: Trace an object #7"); a mail whose only text is its subject is a tip with
+        the subject as its text. Raises ``RejectedContentError`` (never anything else) for a
+        message that cannot be a tip.
 
 Bodies over ``MAX_BODY_CHARS`` are truncated with ``TRUNCATION_MARKER`` rather than refused:
 the tipster cannot see why a mail bounced, and the start of a mail is where the tip usually is.
@@ -32,12 +35,14 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
+from functools import cache
 from html.parser import HTMLParser
 from typing import Final
 
 import charset_normalizer
 from pydantic import ValidationError
 
+from ingest.i18n import load_catalogues
 from ingest.tip_ids import TipIds
 from schemas.tip import MAX_ATTACHMENTS, MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Attachment, RawTip
 from tipline.core.errors import InvalidInputError, RejectedContentError
@@ -319,6 +324,60 @@ def object_ref_from_recipients(recipients: list[str]) -> str | None:
     return None
 
 
+# "Object" in the tipster's words: the public site's own title for an object page in its 31
+# languages ("Gegenstand {ref}", "{ref} tárgy"), and the international word people also write.
+_OBJECT_WORDS: Final = ("object", "objekt", "obiekt", "objet", "objeto", "oggetto", "obiect",
+                        "objekti", "objektas", "objekts", "объект", "об'єкт", "обект")  # fmt: skip
+# Between the word and the reference: "Nr.", "No", "n°", "#", "č.", ":" ...
+_REF_SEPARATOR: Final = r"(?:\s*(?:nr|no|n[°º]|num(?:ber|mer|ero)?|č|br|#|№|:|-)\.?)*\s*"
+_REF: Final = r"([A-Za-z0-9][A-Za-z0-9._-]{0,63})"
+_OBJECT_REF: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# A number with a word ending is not a reference: "2019er", "7th", "3rd".
+_NUMBER_WORD: Final = re.compile(r"^\d+[a-z]+$")
+
+
+@cache
+def _subject_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(word before the reference, reference before the word) for every language's word."""
+    before: set[str] = set(_OBJECT_WORDS)
+    after: set[str] = set()
+    for messages in load_catalogues().values():
+        title = messages["object_generic_title"].casefold()
+        word = title.replace("{ref}", "").strip()
+        if word and " " not in word:
+            (after if title.startswith("{ref}") else before).add(word)
+
+    # A few letters more for inflected forms ("Objektu", "Przedmiotu", "Gegenstands").
+    def alternatives(words: set[str]) -> str:
+        return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+    word_first = re.compile(
+        rf"(?<!\w)(?:{alternatives(before)})\w{{0,3}}{_REF_SEPARATOR}{_REF}", re.IGNORECASE
+    )
+    ref_first = re.compile(
+        rf"(?<![\w.-]){_REF}\.?\s+(?:{alternatives(after)})\w{{0,3}}(?!\w)", re.IGNORECASE
+    )
+    return word_first, ref_first
+
+
+def object_ref_from_subject(subject: str) -> str | None:
+    """The object a subject names: "Objekt Nr. 7", "object 7", "Re: Trace an object #7" -> "7".
+
+    A reference must hold a digit, so "object of my search" names nothing, and not be a number
+    with a word ending ("Objekt 2019er Tasche").
+    """
+    for pattern in _subject_patterns():
+        for match in pattern.finditer(subject):
+            ref = match.group(1).rstrip("._-")
+            if (
+                any(c.isdigit() for c in ref)
+                and _OBJECT_REF.match(ref)
+                and not _NUMBER_WORD.match(ref)
+            ):
+                return ref
+    return None
+
+
 def _headers_meta(msg: Message) -> dict[str, str | list[str]]:
     meta: dict[str, str | list[str]] = {}
     for count, (name, value) in enumerate(msg.raw_items()):
@@ -426,16 +485,24 @@ def _translate(
     if len(body) > MAX_BODY_CHARS:
         body = body[: MAX_BODY_CHARS - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
         meta["body_truncated"] = "true"
+    subject = header_subject = _one_line(_header_text(msg, "Subject"), MAX_SUBJECT_CHARS)
+    if not body.strip() and subject.strip():
+        # "Objekt Nr. 7: bei Rossmann gesehen" as the whole mail: the subject is the tip.
+        body, subject = subject, ""
+        meta["body_source"] = "subject"
     if not body.strip() and not attachments:
         raise RejectedContentError("message has no text and no usable image", tip_id=tip_id)
+    object_ref = object_ref_from_recipients(list(recipients)) or object_ref_from_subject(
+        header_subject
+    )
 
     try:
         return RawTip(
             tip_id=tip_id,
             channel="email",
             received_at=received_at,
-            object_ref=object_ref_from_recipients(list(recipients)),
-            subject=_one_line(_header_text(msg, "Subject"), MAX_SUBJECT_CHARS),
+            object_ref=object_ref,
+            subject=subject,
             body=body,
             attachments=tuple(attachments),
             channel_meta=meta,
@@ -480,6 +547,7 @@ __all__ = [
     "html_to_text",
     "message_tip_id",
     "object_ref_from_recipients",
+    "object_ref_from_subject",
     "parse_message",
     "sender_address",
 ]

@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from processors.lexicon import Entry, Lexicon, fold, load_lexicon, tokens
-from schemas import Evidence, Tip
+from processors.lexicon import Entry, Kind, Lexicon, fold, load_lexicon, tokens
+from schemas import MAX_LISTED_COUNTRIES, Evidence, Reach, Tip
 
 # Typed placeholders the redact stage leaves behind ("[EMAIL]", "[URL_TOKEN]").
 PLACEHOLDER = re.compile(r"\[[A-Z_]{2,12}\]")
@@ -253,15 +253,31 @@ def find_evidence(text: str, newest_year: int, lexicon: Lexicon | None = None) -
     _years(analysis.text, newest_year, found, taken)
     _names(analysis, lexicon, found)
     found.countries.update(lexicon.city_country[c] for c in found.cities)
+    countries = tuple(sorted(found.countries))
+    cities = tuple(sorted(found.cities))
+    shops = tuple(sorted(found.shops))
+    brands = tuple(sorted(found.brands))
     return Evidence(
-        countries=tuple(sorted(found.countries)),
-        cities=tuple(sorted(found.cities)),
-        shops=tuple(sorted(found.shops)),
-        brands=tuple(sorted(found.brands)),
+        countries=countries,
+        cities=cities,
+        shops=shops,
+        brands=brands,
         product_ids=tuple(found.product_ids),
         urls=tuple(found.urls),
         years=tuple(sorted(found.years)),
+        reach=(
+            *(_reach(lexicon, "country", v) for v in countries),
+            *(_reach(lexicon, "city", v) for v in cities),
+            *(_reach(lexicon, "shop", v) for v in shops),
+            *(_reach(lexicon, "brand", v) for v in brands),
+        ),
     )
+
+
+def _reach(lexicon: Lexicon, kind: Kind, value: str) -> Reach:
+    countries = lexicon.reach(kind, value)
+    listed = countries if len(countries) <= MAX_LISTED_COUNTRIES else ()
+    return Reach(kind=kind, value=value, countries=listed, spread=len(countries))
 
 
 def extract_evidence(tip: Tip, lexicon: Lexicon | None = None) -> Tip:

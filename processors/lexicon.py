@@ -5,8 +5,13 @@ A ``Lexicon`` is a casefolded, accent-folded lookup from token n-grams to canoni
     countries   CLDR territory names in the 28 languages (babel), plus ``data/places.toml``'s
                 colloquial names and adjective stems ("polnisch", "polsk", "польск")
     cities      ``data/places.toml`` with CLDR's exemplar-city names for their time zones
-    shops       ``data/lexicon.toml`` (or the operator's file): chains, own brands, web domains
-    brands      the same file
+    shops       ``data/lexicon.toml`` (or the operator's file): chains, own brands, web domains;
+                then ``data/brands.tsv.gz``: ~5,800 chains from the OpenStreetMap Name
+                Suggestion Index with the countries they trade in (``scripts/make_brands.py``)
+    brands      the same two files (NSI's brands are those of vending machines: Coca-Cola)
+
+Every entry knows its countries (``Lexicon.reach``): a chain found in one country narrows the
+search more than a brand sold worldwide, and scoring weighs it so.
 
 Matching a tip costs a few dict lookups per token, never a scan over the names, so the cost
 does not grow with the size of the lexicon: the exact n-gram (names and their inflected
@@ -117,6 +122,18 @@ class Lexicon:
     _memo: dict[str, tuple[int, tuple[Entry, ...]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+
+    def reach(self, kind: Kind, value: str) -> tuple[str, ...]:
+        """The countries ``value`` points to, sorted; () when the lexicon does not say."""
+        if kind == "country":
+            return (value,)
+        if kind == "city":
+            country = self.city_country.get(value)
+            return (country,) if country else ()
+        if kind == "shop":
+            shop = self.shops.get(value)
+            return shop.countries if shop else ()
+        return self.brand_countries.get(value, ())
 
     def lookup(self, folded: Sequence[str], start: int) -> tuple[int, tuple[Entry, ...]]:
         """Longest name starting at ``folded[start]``: (tokens used, entries), or (0, ())."""
@@ -302,6 +319,57 @@ def _add_shops(builder: _Builder, data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# Marks on an alias in brands.tsv.gz: "^" only capitalised, "=" only exactly as written.
+_ALIAS_CASE: dict[str, Case] = {"^": "capital", "=": "exact"}
+
+
+def _add_brands(builder: _Builder, tables: dict[str, Any]) -> None:
+    """NSI's chains and brands (``data/brands.tsv.gz``), under the curated lexicon and places.
+
+    A name the curated file or the gazetteer already has keeps its meaning there: "Lidl" stays
+    the curated entry with its own brands and domains, and a chain called "Berlin" never hides
+    the city.
+    """
+    data = resources.files("processors.data").joinpath("brands.tsv.gz")
+    lines = gzip.decompress(data.read_bytes()).decode("utf-8").splitlines()
+    world = frozenset(lines[0].split("\t")[1].split())
+    shops: dict[str, Shop] = tables["shops"]
+    brand_countries: dict[str, tuple[str, ...]] = tables["brand_countries"]
+    taken = set(builder.ngrams)
+    curated = {
+        key
+        for key, entries in builder.ngrams.items()
+        if any(e.kind in ("shop", "brand") for e in entries)
+    }
+    for line in lines[1:]:
+        kind, name, where, aliases = line.split("\t")
+        if name in shops or name in brand_countries:
+            continue
+        codes = where.split()
+        if codes[:1] == ["001"]:
+            countries = tuple(sorted(world - {c[1:] for c in codes[1:]}))
+        else:
+            countries = tuple(codes)
+        entry_kind: Kind = "brand" if kind == "brand" else "shop"
+        parsed = []
+        for marked in aliases.split("|"):
+            case = _ALIAS_CASE.get(marked[:1], "any")
+            alias = marked[1:] if case != "any" else marked
+            parsed.append((alias, case, " ".join(fold(m.group()) for m in tokens(alias))))
+        if any(key in curated or key.split(" ", 1)[0] in curated for *_, key in parsed):
+            # The curated file has this chain, maybe under another name: "epicentr k" is Epicentr.
+            continue
+        fresh = [(alias, case) for alias, case, key in parsed if key and key not in taken]
+        if not fresh:
+            continue
+        for alias, case in fresh:
+            builder.add(entry_kind, name, alias, case)
+        if entry_kind == "shop":
+            shops[name] = Shop(name=name, countries=countries, domains=(), own_brands=())
+        else:
+            brand_countries[name] = countries
+
+
 def _add_inflections(builder: _Builder) -> None:
     """Inflected forms of one-word names, each filed under the entries of its name."""
     data = resources.files("processors.data").joinpath("inflections.tsv.gz")
@@ -350,6 +418,9 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
     builder = _Builder()
     places = _add_places(builder)
     tables = _add_shops(builder, data)
+    if path is None:
+        # An operator's file replaces the packaged lexicon whole, NSI's chains included.
+        _add_brands(builder, tables)
     _add_inflections(builder)
     built = builder.build(**places, **tables)
     log.info(

@@ -17,6 +17,7 @@ be re-scored and compared.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -27,9 +28,9 @@ from importlib import resources
 from processors.activity import SenderActivity
 from processors.evidence import analyse
 from processors.lexicon import fold, tokens
-from schemas import Evidence, Reason, ScoredTip
+from schemas import Evidence, Reach, Reason, ScoredTip
 
-SCORE_VERSION = "2.1"
+SCORE_VERSION = "2.2"
 BASE = 20
 
 # Weights in one place; each is a number of score points.
@@ -58,6 +59,13 @@ W_BURST_STEP, W_BURST_MAX = 6, 30
 # N": the sink re-scores earlier tips only while a claim's count is below them (store/rescore.py).
 AGREE_FULL = -(-W_AGREE_MAX // W_AGREE_STEP) + 1
 SAME_FULL = -(-W_SAME_MAX // W_SAME_STEP) + 1
+
+# Specificity: a shop or brand weighs its full weight when it points to one country, and falls
+# with the log of the number of countries to SPREAD_FLOOR of it when sold in WORLD countries
+# (a chain in one country >> IKEA in 44 > Adidas, Coca-Cola everywhere). Countries and cities
+# point to one country each and keep their weights.
+SPREAD_FLOOR = 0.4
+WORLD = 250
 
 DETAIL_WORDS, DETAIL_LONG_WORDS = 12, 25
 MANY_LINKS = 3
@@ -152,18 +160,51 @@ def _names(values: Iterable[str]) -> str:
     return ", ".join(values)
 
 
+def specificity(spread: int) -> float:
+    """How much naming something sold in ``spread`` countries narrows the search, 1..SPREAD_FLOOR.
+
+    0 (the lexicon does not say: a web shop, an operator's entry without countries) counts as
+    worldwide: nothing is known to narrow.
+    """
+    if spread == 1:
+        return 1.0
+    spread = min(WORLD, spread) if spread else WORLD
+    return 1.0 - (1.0 - SPREAD_FLOOR) * math.log(spread) / math.log(WORLD)
+
+
+def _narrowest(reach: Sequence[Reach], kind: str, values: Iterable[str]) -> tuple[float, str]:
+    """The highest specificity among ``values`` of ``kind``, and how to say it."""
+    of_kind = {r.value: r for r in reach if r.kind == kind}
+    # Evidence written before reach existed has no spreads: full weight, as it was scored then.
+    spreads = {v: (of_kind[v].spread or WORLD) if v in of_kind else 1 for v in values}
+    value = min(spreads, key=lambda v: (spreads[v], v))
+    best = spreads[value]
+    if best == 1:
+        where = of_kind[value].countries if value in of_kind else ()
+        return 1.0, f" (only in {where[0]})" if where else ""
+    return specificity(best), f" (sold in {best} countries)" if best < WORLD else " (worldwide)"
+
+
 def _evidence_reasons(ev: Evidence) -> list[Reason]:
     reasons: list[Reason] = []
     if ev.shops:
         extra = min(W_SHOP_MORE_MAX, W_SHOP_MORE * (len(ev.shops) - 1))
         label = "names a shop chain" if len(ev.shops) == 1 else "names shop chains"
+        factor, where = _narrowest(ev.reach, "shop", ev.shops)
         reasons.append(
-            Reason(feature="shop", text=f"{label}: {_names(ev.shops)}", weight=W_SHOP + extra)
+            Reason(
+                feature="shop",
+                text=f"{label}: {_names(ev.shops)}{where}",
+                weight=round(W_SHOP * factor) + extra,
+            )
         )
     if ev.brands:
-        weight = W_BRAND + W_BRAND_MORE * min(1, len(ev.brands) - 1)
+        factor, where = _narrowest(ev.reach, "brand", ev.brands)
+        weight = round(W_BRAND * factor) + W_BRAND_MORE * min(1, len(ev.brands) - 1)
         reasons.append(
-            Reason(feature="brand", text=f"names a brand: {_names(ev.brands)}", weight=weight)
+            Reason(
+                feature="brand", text=f"names a brand: {_names(ev.brands)}{where}", weight=weight
+            )
         )
     if ev.countries:
         extra = min(W_COUNTRY_MORE_MAX, W_COUNTRY_MORE * (len(ev.countries) - 1))

@@ -139,6 +139,13 @@ class ConsensusItem(_Out):
     tips: int
     best_tip_id: str
     best_score: int
+    countries: tuple[str, ...] = Field(
+        default=(),
+        description="ISO codes of the countries it points to (listed when 30 or fewer).",
+    )
+    spread: int = Field(
+        default=0, description="How many countries it points to; 0 when the lexicon does not say."
+    )
 
 
 class Consensus(_Out):

@@ -230,7 +230,7 @@ async def change_status(conn: Conn, req: StatusRequest) -> StatusChangeResult | 
 
 
 _CONSENSUS: Final = """
-SELECT kind, value, tipsters, tips, best_tip_id, best_score
+SELECT kind, value, tipsters, tips, best_tip_id, best_score, reach
 FROM object_consensus WHERE object_ref = %s
 ORDER BY array_position(%s::text[], kind), tipsters DESC, tips DESC, value
 """
@@ -242,6 +242,14 @@ FROM tips WHERE object_ref = %s
 """
 
 
+def _consensus_item(row: dict[str, Any]) -> ConsensusItem:
+    """A view row; its ``reach`` (Evidence.reach of the newest tip, or null) becomes two fields."""
+    reach = row.pop("reach", None) or {}
+    return ConsensusItem(
+        **row, countries=tuple(reach.get("countries", ())), spread=int(reach.get("spread", 0))
+    )
+
+
 async def consensus(conn: Conn, object_ref: str) -> Consensus:
     summary = (await _rows(conn, _OBJECT_SUMMARY, (object_ref,)))[0]
     items = await _rows(conn, _CONSENSUS, (object_ref, list(KIND_ORDER)))
@@ -250,7 +258,7 @@ async def consensus(conn: Conn, object_ref: str) -> Consensus:
         tips=summary["tips"],
         clusters=summary["clusters"],
         tipsters=summary["tipsters"],
-        items=tuple(ConsensusItem(**i) for i in items),
+        items=tuple(_consensus_item(i) for i in items),
     )
 
 

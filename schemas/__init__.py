@@ -3,6 +3,7 @@
 from schemas.dead import DeadLetter
 from schemas.tip import (
     MAX_BODY_CHARS,
+    MAX_LISTED_COUNTRIES,
     MAX_SUBJECT_CHARS,
     SCHEMA_VERSION,
     Attachment,
@@ -11,6 +12,7 @@ from schemas.tip import (
     Corroboration,
     Evidence,
     RawTip,
+    Reach,
     Reason,
     RedactionKind,
     ScoredTip,
@@ -19,6 +21,7 @@ from schemas.tip import (
 
 __all__ = [
     "MAX_BODY_CHARS",
+    "MAX_LISTED_COUNTRIES",
     "MAX_SUBJECT_CHARS",
     "SCHEMA_VERSION",
     "Attachment",
@@ -28,6 +31,7 @@ __all__ = [
     "DeadLetter",
     "Evidence",
     "RawTip",
+    "Reach",
     "Reason",
     "RedactionKind",
     "ScoredTip",

@@ -120,6 +120,20 @@ class RawTip(TipContent):
     channel_meta: dict[str, str | list[str]] = Field(default_factory=dict)
 
 
+# A claim naming more countries than this stores only their number (a worldwide brand would put
+# 250 codes on every tip); the lexicon still knows them.
+MAX_LISTED_COUNTRIES = 30
+
+
+class Reach(FrozenModel):
+    """The countries one named thing points to: how far it narrows the search."""
+
+    kind: Literal["country", "city", "shop", "brand"]
+    value: str  # as in the Evidence field of that kind
+    countries: tuple[str, ...] = ()  # ISO codes, when at most MAX_LISTED_COUNTRIES
+    spread: int = Field(default=0, ge=0)  # how many countries; 0: the lexicon does not say
+
+
 class Evidence(FrozenModel):
     """What a tip says about where the object comes from, in canonical form."""
 
@@ -130,6 +144,8 @@ class Evidence(FrozenModel):
     product_ids: tuple[str, ...] = ()  # checksum-valid EANs and article numbers
     urls: tuple[str, ...] = ()  # shop/product URLs, personal tokens already removed
     years: tuple[int, ...] = ()
+    # The countries each country, city, shop and brand above points to (lexicon.Lexicon.reach).
+    reach: tuple[Reach, ...] = ()
 
     def is_empty(self) -> bool:
         return not any(

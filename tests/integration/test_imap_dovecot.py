@@ -186,7 +186,7 @@ def count(port: int, mailbox: str, criterion: str = "ALL") -> int:
 
 
 def test_unseen_mail_is_submitted_then_marked_seen(dovecot: Dovecot, tmp_path: Path) -> None:
-    append(dovecot.port, "plain_utf8", "image_attachment", "only_exe")
+    append(dovecot.port, "plain_utf8", "image_attachment", "no_text_at_all")
     sink = MemorySink()
     summary = ImapPoller(settings(dovecot.port), sink, MediaStore(tmp_path)).poll_once()
     assert (summary.accepted, summary.refused, summary.deferred) == (2, 1, 0)
@@ -213,7 +213,7 @@ def test_sink_outage_leaves_mail_unseen_for_the_next_poll(dovecot: Dovecot) -> N
 
 def test_done_and_reject_mailboxes(dovecot: Dovecot) -> None:
     big = b"Subject: big\r\n\r\n" + (b"B" * 76 + b"\r\n") * 2000
-    append(dovecot.port, "html_only", "empty_body", raw=big)
+    append(dovecot.port, "html_only", "no_text_at_all", raw=big)
     sink = MemorySink()
     poller = ImapPoller(
         settings(dovecot.port, imap_done_mailbox="Tips Done", imap_reject_mailbox="Tips Rejected"),

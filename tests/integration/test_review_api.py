@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from ingest.contact import new_key_pair, open_contact, seal_contact
 from ingest.photos import MediaStore
+from processors.evidence import find_evidence
 from review.api import create_app
 from schemas import ScoredTip
 from schemas.tip import Attachment, Cluster, Evidence, Reason
@@ -477,6 +478,38 @@ def test_consensus_counts_independent_tipsters(client: TestClient, database_url:
     page = client.get("/objects/obj1", headers=bearer()).text
     assert "PL" in page and "3 independent tipsters" in page and "/tips/k1" in page
     assert client.get("/api/objects/bad ref/consensus", headers=bearer()).status_code == 404
+
+
+def test_consensus_shows_the_countries_each_claim_points_to(
+    client: TestClient, database_url: str
+) -> None:
+    # Evidence as extract_evidence writes it, from the packaged lexicon (NSI chains included).
+    zabka = find_evidence("Kupiłem ją w Żabce albo w Żabka w Krakowie", 2026)
+    world = find_evidence("I think it was sold at Adidas, with a Coca-Cola logo", 2026)
+    store(
+        database_url,
+        [
+            make_tip("r1", 80, object_ref="obj7", sender_n=1, evidence=zabka),
+            make_tip("r2", 50, object_ref="obj7", sender_n=2, evidence=world),
+            # Stored before reach existed: no countries to show, nothing breaks.
+            make_tip("r3", 40, object_ref="obj7", sender_n=3, evidence=Evidence(shops=("Lidl",))),
+        ],
+    )
+    body = client.get("/api/objects/obj7/consensus", headers=bearer()).json()
+    items = {(i["kind"], i["value"]): i for i in body["items"]}
+    assert items["shop", "Żabka"]["countries"] == ["PL"] and items["shop", "Żabka"]["spread"] == 1
+    assert items["city", "Kraków"]["countries"] == ["PL"]
+    assert items["shop", "Adidas"]["countries"] == [] and items["shop", "Adidas"]["spread"] > 150
+    assert items["brand", "Coca-Cola"]["spread"] > 150
+    assert items["shop", "Lidl"]["countries"] == [] and items["shop", "Lidl"]["spread"] == 0
+    page = client.get("/objects/obj7", headers=bearer()).text
+    assert (
+        '<strong>Żabka</strong> <span class="reach" title="the countries it points to">→ PL' in page
+    )
+    assert (
+        '<strong>Adidas</strong> <span class="reach" title="the countries it points to">→ worldwide'
+        in page
+    )
 
 
 def test_ops_counts_and_throughput(client: TestClient, database_url: str) -> None:

@@ -197,11 +197,29 @@ case(
     head("Content-Type: text/plain\r\n\r\n", msgid=None) + "Seen at Hema in Utrecht.\r\n",
     "Hema in Utrecht",
 )
+# Issue #11: a mail whose only text is its subject ("Tip") is a tip with that text; one with
+# no text at all, not even a subject, is still refused.
+case("empty_body", head("Content-Type: text/plain\r\n\r\n") + "\r\n", "Tip")
 case(
-    "empty_body",
-    head("Content-Type: text/plain\r\n\r\n") + "\r\n",
+    "no_text_at_all",
+    head("Content-Type: text/plain\r\n\r\n", subject="") + "\r\n",
     "",
     "refused",
+)
+# The object named in the subject, in the public site's words or the international one.
+case(
+    "subject_object_de",
+    head(
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+        subject="Objekt Nr. 7",
+    )
+    + "Ich habe diese Tasche bei Rossmann in Hannover gesehen.\r\n",
+    "bei Rossmann in Hannover",
+)
+case(
+    "subject_only_reply",
+    head("Content-Type: text/plain\r\n\r\n", subject="Re: Trace an object #7") + "\r\n",
+    "Trace an object #7",
 )
 case(
     "only_exe",
@@ -209,8 +227,7 @@ case(
     + "--MIX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
     + b64(b"\x00" * 100)
     + "\r\n--MIX--\r\n",
-    "",
-    "refused",
+    "Tip",  # the subject is the text (issue #11); the .exe is refused
 )
 
 

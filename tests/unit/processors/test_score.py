@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from processors.activity import ActivityLimits, SenderActivity
 from processors.evidence import extract_evidence
-from processors.score import BASE, SCORE_VERSION, score
+from processors.score import BASE, SCORE_VERSION, score, specificity
 from schemas import Cluster, Corroboration, ScoredTip, Tip
 from tipline.core.settings import Settings
 
@@ -80,7 +80,7 @@ def test_score_version_is_set() -> None:
 def test_specific_lead_reasons_are_readable() -> None:
     tip = _score(SPECIFIC)
     texts = [str(r) for r in tip.reasons]
-    assert any(t.startswith("names a shop chain: Biedronka +") for t in texts), texts
+    assert any(t.startswith("names a shop chain: Biedronka (only in PL) +") for t in texts), texts
     assert any(t.startswith("country: PL +") for t in texts), texts
     assert {"shop", "country", "city", "year", "firsthand", "detail"} <= set(_features(tip))
     assert tip.score >= 70
@@ -258,3 +258,44 @@ def test_quality_gate_auc_and_top_precision(split: str) -> None:
     assert _auc(useful, useless) >= 0.9
     top = sorted(scored, key=lambda s: -s[0])[: max(1, len(scored) // 10)]
     assert sum(label == "useful" for _, label in top) / len(top) >= 0.8
+
+
+# --- specificity: evidence weighs by how far it narrows the search ---
+
+
+@pytest.mark.parametrize(
+    ("narrow", "wide"),
+    [
+        ("I bought it at Żabka.", "I bought it at Lidl."),  # PL only vs 30 countries
+        ("I bought it at Magnit.", "I bought it at IKEA."),  # 6 vs 31 countries
+        ("I bought it at Rossmann.", "I bought it at Adidas."),  # 7 vs worldwide
+        ("Bought at Żabka, it is a Coca-Cola bag.", "Bought at KFC, it is a Coca-Cola bag."),
+    ],
+)
+def test_a_chain_in_few_countries_outweighs_one_sold_widely(narrow: str, wide: str) -> None:
+    narrow_tip, wide_tip = _score(narrow), _score(wide)
+    assert _features(narrow_tip)["shop"] > _features(wide_tip)["shop"]
+    assert narrow_tip.score > wide_tip.score
+
+
+def test_reasons_say_how_far_a_claim_narrows() -> None:
+    texts = [r.text for r in _score("It is a Coca-Cola bag from Żabka.").reasons]
+    assert "names a shop chain: Żabka (only in PL)" in texts
+    assert "names a brand: Coca-Cola (worldwide)" in texts
+    texts = [r.text for r in _score("I bought it at IKEA.").reasons]
+    assert any(t.startswith("names a shop chain: IKEA (sold in ") for t in texts), texts
+
+
+def test_specificity_falls_with_the_number_of_countries() -> None:
+    values = [specificity(n) for n in (1, 2, 7, 30, 44, 250, 1000)]
+    assert values == sorted(values, reverse=True)
+    assert values[0] == 1.0
+    assert values[-1] == pytest.approx(0.4)
+    assert specificity(0) == specificity(250)  # unknown counts as worldwide
+
+
+def test_evidence_without_reach_keeps_its_full_weight() -> None:
+    # Tips stored before reach existed are re-scored as they were scored then.
+    tip = _scored("I bought it at Lidl.")
+    old = tip.model_copy(update={"evidence": tip.evidence.model_copy(update={"reach": ()})})
+    assert _features(score(old, SenderActivity()))["shop"] == 18
