@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from prometheus_client.core import GaugeMetricFamily
@@ -38,24 +39,27 @@ class PartitionOffsets:
         return max(self.high_water - (self.committed or 0), 0)
 
 
-def _consumer(bootstrap: str, timeout_s: float) -> KafkaConsumer:
+def _consumer(bootstrap: str, timeout_s: float, **client_options: Any) -> KafkaConsumer:
     return KafkaConsumer(
         bootstrap_servers=bootstrap.split(","),
         enable_auto_commit=False,
         client_id="tipline-offsets",
         request_timeout_ms=max(int(timeout_s * 1000), 1000),
         fetch_max_wait_ms=100,
+        **client_options,
     )
 
 
 def committed_offsets(
-    bootstrap: str, group: str, timeout_s: float = 5.0
+    bootstrap: str, group: str, timeout_s: float = 5.0, **client_options: Any
 ) -> dict[TopicPartition, int]:
-    """The group's committed offsets (all topics it ever committed on)."""
+    """The group's committed offsets (all topics it ever committed on). ``client_options``:
+    kafka-python security options (tipline.core.security.kafka_python_options)."""
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap.split(","),
         client_id="tipline-offsets",
         request_timeout_ms=max(int(timeout_s * 1000), 1000),
+        **client_options,
     )
     try:
         found = admin.list_group_offsets({group: None}).get(group, {})
@@ -93,11 +97,15 @@ def high_water_marks(
 
 
 def group_offsets(
-    bootstrap: str, topics: Iterable[str], group: str, timeout_s: float = 5.0
+    bootstrap: str,
+    topics: Iterable[str],
+    group: str,
+    timeout_s: float = 5.0,
+    **client_options: Any,
 ) -> list[PartitionOffsets]:
     """Every partition of ``topics`` with the group's committed offset and the real end."""
-    committed = committed_offsets(bootstrap, group, timeout_s)
-    consumer = _consumer(bootstrap, timeout_s)
+    committed = committed_offsets(bootstrap, group, timeout_s, **client_options)
+    consumer = _consumer(bootstrap, timeout_s, **client_options)
     try:
         partitions = [
             TopicPartition(topic, p)
@@ -126,8 +134,11 @@ class LagCollector:
     broker on scrape (cached for two seconds; a scrape that cannot reach the broker exports
     nothing rather than a stale zero)."""
 
-    def __init__(self, bootstrap: str, topics: Sequence[str], group: str) -> None:
+    def __init__(
+        self, bootstrap: str, topics: Sequence[str], group: str, **client_options: Any
+    ) -> None:
         self._bootstrap = bootstrap
+        self._client_options = client_options
         self._topics = tuple(topics)
         self._group = group
         self._lock = threading.Lock()
@@ -138,7 +149,9 @@ class LagCollector:
         with self._lock:
             if time.monotonic() - self._at > 2.0:
                 try:
-                    self._last = group_offsets(self._bootstrap, self._topics, self._group, 2.0)
+                    self._last = group_offsets(
+                        self._bootstrap, self._topics, self._group, 2.0, **self._client_options
+                    )
                 except Exception as exc:  # the scrape must answer even when the broker is down
                     log.warning("could not read offsets: %s", type(exc).__name__)
                     self._last = []
