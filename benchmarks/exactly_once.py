@@ -9,6 +9,7 @@ see. The agent is written here, not imported from processors/app.py, so the expe
 depend on the worker's internals (which are being rewritten) and needs no database.
 
     python benchmarks/exactly_once.py           # about 3 minutes; needs Java + `make kafka-jars`
+    python benchmarks/exactly_once.py --records 2000   # shorter
 
 Figures share two cores with three broker JVMs: compare the two rows, not absolute rates.
 """
@@ -63,7 +64,7 @@ def agent_main(args: argparse.Namespace) -> None:
                 record["stage"] = "copied"
                 await dst.send(value=json.dumps(record).encode())
 
-    sys.argv = [sys.argv[0], "worker", "-l", "warning", "--without-web"]
+    sys.argv = [sys.argv[0], "worker", "-l", "warn", "--without-web"]
     app.main()
 
 
@@ -170,6 +171,7 @@ def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", nargs="?", default="run", choices=("run", "agent"))
+    parser.add_argument("--records", type=int, default=RECORDS, help="records per guarantee")
     for flag in ("--guarantee", "--bootstrap", "--src", "--dst", "--app-id", "--datadir"):
         parser.add_argument(flag)
     parsed = parser.parse_args()
@@ -177,4 +179,5 @@ if __name__ == "__main__":
         os.environ.setdefault("PYTHONUNBUFFERED", "1")
         agent_main(parsed)
     else:
+        RECORDS = parsed.records
         main()

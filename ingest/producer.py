@@ -8,6 +8,7 @@ never lost.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import threading
@@ -18,10 +19,14 @@ from typing import Any, Protocol
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from kafka.net.compat import KafkaNetClient
 from pydantic_core import PydanticSerializationError
 
 from schemas import RawTip
 from tipline.core.errors import RejectedContentError, TransientError
+from tipline.core.security import kafka_python_options
+from tipline.core.settings import Settings
+from tipline.core.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,36 @@ def _dump(tip: RawTip) -> bytes:
         raise RejectedContentError("tip is not valid Unicode text", tip_id=tip.tip_id) from exc
 
 
+def broker_silent(
+    now: float,
+    oldest_pending: float | None,
+    last_ack: float | None,
+    last_failure: float | None,
+    stall_s: float,
+) -> bool:
+    """Whether the broker as a whole has stopped answering (monotonic times; None: never).
+
+    A record waiting longer than ``stall_s`` alone is not enough: while one broker of a cluster
+    is lost, records of the partitions it led wait for a new leader while the others may be
+    acknowledged as usual, and refusing every tip then would turn one broker's failover into
+    an outage. Silent means: something waits longer than ``stall_s`` *and* nothing was
+    acknowledged for ``stall_s`` either, or the latest outcome was a failure while records
+    still wait.
+
+    With ``acks=all`` a lost broker holds *every* partition whose in-sync set still lists it,
+    until the controller fences it (``broker.session.timeout.ms``, plus a controller election
+    when it was the controller): the whole cluster is briefly silent. ``stall_s`` must outlast
+    that window (deploy/kafka/cluster.properties: at most about 5 s), or a failover that loses
+    nothing is answered with refusals.
+    """
+    if oldest_pending is None:
+        return False
+    acked_recently = last_ack is not None and now - last_ack <= stall_s
+    if now - oldest_pending > stall_s and not acked_recently:
+        return True
+    return last_failure is not None and (last_ack is None or last_failure > last_ack)
+
+
 def encode(tip: RawTip) -> tuple[bytes, bytes]:
     """Kafka key and value for a raw tip: keyed by object so per-object state is co-located.
 
@@ -85,14 +120,54 @@ def encode(tip: RawTip) -> tuple[bytes, bytes]:
     return tip.partition_key().encode(), value
 
 
+def producer_config(
+    bootstrap_servers: str, *, linger_ms: int = 5, block_s: float = 2.0, **overrides: Any
+) -> dict[str, Any]:
+    """kafka-python's KafkaProducer arguments (see TipProducer); ``overrides`` win, e.g. the
+    security options of tipline.core.security.kafka_python_options."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": bootstrap_servers.split(","),
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": linger_ms,
+        "batch_size": 256 * 1024,
+        "compression_type": None,
+        "request_timeout_ms": 3000,
+        "delivery_timeout_ms": 60_000,
+        # The producer offers no setting for how long a new connection may take to set up
+        # (kafka-python's default: 10 s). A frozen broker accepts the TCP connection and never
+        # answers, and the metadata refresh that would name the new leaders waited there.
+        "kafka_client": functools.partial(
+            KafkaNetClient,
+            socket_connection_setup_timeout_ms=2000,
+            socket_connection_setup_timeout_max_ms=10_000,
+        ),
+        "max_in_flight_requests_per_connection": 5,
+        "client_id": "tipline-ingest",
+        "max_block_ms": int(block_s * 1000),
+        "max_request_size": 1024 * 1024,
+    }
+    return options | overrides
+
+
 class TipProducer:
     """kafka-python producer: acks=all, idempotent, batched; one per process.
 
     Answers are bounded: ``send`` blocks at most ``block_s`` for metadata or buffer space, an
     acknowledgement is awaited at most ``timeout_s`` (then ``UnconfirmedError``: sent, not
-    confirmed), and while a record has waited longer than ``stall_s`` the broker counts as
-    unreachable and new tips are refused at once without being sent (``TransientError``: really
-    not saved) — one stalled broker must not hold every request for the full timeout.
+    confirmed), and while the broker is silent (a record has waited longer than ``stall_s`` and
+    nothing was acknowledged meanwhile) it counts as unreachable and new tips are refused at once
+    without being sent (``TransientError``: really not saved) — a stalled broker must not hold
+    every request for the full timeout. One lost broker of a cluster is not silent: its
+    partitions' records wait for the new leader while the others are acknowledged.
+
+    Requests are bounded by ``request_timeout_ms`` (kafka-python's default is 30 s) and new
+    connections by a 2 s setup timeout (10 s by default): a broker that froze (SIGSTOP, a
+    stalled VM) gives no answer and no reset, and would otherwise hold its partitions' records,
+    and the metadata refresh that finds their new leaders, past the failover. Retries are left
+    unbounded in number and bounded in time (``delivery_timeout_ms``): a leader election answers
+    NotLeaderForPartition several times in a row, and the idempotent producer makes each retry
+    safe.
     """
 
     def __init__(
@@ -101,8 +176,8 @@ class TipProducer:
         topic: str,
         *,
         linger_ms: int = 5,
-        timeout_s: float = 8.0,
-        stall_s: float = 3.0,
+        timeout_s: float = 10.0,
+        stall_s: float = 6.0,
         block_s: float = 2.0,
         **overrides: Any,
     ) -> None:
@@ -114,20 +189,19 @@ class TipProducer:
         self._numbers = itertools.count()
         self._last_ack: float | None = None
         self._last_failure: float | None = None
-        options: dict[str, Any] = {
-            "acks": "all",
-            "enable_idempotence": True,
-            "linger_ms": linger_ms,
-            "batch_size": 256 * 1024,
-            "compression_type": None,
-            "retries": 5,
-            "max_in_flight_requests_per_connection": 5,
-            "client_id": "tipline-ingest",
-            "max_block_ms": int(block_s * 1000),
-            "max_request_size": 1024 * 1024,
-        }
         self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers.split(","), **(options | overrides)
+            **producer_config(bootstrap_servers, linger_ms=linger_ms, block_s=block_s, **overrides)
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> TipProducer:
+        """The producer of the raw topic, connected as the TLS/SASL settings say."""
+        if not settings.kafka:
+            raise ValueError("TipProducer needs a resolved kafka setting")
+        return cls(
+            settings.kafka,
+            Topics.from_settings(settings).raw,
+            **(kafka_python_options(settings) | kwargs),
         )
 
     # --- health ----------------------------------------------------------------------------
@@ -139,16 +213,16 @@ class TipProducer:
             oldest = min(self._pending.values(), default=None)
             last_ack, last_failure, pending = self._last_ack, self._last_failure, len(self._pending)
         waited = now - oldest if oldest is not None else 0.0
-        failing = last_failure is not None and (last_ack is None or last_failure > last_ack)
         return ProducerHealth(
-            reachable=waited <= self._stall_s and not (failing and pending),
+            reachable=not broker_silent(now, oldest, last_ack, last_failure, self._stall_s),
             pending=pending,
             oldest_pending_s=round(waited, 3),
             last_ack_age_s=None if last_ack is None else round(now - last_ack, 3),
         )
 
     def reachable(self) -> bool:
-        """False while a record waits longer than ``stall_s`` for the broker."""
+        """False while the broker is silent (``broker_silent``): records wait longer than
+        ``stall_s`` and nothing at all was acknowledged meanwhile."""
         return self.health().reachable
 
     def _settled(self, number: int, ok: bool) -> None:

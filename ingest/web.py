@@ -61,6 +61,7 @@ from ingest.web_handoff import Handoff
 from ingest.web_limits import API_BODY_LIMIT, FORM_BODY_LIMIT, BodyLimitMiddleware, RateLimits
 from ingest.webhook import create_router
 from tipline.core.http import SecurityHeadersMiddleware, document_bearer_auth
+from tipline.core.security import database_conninfo
 from tipline.core.settings import Settings
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
@@ -84,11 +85,7 @@ def create_app(
     With a database (``settings.database_url``), objects come from its ``objects`` table unless
     a catalogue file is set, and receipts carry a follow-up code that ``/followup`` reads back.
     """
-    db = (
-        IngestDatabase(settings.database_url.get_secret_value())
-        if settings.database_url is not None
-        else None
-    )
+    db = IngestDatabase(database_conninfo(settings)) if settings.database_url is not None else None
     if catalogue is None:
         if settings.web_catalogue is None and db is not None:
             catalogue = DatabaseCatalogue(db, ttl=settings.web_catalogue_ttl)

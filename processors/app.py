@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import logging
 from functools import partial
+from typing import Any
 
 from processors.flows import (
     PASSTHROUGH_CLEAN,
@@ -38,6 +39,7 @@ from store.history import TipStore
 from store.rescore import CrowdRule
 from store.sink import TipWriter
 from tipline.core.metrics import Counters, report
+from tipline.core.security import database_conninfo, faust_credentials
 from tipline.core.settings import Settings
 from tipline.core.topics import Topics
 
@@ -98,20 +100,29 @@ def build_runners(
     )
 
 
+def broker_conf(settings: Settings) -> dict[str, Any]:
+    """faust's broker settings for the worker: group timing and, from the TLS/SASL settings,
+    the credentials its consumer and producer connect with (None: plaintext)."""
+    return {
+        "broker_session_timeout": settings.session_timeout,
+        "broker_heartbeat_interval": settings.heartbeat_interval,
+        "broker_commit_interval": settings.commit_interval,
+        "broker_credentials": faust_credentials(settings),
+    }
+
+
 def create_app(settings: Settings, sender_keys: SenderKeyer) -> StreamApp:
     """Build the app for resolved settings (``kafka`` and ``database_url`` must be set)."""
     if not settings.kafka or not settings.database_url:
         raise ValueError("create_app needs resolved kafka and database_url settings")
-    database_url = settings.database_url.get_secret_value()
+    database_url = database_conninfo(settings)  # with the TLS settings applied
     topics = Topics.from_settings(settings)
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     app = create_faust_app(
         settings.app_id,
         settings.kafka.split(","),
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
-        broker_session_timeout=settings.session_timeout,
-        broker_heartbeat_interval=settings.heartbeat_interval,
-        broker_commit_interval=settings.commit_interval,
+        **broker_conf(settings),
         datadir=str(settings.data_dir / "faust"),
     )
     counters = Counters()

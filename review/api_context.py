@@ -32,6 +32,7 @@ from review.api_templates import page_templates
 from review.throttle import BEARER, CredentialThrottle
 from tipline.core.errors import ConfigurationError
 from tipline.core.http import Origin, origin_of
+from tipline.core.security import database_conninfo
 from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class ReviewContext:
         if settings.database_url is None:
             raise ConfigurationError("review app: TIPLINE_DATABASE_URL is not set")
         self.settings = settings
-        self.url = settings.database_url.get_secret_value()
+        self.url = database_conninfo(settings)  # with the TLS settings applied
         self.auth = Authenticator(settings.review_tokens)
         self.throttle = CredentialThrottle(
             name_burst=settings.review_login_burst,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from tipline import objects_cli, services
 from tipline.core import logs
 from tipline.core.errors import ConfigurationError, TiplineError
+from tipline.core.security import database_conninfo, kafka_python_options
 from tipline.core.settings import Settings
 from tipline.core.topics import Topics
 
@@ -44,7 +45,7 @@ def _cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     readiness = Readiness({"broker": broker_check(resolved.kafka)})
     drain = Drain()
     drain.install()  # `tipline run` sends SIGUSR1 first at stop: refuse, don't half-accept
-    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+    with TipProducer.from_settings(resolved) as producer:
         serve(
             resolved,
             MeteredSink(producer),
@@ -58,21 +59,19 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     from processors.app import create_app
     from processors.sender_key import SenderKeyer
+    from tipline.core.security import kafka_python_options
     from tipline.deadletters import DeadLetterCollector, StoredDeadLetter
-    from tipline.kafka_security import kafka_python_options
     from tipline.lag import LagCollector
     from tipline.ops_recorder import OpsRecorder
 
     resolved = services.resolve(settings)
     assert resolved.kafka and resolved.database_url
     topics = Topics.from_settings(resolved)
+    security = kafka_python_options(resolved)
     lag = LagCollector(
-        resolved.kafka,
-        (topics.raw, topics.clean, topics.scored),
-        resolved.app_id,
-        **kafka_python_options(resolved),
+        resolved.kafka, (topics.raw, topics.clean, topics.scored), resolved.app_id, **security
     )
-    dead = DeadLetterCollector(resolved.kafka, topics.dead)
+    dead = DeadLetterCollector(resolved.kafka, topics.dead, **security)
     REGISTRY.register(lag)
     REGISTRY.register(dead)
     apps: list[faust.App] = []
@@ -138,7 +137,7 @@ def _database_check(settings: Settings) -> Check:
     from tipline.health import database_check
 
     assert settings.database_url
-    return database_check(settings.database_url.get_secret_value())
+    return database_check(database_conninfo(settings))
 
 
 def _ops_server(settings: Settings, checks: dict[str, Check]) -> OpsServer:
@@ -179,7 +178,7 @@ def _cmd_smtp(settings: Settings, args: argparse.Namespace) -> int:
     assert resolved.kafka
     stop = _stop_event()
     ops = _ops_server(resolved, {})
-    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+    with TipProducer.from_settings(resolved) as producer:
         controller = start_smtp(resolved, MeteredSink(producer), _media(resolved))
         try:
             stop.wait()
@@ -198,7 +197,7 @@ def _cmd_imap(settings: Settings, args: argparse.Namespace) -> int:
     assert resolved.kafka
     stop = _stop_event()
     ops = _ops_server(resolved, {})
-    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+    with TipProducer.from_settings(resolved) as producer:
         ImapPoller(resolved, MeteredSink(producer), _media(resolved)).run(stop)
     ops.stop()
     return 0
@@ -213,7 +212,7 @@ def _cmd_mastodon(settings: Settings, args: argparse.Namespace) -> int:
     assert resolved.kafka
     stop = _stop_event()
     ops = _ops_server(resolved, {})
-    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+    with TipProducer.from_settings(resolved) as producer:
         poller = MastodonPoller.from_settings(resolved, MeteredSink(producer))
         poller.run(stop, resolved.mastodon_poll_seconds)
     ops.stop()
@@ -246,7 +245,7 @@ def _cmd_review(settings: Settings, args: argparse.Namespace) -> int:
 
     resolved = services.resolve(settings)
     assert resolved.database_url
-    REGISTRY.register(CommitDelayCollector(resolved.database_url.get_secret_value()))
+    REGISTRY.register(CommitDelayCollector(database_conninfo(resolved)))
     readiness = Readiness({"database": _database_check(resolved)})
     serve(resolved, wrap=lambda app: OpsMiddleware(app, "review", readiness))
     return 0
@@ -266,7 +265,7 @@ def _cmd_submit(settings: Settings, args: argparse.Namespace) -> int:
         body=args.text,
     )
     assert resolved.kafka
-    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+    with TipProducer.from_settings(resolved) as producer:
         producer.submit(tip)
     print(f"accepted tip {tip.tip_id}")
     return 0
@@ -280,7 +279,7 @@ def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     resolved = services.resolve(settings)
     assert resolved.kafka
     rejects = args.rejects or args.file.with_suffix(args.file.suffix + ".rejected.jsonl")
-    with TipProducer(resolved.kafka, Topics.from_settings(resolved).raw) as producer:
+    with TipProducer.from_settings(resolved) as producer:
         summary = import_file(
             args.file,
             producer,
@@ -295,7 +294,6 @@ def _cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     from tipline.core.topics import ensure_topics, topic_configs
-    from tipline.kafka_security import kafka_python_options
 
     resolved = services.resolve(settings)
     assert resolved.kafka
@@ -319,7 +317,7 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
     resolved = services.resolve(settings)
     assert resolved.database_url
-    applied = migrate(resolved.database_url.get_secret_value())
+    applied = migrate(database_conninfo(resolved))
     print(f"applied migrations: {applied or 'none (up to date)'}")
     return 0
 
@@ -329,7 +327,7 @@ def _cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
 
     resolved = services.resolve(settings)
     assert resolved.database_url
-    print_queue(resolved.database_url.get_secret_value(), object_ref=args.object, limit=args.limit)
+    print_queue(database_conninfo(resolved), object_ref=args.object, limit=args.limit)
     return 0
 
 
@@ -350,7 +348,7 @@ def _cmd_analyst(settings: Settings, args: argparse.Namespace) -> int:
 
     resolved = services.resolve(settings)
     assert resolved.database_url
-    url = resolved.database_url.get_secret_value()
+    url = database_conninfo(resolved)
     if args.action == "add":
         accounts.add(url, args.name, args.role, _read_password(args))
         print(f"analyst {args.name} ({args.role}) can sign in")
@@ -374,7 +372,8 @@ def _cmd_dead(settings: Settings, args: argparse.Namespace) -> int:
     resolved = services.resolve(settings)
     assert resolved.kafka
     topics = Topics.from_settings(resolved)
-    letters = deadletters.read_stored(resolved.kafka, topics.dead)
+    security = kafka_python_options(resolved)
+    letters = deadletters.read_stored(resolved.kafka, topics.dead, **security)
     action = args.dead_action or "list"
     if action == "show":
         found = deadletters.select(letters, ids=[args.id])
@@ -393,7 +392,7 @@ def _cmd_dead(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     inputs = (topics.raw, topics.clean, topics.scored)
     ready = [d for d in chosen if deadletters.replayable(d.record, inputs)]
-    sent = deadletters.replay(resolved.kafka, ready)
+    sent = deadletters.replay(resolved.kafka, ready, **security)
     print(f"replayed {sent} of {len(chosen)} dead letters (the rest have no payload to resend)")
     return 0
 
@@ -439,7 +438,7 @@ def _cmd_psql(settings: Settings, args: argparse.Namespace) -> int:
     if psql is None:
         raise ConfigurationError("psql not found")
     # Replacing this process is the point: psql gets the terminal. No shell is involved.
-    os.execv(psql, [psql, resolved.database_url.get_secret_value(), *args.psql_args])  # noqa: S606
+    os.execv(psql, [psql, database_conninfo(resolved), *args.psql_args])  # noqa: S606
     return 0  # not reached: execv replaces this process
 
 

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.core import GaugeMetricFamily
@@ -42,18 +43,24 @@ class StoredDeadLetter:
     record: DeadLetter
 
 
-def read_dead_letters(bootstrap: str, topic: str, timeout_s: float = 2.0) -> list[DeadLetter]:
+def read_dead_letters(
+    bootstrap: str, topic: str, timeout_s: float = 2.0, **client_options: Any
+) -> list[DeadLetter]:
     """Every dead letter currently on ``topic``, oldest first per partition."""
-    return [stored.record for stored in read_stored(bootstrap, topic, timeout_s)]
+    return [stored.record for stored in read_stored(bootstrap, topic, timeout_s, **client_options)]
 
 
-def read_stored(bootstrap: str, topic: str, timeout_s: float = 2.0) -> list[StoredDeadLetter]:
-    """Every dead letter on ``topic`` with its id, oldest first (by failure time)."""
+def read_stored(
+    bootstrap: str, topic: str, timeout_s: float = 2.0, **client_options: Any
+) -> list[StoredDeadLetter]:
+    """Every dead letter on ``topic`` with its id, oldest first (by failure time).
+    ``client_options``: kafka-python security options (tipline.core.security)."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap.split(","),
         enable_auto_commit=False,
         consumer_timeout_ms=int(timeout_s * 1000),
         client_id="tipline-dead-reader",
+        **client_options,
     )
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -109,13 +116,19 @@ def partition_key(letter: DeadLetter) -> bytes | None:
     return str(key).encode() if key else None
 
 
-def replay(bootstrap: str, letters: Iterable[StoredDeadLetter], timeout_s: float = 30.0) -> int:
+def replay(
+    bootstrap: str,
+    letters: Iterable[StoredDeadLetter],
+    timeout_s: float = 30.0,
+    **client_options: Any,
+) -> int:
     """Send each dead letter's payload back to its source topic (acks=all); returns the count."""
     producer = KafkaProducer(
         bootstrap_servers=bootstrap.split(","),
         acks="all",
         enable_idempotence=True,
         client_id="tipline-dead-replay",
+        **client_options,
     )
     try:
         futures = [
@@ -143,9 +156,10 @@ class DeadLetterCollector:
 
     KEEP_NEW = 10_000  # dead letters held for take_new between two recorder ticks
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, **client_options: Any) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
+        self._client_options = client_options
         self._lock = threading.Lock()
         self._consumer: KafkaConsumer | None = None
         self._counts: Counter[tuple[str, str]] = Counter()
@@ -158,6 +172,7 @@ class DeadLetterCollector:
                 enable_auto_commit=False,
                 client_id="tipline-dead-metrics",
                 fetch_max_wait_ms=100,
+                **self._client_options,
             )
             partitions = consumer.partitions_for_topic(self._topic) or set()
             consumer.assign([TopicPartition(self._topic, p) for p in sorted(partitions)])

@@ -24,6 +24,7 @@ from review.objects import (
 from schemas import Attachment
 from tipline import services
 from tipline.core.errors import ConfigurationError, RejectedContentError
+from tipline.core.security import database_conninfo
 from tipline.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if resolved.database_url is None:
         raise ConfigurationError("TIPLINE_DATABASE_URL is not set")
     try:
-        with psycopg.connect(resolved.database_url.get_secret_value(), autocommit=True) as conn:
+        with psycopg.connect(database_conninfo(resolved), autocommit=True) as conn:
             return _run(conn, resolved, args)
     except ObjectError as exc:
         print(f"tipline objects: {exc}")

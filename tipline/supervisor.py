@@ -39,10 +39,10 @@ from processors.sender_key import SenderKeyer
 from store.migrate import migrate
 from tipline import services, spill
 from tipline.core.errors import ConfigurationError
+from tipline.core.security import database_conninfo, kafka_python_options
 from tipline.core.settings import Settings
 from tipline.core.topics import Topics, ensure_topics
 from tipline.embedded import embedded_kafka, embedded_postgres, free_port
-from tipline.kafka_security import kafka_python_options
 from tipline.lag import consumer_lag, total
 
 log = logging.getLogger(__name__)
@@ -185,9 +185,13 @@ def start_services(settings: Settings, stack: ExitStack) -> Settings:
 
     resolved = settings.model_copy(update={"kafka": kafka, "database_url": SecretStr(database_url)})
     ensure_topics(
-        kafka, Topics.from_settings(resolved), resolved.partitions, resolved.replication_factor
+        kafka,
+        Topics.from_settings(resolved),
+        resolved.partitions,
+        resolved.replication_factor,
+        **kafka_python_options(resolved),
     )
-    migrate(database_url)
+    migrate(database_conninfo(resolved))
     if not settings.kafka:
         resent = spill.restore(kafka, data_dir / spill.SPILL_DIR)
         if resent:
@@ -417,7 +421,7 @@ def _local_account(settings: Settings) -> None:
     from review import accounts
 
     assert settings.database_url
-    url = settings.database_url.get_secret_value()
+    url = database_conninfo(settings)
     if not accounts.list_all(url):
         password = services.local_secret(settings, REVIEW_PASSWORD_FILE)
         accounts.add(url, LOCAL_ANALYST, "supervisor", password)

@@ -119,6 +119,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 _STORED = re.compile(r"stored (\d+) new of (\d+) tips")
+# faust's own line once every agent runs; a bare "Ready" would also match "NodeNotReadyError".
+READY = "[^Worker]: Ready"
 
 
 @dataclass
@@ -130,22 +132,30 @@ class Worker:
     proc: subprocess.Popen[bytes] | None = None
     starts: int = field(default=0)
 
-    def start(self, ready_timeout_s: float = 60) -> None:
+    def start(self, ready_timeout_s: float = 180) -> None:
+        """Start the worker and wait for faust's Ready line. Loading the language models and
+        joining the group took over 60 s on two busy cores, hence the generous default. A worker
+        that is not ready in time is killed, not left running behind the failed test."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as out:
-            self.proc = subprocess.Popen(
+            proc = subprocess.Popen(
                 [sys.executable, "-m", "tipline", "worker"],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+        self.proc = proc
         self.starts += 1
-        wait_for(
-            lambda: "Ready" in self.log()[offset:] or self.proc.poll() is not None,  # type: ignore[union-attr]
-            ready_timeout_s,
-            "worker ready",
-        )
-        assert self.proc.poll() is None, f"worker died on start:\n{self.log()[-3000:]}"
+        try:
+            wait_for(
+                lambda: READY in self.log()[offset:] or proc.poll() is not None,
+                ready_timeout_s,
+                "worker ready",
+            )
+        except BaseException:
+            self.kill()
+            raise
+        assert proc.poll() is None, f"worker died on start:\n{self.log()[-3000:]}"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -406,6 +406,7 @@ def apache_cluster(root: Path) -> Iterator[KafkaCluster]:
         if _shared.users == 0:
             cluster, _shared.cluster = _shared.cluster, None
             cluster.close()
+            collect_refused_sockets()  # clients of the run's last tests are garbage by now
             alive = [pid for pid in cluster.pids() if _pid_alive(pid)]
             assert not alive, f"Kafka JVMs still running after close: {alive}"
 

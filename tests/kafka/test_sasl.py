@@ -1,10 +1,12 @@
 """SASL against the real cluster, through the settings: the same options reach the admin client
-(`tipline topics`), the one producer and the lag reader; a wrong password is refused."""
+(`tipline topics`), the one producer, the lag reader and the worker (faust's consumer and
+producer); a wrong password is refused."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer
@@ -13,14 +15,15 @@ from pydantic import SecretStr
 
 from ingest.producer import TipProducer
 from schemas import RawTip
+from tests.integration.conftest import SECRET, Worker, count_rows, settings_env, wait_for
 from tests.kafka.cluster import SASL_PASSWORD, SASL_USER, KafkaCluster
+from tipline.core.security import kafka_python_options
 from tipline.core.settings import Settings
 from tipline.core.topics import Topics, ensure_topics
-from tipline.kafka_security import kafka_python_options
 from tipline.lag import consumer_lag
 
 
-def sasl_settings(cluster: KafkaCluster, mechanism: str, password: str) -> Settings:
+def sasl_settings(cluster: KafkaCluster, mechanism: str, password: str, **more: object) -> Settings:
     return Settings(
         kafka=cluster.sasl_bootstrap,
         topic_prefix=f"s{uuid.uuid4().hex[:6]}.",
@@ -28,6 +31,7 @@ def sasl_settings(cluster: KafkaCluster, mechanism: str, password: str) -> Setti
         kafka_sasl_mechanism=mechanism,  # type: ignore[arg-type]
         kafka_sasl_username=SASL_USER,
         kafka_sasl_password=SecretStr(password),
+        **more,  # type: ignore[arg-type]
     )
 
 
@@ -45,7 +49,7 @@ def test_topics_producer_and_lag_over_sasl(cluster: KafkaCluster, mechanism: str
         object_ref="7",
         body="Saw this bag in a shop in Graz",
     )
-    with TipProducer(settings.kafka, topics.raw, **options) as producer:
+    with TipProducer.from_settings(settings) as producer:
         producer.submit(tip)
     consumer = KafkaConsumer(
         topics.raw,
@@ -78,3 +82,47 @@ def test_wrong_password_is_refused(cluster: KafkaCluster) -> None:
             timeout_s=5,
             **kafka_python_options(settings),
         )
+
+
+def test_worker_runs_the_pipeline_over_sasl_plain(
+    cluster: KafkaCluster, database_url: str, tmp_path: Path
+) -> None:
+    """The worker's faust app (consumer, producer, group coordinator) and the sink, with the
+    cluster's SASL listener as its only way in: a tip submitted over SASL ends as a row."""
+    tag = uuid.uuid4().hex[:6]
+    settings = sasl_settings(
+        cluster,
+        "PLAIN",
+        SASL_PASSWORD,
+        database_url=database_url,
+        app_id=f"sasl-{tag}",
+        data_dir=tmp_path / "data",
+        partitions=3,
+        sender_key_secret=SECRET,
+    )
+    assert settings.kafka
+    ensure_topics(
+        settings.kafka, Topics.from_settings(settings), 3, 3, **kafka_python_options(settings)
+    )
+    env = settings_env(settings) | {
+        "TIPLINE_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "TIPLINE_KAFKA_SASL_MECHANISM": "PLAIN",
+        "TIPLINE_KAFKA_SASL_USERNAME": SASL_USER,
+        "TIPLINE_KAFKA_SASL_PASSWORD": SASL_PASSWORD,
+    }
+    worker = Worker(env=env, log_path=tmp_path / "worker.log")
+    worker.start()
+    try:
+        with TipProducer.from_settings(settings) as producer:
+            producer.submit(
+                RawTip(
+                    tip_id="sasl-worker-1",
+                    channel="web",
+                    received_at=datetime.now(UTC),
+                    object_ref="7",
+                    body="Saw this bag in a shop in Graz",
+                )
+            )
+        wait_for(lambda: count_rows(database_url) == 1, 120, "the tip stored through SASL")
+    finally:
+        worker.stop()

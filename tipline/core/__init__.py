@@ -1,1 +1,2 @@
-"""Foundations (settings, errors, metrics, http, topic names): import nothing else of ours."""
+"""Foundations (settings, errors, metrics, http, topic names, client security): import nothing
+else of ours."""

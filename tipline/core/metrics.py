@@ -114,7 +114,7 @@ SINK_RESCORED = PromCounter(
     "Stored tips whose crowd reason and score the sink rewrote as corroboration grew.",
 )
 
-# --- consumer lag (worker; computed on scrape from the broker, see tipline/offsets.py) ---
+# --- consumer lag (worker; computed on scrape from the broker, see tipline/lag.py) ---
 CONSUMER_LAG_NAME = "tipline_consumer_lag"  # records past the group's committed offset
 HIGH_WATER_NAME = "tipline_high_water"  # the partition's real end (one past the last record)
 COMMITTED_NAME = "tipline_committed_offset"  # the group's committed offset

@@ -6,8 +6,8 @@ import faust
 import pytest
 from pydantic import SecretStr
 
+from tipline.core.security import database_conninfo, faust_credentials, kafka_python_options
 from tipline.core.settings import Settings
-from tipline.kafka_security import database_conninfo, faust_credentials, kafka_python_options
 
 
 def test_plaintext_by_default() -> None:
@@ -58,3 +58,12 @@ def test_database_tls_is_added_to_the_url() -> None:
     assert "host=db" in info
     plain = Settings(database_url=SecretStr("postgresql://u:p@db/tipline"))
     assert database_conninfo(plain) == "postgresql://u:p@db/tipline"
+
+
+def test_database_tls_overrides_what_the_url_says() -> None:
+    settings = Settings(
+        database_url=SecretStr("postgresql://u:p@db/tipline?sslmode=disable"),
+        database_ssl_mode="require",
+    )
+    info = database_conninfo(settings)
+    assert "sslmode=require" in info and "disable" not in info
