@@ -74,6 +74,22 @@ def make_driver(width: int, height: int, language: str = "en") -> Any:
     return driver
 
 
+def follow(driver: Any, by: str, value: str, timeout_s: float = 30) -> None:
+    """Click what ``by``/``value`` finds (a submit button, a link) and wait until the next page
+    has replaced this one: a lookup right after a bare click can find the old page's element,
+    which goes stale under it on a loaded machine."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, value).click()
+    WebDriverWait(driver, timeout_s).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, timeout_s).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
 @pytest.fixture
 def browser() -> Iterator[Any]:
     """A desktop-sized Chromium for this test."""
@@ -148,5 +164,5 @@ def analyst_session(driver: Any, base: str, app: Any, name: str = "ana") -> None
     driver.get(f"{base}/login")
     driver.find_element(By.NAME, "name").send_keys(name)
     driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    follow(driver, By.CSS_SELECTOR, "form button[type=submit]")
     assert "/login" not in driver.current_url, driver.page_source[:500]

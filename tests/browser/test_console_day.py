@@ -22,7 +22,7 @@ from ingest.photos import MediaStore, sanitise_image
 from review import accounts
 from review.api import create_app
 from schemas.tip import Evidence
-from tests.browser.conftest import live_server
+from tests.browser.conftest import follow, live_server
 from tests.integration.test_review_api import make_tip, store
 from tipline.core.settings import Settings
 
@@ -55,9 +55,7 @@ def sign_in(browser: Any, base: str, shoot: Any | None = None) -> None:
 
 def click(browser: Any, css: str) -> None:
     """Submit a form and wait until the next page has replaced this one."""
-    old = browser.find_element(By.TAG_NAME, "html")
-    browser.find_element(By.CSS_SELECTOR, css).click()
-    WebDriverWait(browser, 15).until(lambda d: d.find_element(By.TAG_NAME, "html") != old)
+    follow(browser, By.CSS_SELECTOR, css)
 
 
 def text_of(browser: Any) -> str:

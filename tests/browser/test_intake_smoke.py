@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from ingest.web import create_app
-from tests.browser.conftest import live_server
+from tests.browser.conftest import follow, live_server
 from tipline.core.settings import Settings
 
 
@@ -24,9 +24,7 @@ def test_a_tipster_on_a_phone_sends_a_tip_and_gets_a_receipt(
         phone.get(f"{base}/objects/7")
         shoot(phone, "object-page")
         phone.find_element(By.NAME, "text").send_keys("Saw this bag in a Lidl in Graz")
-        phone.find_element(
-            By.CSS_SELECTOR, "form button[type=submit], form input[type=submit]"
-        ).click()
+        follow(phone, By.CSS_SELECTOR, "form button[type=submit], form input[type=submit]")
         shoot(phone, "receipt")
         assert phone.find_elements(By.CSS_SELECTOR, "h1")
     assert [tip.body for tip in sink.tips] == ["Saw this bag in a Lidl in Graz"]

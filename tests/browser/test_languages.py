@@ -15,7 +15,7 @@ from ingest.i18n import LANGUAGES, LOCALES_DIR
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from ingest.web import create_app
-from tests.browser.conftest import live_server, make_driver
+from tests.browser.conftest import follow, live_server, make_driver
 from tipline.core.settings import Settings
 
 ENGLISH: dict[str, str] = json.loads((LOCALES_DIR / "en.json").read_text(encoding="utf-8"))
@@ -55,7 +55,7 @@ def test_the_switch_reaches_every_language(browser: Any, shoot: Any, app: Any) -
         browser.get(f"{base}/objects/7")
         for lang, name in LANGUAGES.items():
             # Click the visible switch entry, as a reader would.
-            browser.find_element(By.CSS_SELECTOR, f'nav.languages a[hreflang="{lang}"]').click()
+            follow(browser, By.CSS_SELECTOR, f'nav.languages a[hreflang="{lang}"]')
             _check_page(browser, lang)
             current = browser.find_element(By.CSS_SELECTOR, "nav.languages a[aria-current]")
             assert current.text == name

@@ -13,7 +13,7 @@ from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from ingest.web import create_app as create_intake
 from review.api import create_app as create_review
-from tests.browser.conftest import analyst_session, live_server
+from tests.browser.conftest import analyst_session, follow, live_server
 from tests.browser.leads_support import publish_bag, settings_for, store
 
 
@@ -28,7 +28,7 @@ def test_ask_the_tipster_a_question_and_read_the_answer(
     with live_server(intake) as public, live_server(review) as console:
         phone.get(f"{public}/objects/bag-7")
         phone.find_element(By.NAME, "text").send_keys("Sold at Rossmann in Kraków in 2019.")
-        phone.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        follow(phone, By.CSS_SELECTOR, "form button[type=submit]")
         code = phone.find_element(By.ID, "followup-code").text
         assert len(code.replace("-", "")) == 26
         shoot(phone, "tipster-receipt-with-code")
@@ -36,26 +36,26 @@ def test_ask_the_tipster_a_question_and_read_the_answer(
 
         analyst_session(browser, console, review)
         browser.get(f"{console}/tips/{original.tip_id}")
-        browser.find_element(By.LINK_TEXT, "Follow-up with the tipster").click()
+        follow(browser, By.LINK_TEXT, "Follow-up with the tipster")
         browser.find_element(By.ID, "question").send_keys(
             "Thank you. Which Rossmann in Kraków was it, roughly where in the city?"
         )
         shoot(browser, "analyst-writes-question")
-        browser.find_element(By.CSS_SELECTOR, "form[action$='/followup'] button").click()
+        follow(browser, By.CSS_SELECTOR, "form[action$='/followup'] button")
         assert "Which Rossmann in Kraków" in browser.page_source
         shoot(browser, "analyst-question-asked")
 
-        phone.find_element(By.LINK_TEXT, "Check for questions about your tip").click()
+        follow(phone, By.LINK_TEXT, "Check for questions about your tip")
         phone.find_element(By.ID, "code").send_keys(code.upper())
         shoot(phone, "tipster-enters-code")
-        phone.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        follow(phone, By.CSS_SELECTOR, "form button[type=submit]")
         asked = phone.find_element(By.CSS_SELECTOR, "blockquote.asked").text
         assert "Which Rossmann in Kraków" in asked
         shoot(phone, "tipster-reads-question")
         phone.find_element(By.NAME, "text").send_keys(
             "The one in Galeria Krakowska by the station. Call me: +48 601 234 567."
         )
-        phone.find_element(By.CSS_SELECTOR, "section.question button[type=submit]").click()
+        follow(phone, By.CSS_SELECTOR, "section.question button[type=submit]")
         assert "your answer has been received" in phone.page_source
         shoot(phone, "tipster-answer-sent")
         # No horizontal scrolling on a phone.

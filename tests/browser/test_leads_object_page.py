@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
 from ingest.web import create_app
-from tests.browser.conftest import PHONE, live_server, make_driver
+from tests.browser.conftest import PHONE, follow, live_server, make_driver
 from tests.browser.leads_support import picture, publish_bag, settings_for
 
 CASES = [
@@ -54,7 +54,7 @@ def test_the_object_page_on_a_phone_in_several_languages(
             driver.find_element(By.ID, "photo").send_keys(str(photo))
             driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
             shoot(driver, f"{lang}-form-filled")
-            driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+            follow(driver, By.CSS_SELECTOR, "form button[type=submit]")
             assert thanks in driver.find_element(By.TAG_NAME, "h1").text
             assert driver.find_element(By.ID, "followup-code").text
             shoot(driver, f"{lang}-receipt")

@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import Select
 
 from review.api import create_app
 from schemas import RawTip
-from tests.browser.conftest import analyst_session, live_server
+from tests.browser.conftest import analyst_session, follow, live_server
 from tests.browser.leads_support import publish_bag, settings_for, store
 
 BODIES = [
@@ -67,7 +67,7 @@ def test_an_analyst_builds_downloads_and_sends_a_lead_package(
         Select(browser.find_element(By.ID, "lead-consensus")).select_by_value("shop:Rossmann")
         browser.find_element(By.ID, "lead-notes").send_keys("Three tipsters name Rossmann PL.")
         shoot(browser, "build-form-filled")
-        browser.find_element(By.CSS_SELECTOR, "form.build-lead button[type=submit]").click()
+        follow(browser, By.CSS_SELECTOR, "form.build-lead button[type=submit]")
         heading = browser.find_element(By.TAG_NAME, "h1").text
         assert heading.startswith("Lead package LP-")
         package_id = heading.removeprefix("Lead package ").strip()
@@ -89,7 +89,7 @@ def test_an_analyst_builds_downloads_and_sends_a_lead_package(
         assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
 
         browser.find_element(By.ID, "authority").send_keys("Policja KGP, Warsaw")
-        browser.find_element(By.CSS_SELECTOR, "form[action$='/sent'] button").click()
+        follow(browser, By.CSS_SELECTOR, "form[action$='/sent'] button")
         assert "to Policja KGP, Warsaw on" in browser.find_element(By.TAG_NAME, "body").text
         shoot(browser, "report-sent")
 
