@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -28,6 +27,7 @@ from ingest.followup import parse_code, verify_secret
 from ingest.imap import ImapPoller, return_path
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
+from tests.mail_relay import Outbox, mail_relay
 from tipline.core.errors import TransientError
 from tipline.core.settings import Settings
 
@@ -233,24 +233,10 @@ def test_wrong_port_is_transient() -> None:
         poller.poll_once()
 
 
-class Outbox:
-    """A real SMTP relay (aiosmtpd) that keeps what it is given: where the receipt reply goes."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
 def relay() -> Iterator[tuple[Controller, Outbox]]:
-    outbox = Outbox()
-    controller = Controller(outbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller, outbox
-    controller.stop()
+    with mail_relay(_free_port()) as running:
+        yield running
 
 
 SENDER = "jana.novakova@example.cz"

@@ -8,7 +8,6 @@ import smtplib
 from collections.abc import Iterator
 from email import message_from_bytes
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -18,6 +17,7 @@ from ingest.followup import parse_code, verify_secret
 from ingest.followup_mail import wants_reply
 from ingest.memory import MemorySink
 from ingest.photos import MediaStore
+from tests.mail_relay import Outbox, mail_relay
 from tests.unit.ingest.test_email import free_port
 from tipline.core.settings import Settings
 
@@ -29,24 +29,10 @@ MAIL = (
 )
 
 
-class Outbox:
-    """A real SMTP relay that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
 def relay() -> Iterator[tuple[Controller, Outbox]]:
-    outbox = Outbox()
-    controller = Controller(outbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, outbox
-    controller.stop()
+    with mail_relay(free_port()) as running:
+        yield running
 
 
 def receiver(tmp_path: Path, sink: MemorySink, relay: Controller, on: bool) -> Controller:
