@@ -147,6 +147,23 @@ def high_water_marks(
     return reported, real
 
 
+def _beginning_offsets(
+    consumer: KafkaConsumer, partitions: Sequence[KafkaTopicPartition], attempts: int = 5
+) -> dict[KafkaTopicPartition, int]:
+    """Each partition's first offset. kafka-python 3.0.12 raises KeyError when the broker's
+    answer leaves a partition out (seen on Apache Kafka right after a topic is created, while
+    leaders are still being elected): ask again briefly before giving up."""
+    for attempt in range(attempts):
+        try:
+            starts: dict[KafkaTopicPartition, int] = consumer.beginning_offsets(list(partitions))
+            return starts
+        except KeyError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def consumer_lag(
     bootstrap: str,
     group: str,
@@ -169,7 +186,7 @@ def consumer_lag(
         if not partitions:
             return []
         reported, ends = high_water_marks(consumer, partitions, timeout_s)
-        starts = consumer.beginning_offsets(partitions)
+        starts = _beginning_offsets(consumer, partitions)
     finally:
         consumer.close()
 
