@@ -33,13 +33,13 @@ from pathlib import Path
 
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from fresh_db import fresh_database
+
 from ingest.producer import TipProducer
 from schemas import RawTip
-from store.migrate import migrate
 from tests.kafka.cluster import KafkaCluster, missing
 from tipline.core.settings import Settings
 from tipline.core.topics import (
@@ -129,11 +129,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run(name: str, bootstrap: str, replication: int, pg: str, work: Path) -> dict[str, float]:
-    db = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{db}"')
-    url = make_conninfo(pg, dbname=db)
-    migrate(url)
+    url = fresh_database(pg)
     tag = uuid.uuid4().hex[:6]
     settings = Settings(
         kafka=bootstrap,

@@ -29,12 +29,11 @@ from pathlib import Path
 
 import psutil
 import psycopg
-from psycopg.conninfo import make_conninfo
+from fresh_db import fresh_database
 
 from ingest.producer import TipProducer
 from processors.app import crowd_rule
 from schemas import Cluster, RawTip, ScoredTip
-from store.migrate import migrate
 from store.sink import TipWriter
 from tipline.core.settings import Settings
 from tipline.core.topics import Topics, ensure_topics
@@ -170,11 +169,7 @@ def pct(values: list[float], q: float) -> float:
 
 def run_mode(kafka: str, server: str, passthrough: bool, work: Path) -> dict[str, object]:
     tag = uuid.uuid4().hex[:8]
-    name = f"bench_{tag}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_conninfo(server, dbname=name)
-    migrate(url)
+    url = fresh_database(server)
     settings = Settings(kafka=kafka, topic_prefix=f"b{tag}.", app_id=f"bench-{tag}", partitions=6)
     topics = Topics.from_settings(settings)
     ensure_topics(kafka, topics, 6, 1)
@@ -295,16 +290,7 @@ def main() -> None:
             embedded_kafka(log_file=work / "broker.log") as kafka,
             embedded_postgres(work / "pg") as server,
         ):
-            name = f"sink_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            url = make_conninfo(server, dbname=name)
-            migrate(url)
-            rate, cpu_us = bench_sink(url)
-            print(
-                f"sink alone: {rate:,.0f} rows/s, client CPU {cpu_us:.1f} µs per row "
-                "(batches of 500; goal ≥ 20,000)"
-            )
+            # The sink alone is bench_sink.py's figure, in the same `make bench`.
             results = [run_mode(kafka, server, passthrough, work) for passthrough in (True, False)]
         for res in results:
             print(

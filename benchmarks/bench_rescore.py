@@ -20,17 +20,15 @@ import shutil
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
 import psycopg
-from psycopg.conninfo import make_conninfo
+from fresh_db import fresh_database
 
 from processors.app import crowd_rule
 from schemas import Cluster, Evidence, Reason, ScoredTip
-from store.migrate import migrate
 from store.sink import TipWriter
 from tipline.embedded import embedded_postgres
 
@@ -167,12 +165,7 @@ def main() -> None:
     parent.chmod(0o755)
     try:
         with embedded_postgres(parent / "data") as server:
-            name = f"b_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            url = make_conninfo(server, dbname=name)
-            migrate(url)
-            asyncio.run(run(url))
+            asyncio.run(run(fresh_database(server, "rescore")))
     finally:
         shutil.rmtree(parent, ignore_errors=True)
 

@@ -9,17 +9,13 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-import uuid
 from pathlib import Path
-
-import psycopg
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_pipeline import SINK_ROWS, bench_sink
+from fresh_db import fresh_database
 
-from store.migrate import migrate
 from tipline.embedded import embedded_postgres
 
 
@@ -28,12 +24,7 @@ def main() -> None:
     work.chmod(0o755)
     try:
         with embedded_postgres(work / "pg") as server:
-            name = f"sink_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            url = make_conninfo(server, dbname=name)
-            migrate(url)
-            rate, cpu_us = bench_sink(url)
+            rate, cpu_us = bench_sink(fresh_database(server, "sink"))
             print(
                 f"sink alone: {rate:,.0f} rows/s, client CPU {cpu_us:.1f} µs per row "
                 f"({SINK_ROWS} rows, batches of 500; goal ≥ 20,000 rows/s)"
