@@ -74,17 +74,35 @@ def make_driver(width: int, height: int, language: str = "en") -> Any:
     return driver
 
 
+# Chromium answers a question about a node from a page that is being torn down with an inspector
+# error rather than "stale element" (seen in CI mid-navigation): both mean the page was replaced.
+_GONE_NODE = ("does not belong to the document", "No node with given id")
+
+
+def _replaced(old: Any) -> bool:
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        old.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if any(sign in str(error.msg) for sign in _GONE_NODE):
+            return True
+        raise
+    return False
+
+
 def follow(driver: Any, by: str, value: str, timeout_s: float = 30) -> None:
     """Click what ``by``/``value`` finds (a submit button, a link) and wait until the next page
     has replaced this one: a lookup right after a bare click can find the old page's element,
     which goes stale under it on a loaded machine."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(by, value).click()
-    WebDriverWait(driver, timeout_s).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, timeout_s).until(lambda _: _replaced(old))
     WebDriverWait(driver, timeout_s).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
     )
