@@ -31,6 +31,23 @@ def test_ask_the_tipster_a_question_and_read_the_answer(
         follow(phone, By.CSS_SELECTOR, "form button[type=submit]")
         code = phone.find_element(By.ID, "followup-code").text
         assert len(code.replace("-", "")) == 26
+        # Copied by hand from a phone: it may wrap between its groups, never inside one, and
+        # neither it nor the tip reference runs off the screen.
+        broken = phone.execute_script(
+            "return [...document.querySelectorAll('#followup-code .group')]"
+            ".filter(g => g.getClientRects().length > 1).length"
+        )
+        assert broken == 0
+        # The tip reference fits one line: a tipster reads it out on the phone.
+        assert (
+            phone.execute_script(
+                "return document.querySelector('.reference code').getClientRects().length"
+            )
+            == 1
+        )
+        assert phone.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+        )
         shoot(phone, "tipster-receipt-with-code")
         [original] = store(database_url, sink.tips)
 
