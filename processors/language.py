@@ -259,7 +259,7 @@ def _guess(text: str) -> tuple[str, float]:
     top = int(scores.argmax())
     if not primary.supported[top] and (scores[top] >= FOREIGN_CONFIDENCE or heli.first is None):
         # py3langid sure of a language we do not support, or both models' first choice is one
-        # (Galician, Faroese, ...: on the dev split 7 more of 63 foreign sentences are und).
+        # (Galician, Faroese, ...: when added, 7 more of the 63 foreign dev sentences were und).
         return UNDETERMINED, 0.0
     per_class = (primary.classes @ scores).tolist()
     mass = sum(per_class)
