@@ -14,6 +14,7 @@ from processors.language import SUPPORTED, UNDETERMINED, clean_text, detect_lang
 from schemas import RawTip, Tip
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "language" / "sentences.tsv"
+FOREIGN = DATA.with_name("foreign.tsv")
 
 
 def _tip(body: str, subject: str = "") -> Tip:
@@ -95,7 +96,22 @@ def test_detects_each_supported_language(expected: str, body: str) -> None:
     assert 0.5 <= tip.language_confidence <= 1.0
 
 
-@pytest.mark.parametrize(("expected", "body"), CLOSE_PAIRS)
+# Known wrong answers, each strict: when one comes out right its mark must go.
+KNOWN_MISSES = {
+    "Видях го в магазина вчера.": "read as ru (0.58): heliport scores it Russian and outweighs "
+    "py3langid's bg 0.46; the sum is still right on 14 more dev sentences than py3langid alone",
+}
+
+
+@pytest.mark.parametrize(
+    ("expected", "body"),
+    [
+        pytest.param(lang, body, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[body]))
+        if body in KNOWN_MISSES
+        else (lang, body)
+        for lang, body in CLOSE_PAIRS
+    ],
+)
 def test_close_pairs_in_short_sentences(expected: str, body: str) -> None:
     assert identify(body).language in (expected, UNDETERMINED)
 
@@ -118,6 +134,17 @@ def test_close_pairs_are_mostly_decided() -> None:
 )
 def test_unsupported_languages_are_und(body: str) -> None:
     assert identify(body).language == UNDETERMINED
+
+
+def test_real_foreign_sentences_are_und() -> None:
+    """160 real sentences in Galician, Faroese, Afrikaans and Welsh (tests/data/language): today
+    98 % are ``und``. Serbian in Latin script is left out: it is read as Croatian (data README)."""
+    with FOREIGN.open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)]
+    texts = [r["text"] for r in rows if r["lang"] != "sr"]
+    assert len(texts) == 160
+    und = sum(identify(text).language == UNDETERMINED for text in texts)
+    assert und / len(texts) >= 0.95
 
 
 def test_works_on_the_raw_tip_before_redaction() -> None:
@@ -198,42 +225,62 @@ def test_result_is_valid_and_deterministic(text: str) -> None:
     assert (first.language == UNDETERMINED) == (first.confidence == 0.0)
 
 
-def _load_eval() -> list[tuple[str, str]]:
+def _load_eval() -> list[dict[str, str]]:
     with DATA.open(encoding="utf-8", newline="") as fh:
-        return [
-            (row["lang"], row["text"])
-            for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        ]
+        return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def _eval_hits() -> tuple[list[bool], list[bool]]:
+def _language_of(code: str) -> str:
+    """The site lists Norwegian as one language: Bokmål and Nynorsk score as one class."""
+    return "no" if code in ("nb", "nn") else code
+
+
+def _scored() -> list[tuple[dict[str, str], bool]]:
     rows = _load_eval()
-    assert len({lang for lang, _ in rows}) == len(SUPPORTED)
-    hits = [identify(text).language == lang for lang, text in rows]
-    short = [hit for hit, (_, text) in zip(hits, rows, strict=True) if len(text) < 60]
-    return hits, short
+    assert len({row["lang"] for row in rows}) == len(SUPPORTED)
+    return [
+        (row, _language_of(identify(row["text"]).language) == _language_of(row["lang"]))
+        for row in rows
+    ]
 
 
 def test_no_regression_on_evaluation_set() -> None:
-    """Today's level on the whole set (und counts wrong): 97.3 % overall, 96.3 % under 60
-    characters since the close pairs got 760 harder UD and Tatoeba sentences. A change that
-    loses more than a few sentences fails here; the goal itself is the strict xfail below."""
-    hits, short = _eval_hits()
-    assert sum(hits) / len(hits) >= 0.970
-    assert sum(short) / len(short) >= 0.958
+    """Today's level on the whole set (und counts wrong, Norwegian one class): 99.3 % overall,
+    99.0 % under 60 characters. A change that loses more than a few sentences fails here."""
+    scored = _scored()
+    short = [hit for row, hit in scored if len(row["text"]) < 60]
+    assert sum(hit for _, hit in scored) / len(scored) >= 0.990
+    assert sum(short) / len(short) >= 0.985
+
+
+def test_overall_goal_on_evaluation_set() -> None:
+    """Goals of issues #3/#12 over the whole set: >= 97.5 % overall, >= 96 % under 60."""
+    scored = _scored()
+    short = [hit for row, hit in scored if len(row["text"]) < 60]
+    assert sum(hit for _, hit in scored) / len(scored) >= 0.975
+    assert sum(short) / len(short) >= 0.96
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue #12 goal not reached on the extended set: 97.3 % overall (close pairs "
-    "nb/nn/da, bg/mk/ru, cs/sk); strict, so reaching it fails this mark and it must go",
+    reason="issue #12 goal per language not reached on the held-out split: da 97.1 %, lv 97.3 %, "
+    "sl 95.5 %, nb 97.2 % (one to three sentences each); strict, so reaching it fails this mark",
 )
-def test_quality_gate_on_evaluation_set() -> None:
-    """Goals of issues #3/#12: >= 97.5 % overall, >= 96 % under 60 characters (und counts
-    wrong). Per-language figures are the benchmark's job (benchmarks/bench_language.py)."""
-    hits, short = _eval_hits()
-    assert sum(hits) / len(hits) >= 0.975
-    assert sum(short) / len(short) >= 0.96
+def test_per_language_goal_on_held_out_split() -> None:
+    """Issue #12: every language >= 97.5 %, >= 96 % under 60 characters, on the split no
+    threshold was chosen on (the benchmark prints the same table)."""
+    by_language: dict[str, list[tuple[bool, bool]]] = {}
+    for row, hit in _scored():
+        if row["split"] == "test":
+            by_language.setdefault(row["lang"], []).append((hit, len(row["text"]) < 60))
+    below = []
+    for lang, results in sorted(by_language.items()):
+        short = [hit for hit, is_short in results if is_short]
+        if sum(hit for hit, _ in results) / len(results) < 0.975 or (
+            short and sum(short) / len(short) < 0.96
+        ):
+            below.append(lang)
+    assert below == []
 
 
 def test_long_texts_are_decided_by_their_opening() -> None:
