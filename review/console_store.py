@@ -170,7 +170,7 @@ WITH pick AS (
       AND NOT EXISTS (
           SELECT 1 FROM claims c
           WHERE c.unit = {UNIT_SQL.format(a="t")} AND c.expires_at > now())
-    -- Tips about an identified or retired object come last (index tips_claim_next).
+    -- Tips about an identified or retired object come last (index tips_queue_keyset).
     ORDER BY t.object_closed, t.score DESC, t.received_at, t.tip_id
     LIMIT 1
     FOR UPDATE OF t SKIP LOCKED

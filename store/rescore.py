@@ -6,7 +6,9 @@ that stores a batch, therefore keeps per-claim tipster counts (migration 052) an
 crowd reason (``agree`` or ``same_tip``), the score and ``score_version`` of every stored tip
 whose crowd reason changed, early or late, so every member of a claim carries the same bonus.
 
-Contract (all set-based SQL, a few statements per batch):
+Contract (all set-based SQL, a few statements per batch). The batch's new rows are read from
+the sink's staging table ``sink_batch`` (store/sink.py), where they wait re-scored before they
+are inserted into ``tips``, so each new row is written once:
 
     claims(cur, tip_ids)             record the batch's claims; return the claims whose
                                      effective tipster count changed
@@ -15,7 +17,8 @@ Contract (all set-based SQL, a few statements per batch):
     rescore(cur, tip_ids, claims, clusters, rule) -> int
                                      recompute the crowd reason of the batch's tips and of every
                                      member of those claims and clusters; rows whose reasons
-                                     are unchanged are not written; returns rows rewritten
+                                     are unchanged are not written (a staged row is
+                                     rewritten in the staging table); returns rows rewritten
 
 The rule's weights are the scorer's (processors.score, passed in by the wiring: the store does
 not import the processors). Counts are *effective*: ``min(n, full)`` where ``full`` is the first
@@ -64,12 +67,18 @@ class CrowdRule:
         return full_count(self.same_step, self.same_max)
 
 
-# The batch's claims, read from the stored rows (a replayed tip counts as first stored).
+# The batch's claims, read from the stored rows (a replayed tip counts as first stored) and
+# from the staged ones (the tips about to be stored, which are not in ``tips`` yet).
 _CLAIMS = """
 WITH batch AS (
     SELECT t.tip_id, coalesce(t.object_ref, '') AS object_ref,
            coalesce(t.sender_key, 'tip:' || t.tip_id) AS tipster, e.kind, e.value
-    FROM tips t
+    FROM (
+        SELECT tip_id, object_ref, sender_key, evidence, corroboration FROM tips
+        WHERE tip_id = ANY(%(tips)s::text[])
+        UNION ALL
+        SELECT tip_id, object_ref, sender_key, evidence, corroboration FROM sink_batch
+    ) t
     CROSS JOIN LATERAL (
         SELECT 'country' AS kind, v AS value
         FROM jsonb_array_elements_text(t.evidence -> 'countries') v
@@ -82,7 +91,6 @@ WITH batch AS (
         UNION ALL SELECT 'photo', c ->> 'value' FROM jsonb_array_elements(t.corroboration) c
         WHERE c ->> 'kind' = 'photo'
     ) e
-    WHERE t.tip_id = ANY(%(tips)s::text[])
 ),
 members AS (
     INSERT INTO claim_members (object_ref, kind, value, tip_id)
@@ -139,7 +147,7 @@ WITH targets AS MATERIALIZED (
 -- OFFSET 0 keeps each lookup a per-target index probe: the planner, misled by a young
 -- table's statistics, otherwise hash-joins whole tables for a batch of 500 tips.
 crowd AS (
-    SELECT t.tip_id, t.reasons,
+    SELECT t.tip_id, t.reasons, t.staged,
            CASE
            WHEN b.n IS NOT NULL THEN jsonb_build_object(
                'feature', 'agree',
@@ -158,14 +166,20 @@ crowd AS (
                'weight', least(%(same_max)s,
                                %(same_step)s * (least(cl.distinct_senders, %(same_full)s) - 1)))
            END AS reason
-    FROM targets x
-    CROSS JOIN LATERAL (
-        SELECT tip_id, reasons, cluster_id FROM tips WHERE tips.tip_id = x.tip_id OFFSET 0
+    FROM (
+        -- Every staged row is a target (it is one of the batch's tips) and is not in tips yet.
+        SELECT tip_id, reasons, cluster_id, true AS staged FROM sink_batch
+        UNION ALL
+        SELECT t.tip_id, t.reasons, t.cluster_id, false
+        FROM targets x
+        CROSS JOIN LATERAL (
+            SELECT tip_id, reasons, cluster_id FROM tips WHERE tips.tip_id = x.tip_id OFFSET 0
+        ) t
     ) t
     LEFT JOIN LATERAL (
         SELECT m.kind, m.value, least(c.tipsters, %(agree_full)s) AS n
         FROM claim_members m JOIN claim_counts c USING (object_ref, kind, value)
-        WHERE m.tip_id = x.tip_id AND c.tipsters >= 2
+        WHERE m.tip_id = t.tip_id AND c.tipsters >= 2
         ORDER BY least(c.tipsters, %(agree_full)s) DESC,
                  m.kind COLLATE "C" DESC, m.value COLLATE "C" DESC
         LIMIT 1
@@ -175,7 +189,7 @@ crowd AS (
     ) cl ON true
 ),
 rebuilt AS (
-    SELECT c.tip_id, c.reasons AS old,
+    SELECT c.tip_id, c.staged, c.reasons AS old,
            coalesce((SELECT jsonb_agg(r ORDER BY i)
                      FROM jsonb_array_elements(c.reasons) WITH ORDINALITY AS e(r, i)
                      WHERE r ->> 'feature' NOT IN ('agree', 'same_tip', 'burst')), '[]'::jsonb)
@@ -186,24 +200,44 @@ rebuilt AS (
     FROM crowd c
 ),
 changed AS MATERIALIZED (
-    SELECT r.tip_id, r.reasons,
+    SELECT r.tip_id, r.staged, r.reasons,
            greatest(0, least(100, (SELECT coalesce(sum((x ->> 'weight')::integer), 0)
                                    FROM jsonb_array_elements(r.reasons) x)))::smallint AS score
     FROM rebuilt r
     WHERE r.reasons IS DISTINCT FROM r.old
+),
+-- A staged row is re-scored before it is stored (written once); a stored one in place.
+staged AS (
+    UPDATE sink_batch t SET
+        reasons = s.reasons,
+        score = s.score,
+        score_version = CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
+                             THEN t.score_version ELSE t.score_version || %(suffix)s END,
+        record = t.record || jsonb_build_object(
+            'reasons', s.reasons,
+            'score', s.score,
+            'score_version', CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
+                                  THEN t.score_version ELSE t.score_version || %(suffix)s END)
+    FROM changed s
+    WHERE s.staged AND t.tip_id = s.tip_id
+    RETURNING 1
+),
+stored AS (
+    UPDATE tips t SET
+        reasons = s.reasons,
+        score = s.score,
+        score_version = CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
+                             THEN t.score_version ELSE t.score_version || %(suffix)s END,
+        record = t.record || jsonb_build_object(
+            'reasons', s.reasons,
+            'score', s.score,
+            'score_version', CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
+                                  THEN t.score_version ELSE t.score_version || %(suffix)s END)
+    FROM changed s
+    WHERE NOT s.staged AND t.tip_id = s.tip_id
+    RETURNING 1
 )
-UPDATE tips t SET
-    reasons = s.reasons,
-    score = s.score,
-    score_version = CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
-                         THEN t.score_version ELSE t.score_version || %(suffix)s END,
-    record = t.record || jsonb_build_object(
-        'reasons', s.reasons,
-        'score', s.score,
-        'score_version', CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
-                              THEN t.score_version ELSE t.score_version || %(suffix)s END)
-FROM changed s
-WHERE t.tip_id = s.tip_id
+SELECT (SELECT count(*) FROM staged) + (SELECT count(*) FROM stored)
 """
 
 
@@ -217,7 +251,8 @@ async def claims(
     cur: psycopg.AsyncCursor[Any], tip_ids: Sequence[str], full: int
 ) -> list[tuple[str, str, str]]:
     """Count the batch's claims; return (object_ref, kind, value) of those whose effective
-    tipster count ``min(n, full)`` changed. Call after the batch's rows are inserted."""
+    tipster count ``min(n, full)`` changed. Call after the batch's new rows are staged in
+    ``sink_batch`` (store/sink.py), before they are inserted."""
     await cur.execute(_CLAIMS, {"tips": list(tip_ids), "full": full})
     return [(str(o), str(k), str(v)) for o, k, v in await cur.fetchall()]
 
@@ -248,4 +283,5 @@ async def rescore(
             "suffix": RESCORED_SUFFIX,
         },
     )
-    return max(cur.rowcount, 0)
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
