@@ -380,8 +380,19 @@ class _Exemplar:
     # Exemplars only make a cluster findable (their band keys); a tip is always verified
     # against the cluster's representative, never against the exemplar that found it.
     cluster: _Cluster
-    tip_id: str
     bands: bytes  # the band keys as packed uint64, to take the exemplar out of its buckets
+
+
+# Most buckets hold one exemplar (a unique tip's band keys meet no other tip's): it is stored
+# bare, and a list is made only when a second cluster arrives (a one-item list is 64 bytes
+# more, for each of the 16 bands of every exemplar).
+_Bucket = _Exemplar | list[_Exemplar]
+
+
+def _members(bucket: _Bucket | None) -> Sequence[_Exemplar]:
+    if bucket is None:
+        return ()
+    return (bucket,) if isinstance(bucket, _Exemplar) else bucket
 
 
 @dataclass(slots=True, eq=False)
@@ -390,13 +401,28 @@ class _Cluster:
     representative_tip_id: str
     seq: int  # creation order within the object: the deterministic tie-break
     rep_key: str = ""  # the representative's key (first FUZZY_CHARS characters)
-    rep_words: frozenset[str] = frozenset()
     # Union of the members' claims: a tip naming another shop than ANY member stays out.
     claims: Claims = ()
     size: int = 0
-    senders: set[str] = field(default_factory=set)
+    # Most clusters have one sender: a bare string until a second one arrives (an empty set
+    # alone is 216 bytes).
+    senders: str | set[str] = ""
     exemplars: list[_Exemplar] = field(default_factory=list)
     alive: bool = True
+
+    def add_sender(self, sender: str, cap: int) -> None:
+        if isinstance(self.senders, str):
+            if not self.senders:
+                self.senders = sender
+            elif sender != self.senders and cap > 1:
+                self.senders = {self.senders, sender}
+        elif len(self.senders) < cap:
+            self.senders.add(sender)
+
+    def sender_count(self) -> int:
+        if isinstance(self.senders, str):
+            return 1 if self.senders else 0
+        return len(self.senders)
 
 
 @dataclass(slots=True, eq=False)
@@ -409,7 +435,7 @@ class _Photo:
 @dataclass(slots=True, eq=False)
 class _ObjectState:
     clusters: OrderedDict[str, _Cluster] = field(default_factory=OrderedDict)  # LRU order
-    buckets: dict[int, list[_Exemplar]] = field(default_factory=dict)
+    buckets: dict[int, _Bucket] = field(default_factory=dict)
     exact: OrderedDict[bytes, tuple[_Cluster, str]] = field(default_factory=OrderedDict)
     evidence: OrderedDict[tuple[str, str], set[str]] = field(default_factory=OrderedDict)
     recent: OrderedDict[str, tuple[Cluster, tuple[Corroboration, ...]]] = field(
@@ -635,7 +661,7 @@ class DedupeIndex:
         bands = self._minhash.keys(query)
         votes: dict[_Cluster, int] = {}
         for band in bands:
-            for exemplar in state.buckets.get(band, ()):
+            for exemplar in _members(state.buckets.get(band)):
                 votes[exemplar.cluster] = votes.get(exemplar.cluster, 0) + 1
         if not votes:
             return None, bands
@@ -677,7 +703,9 @@ class DedupeIndex:
         (``substitutes``: only additions and typos), name nothing that conflicts with any
         member, and, when either text is short, name some evidence the cluster names too.
         """
-        rep = cluster.rep_words
+        # Built here rather than kept per cluster: a word set is ~1.5 KB, and only the few
+        # verified candidates need it.
+        rep = frozenset(cluster.rep_key.split())
         if shared_words(words, rep) < MIN_SHARED_WORDS:
             return False
         if not NEGATIONS.isdisjoint(words ^ rep):
@@ -720,7 +748,6 @@ class DedupeIndex:
                 representative,
                 seq=state.clusters_made,
                 rep_key=rep_key,
-                rep_words=frozenset(rep_key.split()),
                 claims=claims,
             )
             state.clusters_made += 1
@@ -731,8 +758,7 @@ class DedupeIndex:
             if any(not c <= u for c, u in zip(claims, cluster.claims, strict=True)):
                 cluster.claims = tuple(u | c for u, c in zip(cluster.claims, claims, strict=True))
         cluster.size += 1
-        if len(cluster.senders) < self.max_senders:
-            cluster.senders.add(_sender(tip))
+        cluster.add_sender(_sender(tip), self.max_senders)
         if key:
             # A new cluster is always findable (on replay too, if its first tip was not stored).
             first = created
@@ -745,7 +771,7 @@ class DedupeIndex:
             cluster_id=cluster.cluster_id,
             representative_tip_id=cluster.representative_tip_id,
             size=cluster.size,
-            distinct_senders=len(cluster.senders),
+            distinct_senders=cluster.sender_count(),
             duplicate_of=duplicate_of,
             similarity=similarity,
             exact=exact,
@@ -762,19 +788,19 @@ class DedupeIndex:
     ) -> None:
         if bands is None:
             bands = self._minhash.keys(key[:FUZZY_CHARS])
-        exemplar = _Exemplar(
-            cluster=cluster,
-            tip_id=tip.tip_id,
-            bands=np.array(bands, dtype=np.uint64).tobytes(),
-        )
+        exemplar = _Exemplar(cluster=cluster, bands=np.array(bands, dtype=np.uint64).tobytes())
         cluster.exemplars.append(exemplar)
         state.indexed += 1
         for band in bands:
             bucket = state.buckets.get(band)
             if bucket is None:
-                state.buckets[band] = [exemplar]
+                state.buckets[band] = exemplar
                 continue
             # One exemplar per cluster per bucket is enough to find the cluster.
+            if isinstance(bucket, _Exemplar):
+                if bucket.cluster is not cluster:
+                    state.buckets[band] = [bucket, exemplar]
+                continue
             if any(other.cluster is cluster for other in bucket):
                 continue
             bucket.append(exemplar)
@@ -800,6 +826,10 @@ class DedupeIndex:
                 for band in np.frombuffer(exemplar.bands, dtype=np.uint64).tolist():
                     bucket = state.buckets.get(band)
                     if bucket is None:
+                        continue
+                    if isinstance(bucket, _Exemplar):
+                        if bucket is exemplar:
+                            del state.buckets[band]
                         continue
                     for i, other in enumerate(bucket):
                         if other is exemplar:
