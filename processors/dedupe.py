@@ -119,6 +119,10 @@ MIN_SHARED_WORDS = 0.5
 # A re-post may add a greeting or a sign-off ("Hello,", "good luck", "URGENT"); a longer run
 # of new words ("Then I will find it.", "I bought it in Graz") can be a claim of its own.
 MAX_ADDED_WORDS = 4
+# ... and all its added runs together at most this many: a greeting and a sign-off ("Hello,"
+# ... "Hope it helps!"), not a new sentence at each end ("the new Asap Rocky Adidas commercial
+# is fresh as shit" / "AAP is in the Adidas commercial").
+MAX_ADDED_TOTAL = 6
 # Two differing words this alike are one word misspelt (rapidfuzz ratio, 0-100).
 TYPO_RATIO = 75.0
 # An abbreviation is at most this long against the words it stands for ("dems"/"democrats").
@@ -265,7 +269,8 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
     misspell them; a different claim swaps one for another in the same place ("sold at
     Rossmann in Graz" / "sold at Müller in Graz"), and the lexicon does not know every name.
     ``b`` adding a run of more than ``MAX_ADDED_WORDS`` new words counts too: that run may
-    be a claim of its own. Dropping words never does (a shorter re-post claims nothing new).
+    be a claim of its own; so do more than ``MAX_ADDED_TOTAL`` added words in all. Dropping
+    words never does (a shorter re-post claims nothing new).
     The word lists are aligned (difflib); in each block where both sides have words of their
     own, words alike enough to be typos (rapidfuzz ratio >= ``TYPO_RATIO``, never numbers)
     are paired off, and so are abbreviations (``abbreviates``: "dems" / "democrats") when
@@ -277,7 +282,12 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
     # "I need more information" (short generic texts must not merge on wording alone).
     short = min(len(a), len(b)) < ABBREVIATION_WORDS
     matcher = SequenceMatcher(None, a, b, autojunk=False)
+    added = 0
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op in ("replace", "insert"):
+            added += max(0, (j2 - j1) - (i2 - i1))
+            if added > MAX_ADDED_TOTAL:
+                return True
         if op == "replace" and _swapped(list(a[i1:i2]), list(b[j1:j2]), not short):
             return True
         # "the search for ..." / "then I will find it. search for ...": a typo of one word

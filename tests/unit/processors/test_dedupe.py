@@ -684,6 +684,13 @@ def test_a_tip_conflicting_with_any_member_stays_out() -> None:
         ("made in a shop", "made in 1 shop", True),
         # A word matched as a typo ("the"/"then") cannot hide five new words next to it.
         ("the search for flight 370", "then i will find it now search for flight 370", True),
+        # Added runs of at most four words, but more than six added words in all.
+        (
+            "aap is in the adidas commercial",
+            "the new asap rocky adidas commercial is fresh as shit",
+            True,
+        ),
+        ("made in poland", "hello hi there made in poland hope it helps", False),
         # Abbreviations, both ways, in texts long enough to tell them from another word.
         (
             "the star of his presser was a stack of papers",
