@@ -849,6 +849,9 @@ class DedupeIndex:
                         del state.buckets[band]
             state.indexed -= len(cluster.exemplars)
             cluster.exemplars.clear()
+            # Exact keys still point at the dead cluster until they age out (up to
+            # max_exact_keys of them): keep only its shell, never read again.
+            cluster.rep_key, cluster.claims, cluster.senders = "", (), ""
 
     def _corroborate(self, state: _ObjectState, tip: Tip) -> tuple[Corroboration, ...]:
         sender = _sender(tip)
