@@ -65,6 +65,7 @@ uninterrupted worker would hold. Nothing here reads the environment or logs tip 
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import re
 import unicodedata
@@ -118,8 +119,16 @@ MIN_SHARED_WORDS = 0.5
 # A re-post may add a greeting or a sign-off ("Hello,", "good luck", "URGENT"); a longer run
 # of new words ("Then I will find it.", "I bought it in Graz") can be a claim of its own.
 MAX_ADDED_WORDS = 4
+# ... and all its added runs together at most this many: a greeting and a sign-off ("Hello,"
+# ... "Hope it helps!"), not a new sentence at each end ("the new Asap Rocky Adidas commercial
+# is fresh as shit" / "AAP is in the Adidas commercial").
+MAX_ADDED_TOTAL = 6
 # Two differing words this alike are one word misspelt (rapidfuzz ratio, 0-100).
 TYPO_RATIO = 75.0
+# An abbreviation is at most this long against the words it stands for ("dems"/"democrats").
+ABBREVIATION_LENGTH = 0.7
+# Texts with fewer words than this are too short to tell an abbreviation from another word.
+ABBREVIATION_WORDS = 6
 # Differing words this short on both sides, and in a stop-word list, are function words, not
 # claims ("a"/"the", "in"/"at"); short words that are not ("Ks"/"HA", "ZBo"/"Ill") are names.
 FUNCTION_WORD_CHARS = 3
@@ -179,6 +188,8 @@ def text_key(text: str) -> str:
     """The comparison key: casefolded, unaccented, no placeholders or punctuation."""
     # Decompose on both sides of casefold: compatibility forms fold to capitals ("𝛢" -> "Α")
     # and casefold can produce combining marks ("İ" -> "i̇").
+    # Re-posts scraped from web pages carry HTML entities ("Starship&nbsp;Technologies").
+    text = html.unescape(text)
     text = _RETWEET.sub(" ", _LINK.sub(" ", _PLACEHOLDER.sub(" ", text)))
     text = _HANDLE.sub(" ", text)
     text = _HASHTAG.sub(lambda m: " " + _HASHTAG_JOIN.sub(" ", m.group(1)) + " ", text)
@@ -258,15 +269,26 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
     misspell them; a different claim swaps one for another in the same place ("sold at
     Rossmann in Graz" / "sold at Müller in Graz"), and the lexicon does not know every name.
     ``b`` adding a run of more than ``MAX_ADDED_WORDS`` new words counts too: that run may
-    be a claim of its own. Dropping words never does (a shorter re-post claims nothing new).
+    be a claim of its own; so do more than ``MAX_ADDED_TOTAL`` added words in all. Dropping
+    words never does (a shorter re-post claims nothing new).
     The word lists are aligned (difflib); in each block where both sides have words of their
     own, words alike enough to be typos (rapidfuzz ratio >= ``TYPO_RATIO``, never numbers)
-    are paired off. If both sides still have words there, and not only short function words
-    ("a"/"the", "in"/"at"), the texts say different things.
+    are paired off, and so are abbreviations (``abbreviates``: "dems" / "democrats") when
+    both texts have at least ``ABBREVIATION_WORDS`` words. If both sides still have words
+    there, and not only short function words ("a"/"the", "in"/"at"), the texts say different
+    things.
     """
+    # In a few words one word is much of the claim: "I need more info" is not known to be
+    # "I need more information" (short generic texts must not merge on wording alone).
+    short = min(len(a), len(b)) < ABBREVIATION_WORDS
     matcher = SequenceMatcher(None, a, b, autojunk=False)
+    added = 0
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "replace" and _swapped(list(a[i1:i2]), list(b[j1:j2])):
+        if op in ("replace", "insert"):
+            added += max(0, (j2 - j1) - (i2 - i1))
+            if added > MAX_ADDED_TOTAL:
+                return True
+        if op == "replace" and _swapped(list(a[i1:i2]), list(b[j1:j2]), not short):
             return True
         # "the search for ..." / "then I will find it. search for ...": a typo of one word
         # cannot hide a run of new words next to it.
@@ -277,7 +299,7 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
     return False
 
 
-def _swapped(old: list[str], new: list[str]) -> bool:
+def _swapped(old: list[str], new: list[str], abbreviations: bool) -> bool:
     # A lost or extra space ("ikea store" / "ikeastore", "covid 19" / "covid19") is a typo of
     # the whole block; so is any alike block without digits.
     if "".join(old) == "".join(new):
@@ -285,6 +307,8 @@ def _swapped(old: list[str], new: list[str]) -> bool:
     if fuzz.ratio("".join(old), "".join(new)) >= TYPO_RATIO and not _DIGITS.search(
         "".join((*old, *new))
     ):
+        return False
+    if abbreviations and abbreviates("".join(old), "".join(new)):
         return False
     rest = []
     for word in old:
@@ -306,13 +330,36 @@ def _swapped(old: list[str], new: list[str]) -> bool:
                     ),
                     None,
                 )
-        if hit is None:
+        if abbreviations and new and abbreviates(word, "".join(new)):
+            new.clear()  # "presser" for "press conference": the word stands for all of them
+        elif hit is None:
             rest.append(word)
         else:
             new.pop(hit)
+    if abbreviations and rest and new and any(abbreviates(w, "".join(rest)) for w in new):
+        return False  # the other way round: "dems" for "democrats"
     if not rest or not new:
         return False
     return not all(_function_word(w) for w in (*rest, *new))
+
+
+def abbreviates(a: str, b: str) -> bool:
+    """Whether the shorter of two words is an abbreviation of the longer one.
+
+    "dems" / "democrats", "presser" / "press conference", "technol" / "technologies": the
+    short form has three letters or more ("ms" / "minnesota" is another state), starts with
+    the long form's first letter, keeps its letters in order, and is at most
+    ``ABBREVIATION_LENGTH`` of its length, so two names of similar length that share letters
+    in order ("brno" / "bruno") are not abbreviations of each other. Numbers are never
+    abbreviated ("19" / "1990").
+    """
+    short, long = sorted((a, b), key=len)
+    if len(short) < 3 or len(short) > ABBREVIATION_LENGTH * len(long) or short[0] != long[0]:
+        return False
+    if _DIGITS.search(short) or _DIGITS.search(long):
+        return False
+    letters = iter(long)
+    return all(c in letters for c in short)
 
 
 def _function_word(word: str) -> bool:
@@ -343,8 +390,19 @@ class _Exemplar:
     # Exemplars only make a cluster findable (their band keys); a tip is always verified
     # against the cluster's representative, never against the exemplar that found it.
     cluster: _Cluster
-    tip_id: str
     bands: bytes  # the band keys as packed uint64, to take the exemplar out of its buckets
+
+
+# Most buckets hold one exemplar (a unique tip's band keys meet no other tip's): it is stored
+# bare, and a list is made only when a second cluster arrives (a one-item list is 64 bytes
+# more, for each of the 16 bands of every exemplar).
+_Bucket = _Exemplar | list[_Exemplar]
+
+
+def _members(bucket: _Bucket | None) -> Sequence[_Exemplar]:
+    if bucket is None:
+        return ()
+    return (bucket,) if isinstance(bucket, _Exemplar) else bucket
 
 
 @dataclass(slots=True, eq=False)
@@ -353,13 +411,28 @@ class _Cluster:
     representative_tip_id: str
     seq: int  # creation order within the object: the deterministic tie-break
     rep_key: str = ""  # the representative's key (first FUZZY_CHARS characters)
-    rep_words: frozenset[str] = frozenset()
     # Union of the members' claims: a tip naming another shop than ANY member stays out.
     claims: Claims = ()
     size: int = 0
-    senders: set[str] = field(default_factory=set)
+    # Most clusters have one sender: a bare string until a second one arrives (an empty set
+    # alone is 216 bytes).
+    senders: str | set[str] = ""
     exemplars: list[_Exemplar] = field(default_factory=list)
     alive: bool = True
+
+    def add_sender(self, sender: str, cap: int) -> None:
+        if isinstance(self.senders, str):
+            if not self.senders:
+                self.senders = sender
+            elif sender != self.senders and cap > 1:
+                self.senders = {self.senders, sender}
+        elif len(self.senders) < cap:
+            self.senders.add(sender)
+
+    def sender_count(self) -> int:
+        if isinstance(self.senders, str):
+            return 1 if self.senders else 0
+        return len(self.senders)
 
 
 @dataclass(slots=True, eq=False)
@@ -372,7 +445,7 @@ class _Photo:
 @dataclass(slots=True, eq=False)
 class _ObjectState:
     clusters: OrderedDict[str, _Cluster] = field(default_factory=OrderedDict)  # LRU order
-    buckets: dict[int, list[_Exemplar]] = field(default_factory=dict)
+    buckets: dict[int, _Bucket] = field(default_factory=dict)
     exact: OrderedDict[bytes, tuple[_Cluster, str]] = field(default_factory=OrderedDict)
     evidence: OrderedDict[tuple[str, str], set[str]] = field(default_factory=OrderedDict)
     recent: OrderedDict[str, tuple[Cluster, tuple[Corroboration, ...]]] = field(
@@ -598,7 +671,7 @@ class DedupeIndex:
         bands = self._minhash.keys(query)
         votes: dict[_Cluster, int] = {}
         for band in bands:
-            for exemplar in state.buckets.get(band, ()):
+            for exemplar in _members(state.buckets.get(band)):
                 votes[exemplar.cluster] = votes.get(exemplar.cluster, 0) + 1
         if not votes:
             return None, bands
@@ -640,7 +713,9 @@ class DedupeIndex:
         (``substitutes``: only additions and typos), name nothing that conflicts with any
         member, and, when either text is short, name some evidence the cluster names too.
         """
-        rep = cluster.rep_words
+        # Built here rather than kept per cluster: a word set is ~1.5 KB, and only the few
+        # verified candidates need it.
+        rep = frozenset(cluster.rep_key.split())
         if shared_words(words, rep) < MIN_SHARED_WORDS:
             return False
         if not NEGATIONS.isdisjoint(words ^ rep):
@@ -683,7 +758,6 @@ class DedupeIndex:
                 representative,
                 seq=state.clusters_made,
                 rep_key=rep_key,
-                rep_words=frozenset(rep_key.split()),
                 claims=claims,
             )
             state.clusters_made += 1
@@ -694,8 +768,7 @@ class DedupeIndex:
             if any(not c <= u for c, u in zip(claims, cluster.claims, strict=True)):
                 cluster.claims = tuple(u | c for u, c in zip(cluster.claims, claims, strict=True))
         cluster.size += 1
-        if len(cluster.senders) < self.max_senders:
-            cluster.senders.add(_sender(tip))
+        cluster.add_sender(_sender(tip), self.max_senders)
         if key:
             # A new cluster is always findable (on replay too, if its first tip was not stored).
             first = created
@@ -708,7 +781,7 @@ class DedupeIndex:
             cluster_id=cluster.cluster_id,
             representative_tip_id=cluster.representative_tip_id,
             size=cluster.size,
-            distinct_senders=len(cluster.senders),
+            distinct_senders=cluster.sender_count(),
             duplicate_of=duplicate_of,
             similarity=similarity,
             exact=exact,
@@ -725,19 +798,19 @@ class DedupeIndex:
     ) -> None:
         if bands is None:
             bands = self._minhash.keys(key[:FUZZY_CHARS])
-        exemplar = _Exemplar(
-            cluster=cluster,
-            tip_id=tip.tip_id,
-            bands=np.array(bands, dtype=np.uint64).tobytes(),
-        )
+        exemplar = _Exemplar(cluster=cluster, bands=np.array(bands, dtype=np.uint64).tobytes())
         cluster.exemplars.append(exemplar)
         state.indexed += 1
         for band in bands:
             bucket = state.buckets.get(band)
             if bucket is None:
-                state.buckets[band] = [exemplar]
+                state.buckets[band] = exemplar
                 continue
             # One exemplar per cluster per bucket is enough to find the cluster.
+            if isinstance(bucket, _Exemplar):
+                if bucket.cluster is not cluster:
+                    state.buckets[band] = [bucket, exemplar]
+                continue
             if any(other.cluster is cluster for other in bucket):
                 continue
             bucket.append(exemplar)
@@ -764,6 +837,10 @@ class DedupeIndex:
                     bucket = state.buckets.get(band)
                     if bucket is None:
                         continue
+                    if isinstance(bucket, _Exemplar):
+                        if bucket is exemplar:
+                            del state.buckets[band]
+                        continue
                     for i, other in enumerate(bucket):
                         if other is exemplar:
                             del bucket[i]
@@ -772,6 +849,9 @@ class DedupeIndex:
                         del state.buckets[band]
             state.indexed -= len(cluster.exemplars)
             cluster.exemplars.clear()
+            # Exact keys still point at the dead cluster until they age out (up to
+            # max_exact_keys of them): keep only its shell, never read again.
+            cluster.rep_key, cluster.claims, cluster.senders = "", (), ""
 
     def _corroborate(self, state: _ObjectState, tip: Tip) -> tuple[Corroboration, ...]:
         sender = _sender(tip)

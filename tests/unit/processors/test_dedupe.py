@@ -622,6 +622,7 @@ def test_hashtags_and_handles_in_place_of_names_do_not_hide_a_repost(
         ("@realDonaldTrump's face", "face"),
         ("[HANDLE]\u2019s tweet", "tweet"),
         ("C#Sharp", "c sharp"),  # not a hashtag: no split
+        ("Starship&nbsp;Technologies &amp; Co", "starship technologies co"),  # HTML entities
     ],
 )
 def test_key_splits_hashtags_and_drops_possessive_handles(text: str, key: str) -> None:
@@ -683,6 +684,33 @@ def test_a_tip_conflicting_with_any_member_stays_out() -> None:
         ("made in a shop", "made in 1 shop", True),
         # A word matched as a typo ("the"/"then") cannot hide five new words next to it.
         ("the search for flight 370", "then i will find it now search for flight 370", True),
+        # Added runs of at most four words, but more than six added words in all.
+        (
+            "aap is in the adidas commercial",
+            "the new asap rocky adidas commercial is fresh as shit",
+            True,
+        ),
+        ("made in poland", "hello hi there made in poland hope it helps", False),
+        # Abbreviations, both ways, in texts long enough to tell them from another word.
+        (
+            "the star of his presser was a stack of papers",
+            "the star of his press conference a stack of papers",
+            False,
+        ),
+        (
+            "shame on you rips dems who plan to skip it",
+            "shame on you rips democrats who plan to skip it",
+            False,
+        ),
+        (
+            "testing delivery by robot with starship technol",
+            "testing delivery by robot with starship technologies",
+            False,
+        ),
+        # Not abbreviations: too short a text, another state, numbers.
+        ("i need more information", "i need more info", True),
+        ("cheer for a guy like minnesota goalie josh", "cheer for a guy like ms goalie josh", True),
+        ("the bag was made in 1990 last year", "the bag was made in 19 last year", True),
     ],
 )
 def test_substitutes(a: str, b: str, expected: bool) -> None:
