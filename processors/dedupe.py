@@ -125,10 +125,6 @@ MAX_ADDED_WORDS = 4
 MAX_ADDED_TOTAL = 6
 # Two differing words this alike are one word misspelt (rapidfuzz ratio, 0-100).
 TYPO_RATIO = 75.0
-# An abbreviation is at most this long against the words it stands for ("dems"/"democrats").
-ABBREVIATION_LENGTH = 0.7
-# Texts with fewer words than this are too short to tell an abbreviation from another word.
-ABBREVIATION_WORDS = 6
 # Differing words this short on both sides, and in a stop-word list, are function words, not
 # claims ("a"/"the", "in"/"at"); short words that are not ("Ks"/"HA", "ZBo"/"Ill") are names.
 FUNCTION_WORD_CHARS = 3
@@ -273,14 +269,11 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
     words never does (a shorter re-post claims nothing new).
     The word lists are aligned (difflib); in each block where both sides have words of their
     own, words alike enough to be typos (rapidfuzz ratio >= ``TYPO_RATIO``, never numbers)
-    are paired off, and so are abbreviations (``abbreviates``: "dems" / "democrats") when
-    both texts have at least ``ABBREVIATION_WORDS`` words. If both sides still have words
-    there, and not only short function words ("a"/"the", "in"/"at"), the texts say different
-    things.
+    are paired off. If both sides still have words there, and not only short function words
+    ("a"/"the", "in"/"at"), the texts say different things. Abbreviations ("dems" /
+    "democrats") are not paired: a rule that reads "spar" as short for "sparkasse" merges a
+    shop with a bank, and over-merging hides a lead.
     """
-    # In a few words one word is much of the claim: "I need more info" is not known to be
-    # "I need more information" (short generic texts must not merge on wording alone).
-    short = min(len(a), len(b)) < ABBREVIATION_WORDS
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     added = 0
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -288,7 +281,7 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
             added += max(0, (j2 - j1) - (i2 - i1))
             if added > MAX_ADDED_TOTAL:
                 return True
-        if op == "replace" and _swapped(list(a[i1:i2]), list(b[j1:j2]), not short):
+        if op == "replace" and _swapped(list(a[i1:i2]), list(b[j1:j2])):
             return True
         # "the search for ..." / "then I will find it. search for ...": a typo of one word
         # cannot hide a run of new words next to it.
@@ -299,7 +292,7 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
     return False
 
 
-def _swapped(old: list[str], new: list[str], abbreviations: bool) -> bool:
+def _swapped(old: list[str], new: list[str]) -> bool:
     # A lost or extra space ("ikea store" / "ikeastore", "covid 19" / "covid19") is a typo of
     # the whole block; so is any alike block without digits.
     if "".join(old) == "".join(new):
@@ -307,8 +300,6 @@ def _swapped(old: list[str], new: list[str], abbreviations: bool) -> bool:
     if fuzz.ratio("".join(old), "".join(new)) >= TYPO_RATIO and not _DIGITS.search(
         "".join((*old, *new))
     ):
-        return False
-    if abbreviations and abbreviates("".join(old), "".join(new)):
         return False
     rest = []
     for word in old:
@@ -330,36 +321,13 @@ def _swapped(old: list[str], new: list[str], abbreviations: bool) -> bool:
                     ),
                     None,
                 )
-        if abbreviations and new and abbreviates(word, "".join(new)):
-            new.clear()  # "presser" for "press conference": the word stands for all of them
-        elif hit is None:
+        if hit is None:
             rest.append(word)
         else:
             new.pop(hit)
-    if abbreviations and rest and new and any(abbreviates(w, "".join(rest)) for w in new):
-        return False  # the other way round: "dems" for "democrats"
     if not rest or not new:
         return False
     return not all(_function_word(w) for w in (*rest, *new))
-
-
-def abbreviates(a: str, b: str) -> bool:
-    """Whether the shorter of two words is an abbreviation of the longer one.
-
-    "dems" / "democrats", "presser" / "press conference", "technol" / "technologies": the
-    short form has three letters or more ("ms" / "minnesota" is another state), starts with
-    the long form's first letter, keeps its letters in order, and is at most
-    ``ABBREVIATION_LENGTH`` of its length, so two names of similar length that share letters
-    in order ("brno" / "bruno") are not abbreviations of each other. Numbers are never
-    abbreviated ("19" / "1990").
-    """
-    short, long = sorted((a, b), key=len)
-    if len(short) < 3 or len(short) > ABBREVIATION_LENGTH * len(long) or short[0] != long[0]:
-        return False
-    if _DIGITS.search(short) or _DIGITS.search(long):
-        return False
-    letters = iter(long)
-    return all(c in letters for c in short)
 
 
 def _function_word(word: str) -> bool:

@@ -691,23 +691,12 @@ def test_a_tip_conflicting_with_any_member_stays_out() -> None:
             True,
         ),
         ("made in poland", "hello hi there made in poland hope it helps", False),
-        # Abbreviations, both ways, in texts long enough to tell them from another word.
+        # Abbreviations are other words: a shop is not a bank, another state, numbers.
         (
-            "the star of his presser was a stack of papers",
-            "the star of his press conference a stack of papers",
-            False,
+            "i saw it at spar in graz near the station",
+            "i saw it at sparkasse in graz near the station",
+            True,
         ),
-        (
-            "shame on you rips dems who plan to skip it",
-            "shame on you rips democrats who plan to skip it",
-            False,
-        ),
-        (
-            "testing delivery by robot with starship technol",
-            "testing delivery by robot with starship technologies",
-            False,
-        ),
-        # Not abbreviations: too short a text, another state, numbers.
         ("i need more information", "i need more info", True),
         ("cheer for a guy like minnesota goalie josh", "cheer for a guy like ms goalie josh", True),
         ("the bag was made in 1990 last year", "the bag was made in 19 last year", True),
