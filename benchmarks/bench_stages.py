@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_pipeline import SECRET, make_tips
 
 from processors.flows import TriageState, clean_flow, default_lexicon, triage_flow
-from processors.runtime.steps import AsyncStep, Flow, step_name
+from processors.runtime.steps import AsyncStep, BatchStep, Flow, step_name
 from processors.sender_key import SenderKeyer
 from schemas import RawTip, ScoredTip, Tip
 from tipline.core.metrics import Counters
@@ -36,8 +36,8 @@ WARM = 300
 def run_flow(flow: Flow, value: Any, cpu: dict[str, int]) -> Any:
     for step in flow:
         start = time.process_time_ns()
-        if isinstance(step, AsyncStep):
-            coro = step.fn(value)
+        if isinstance(step, AsyncStep | BatchStep):
+            coro = step.single.fn(value) if isinstance(step, BatchStep) else step.fn(value)
             try:
                 coro.send(None)
             except StopIteration as stop:

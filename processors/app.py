@@ -1,7 +1,8 @@
 """The worker's wiring: topics, one runner per flow, and the backend. The flows are in flows.py.
 
     tips.raw ──clean──▶ tips.clean ──triage──▶ tips.scored ──sink──▶ PostgreSQL
-        │  normalise → detect_language → redact   │  extract_evidence → restore → dedupe → score
+        │  normalise → detect_language → redact   │  restore activity → extract_evidence
+        │                                         │  → restore dedupe → dedupe → score → urgent
         └────────────── tips.dead (reason, never tipster data) ◀──────────────┘
 
 Each runner decodes, runs its flow and encodes (processors/runtime/runner.py); the dead-letter

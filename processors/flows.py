@@ -2,7 +2,8 @@
 
     tips.raw ──CLEAN──▶ tips.clean ──TRIAGE──▶ tips.scored ──STORE──▶ PostgreSQL (Sink)
               normalise → detect_language → redact
-                  extract_evidence → restore dedupe → restore activity → dedupe → score → urgent
+                  restore activity (per batch) → extract_evidence → restore dedupe → dedupe
+                  → score → urgent
 
 Language is detected on the normalised text before redaction, so redaction knows the language.
 Adding a stage is one module and one line in a tuple below. State is bound here, at wiring
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -28,7 +30,7 @@ from processors.language import detect_language
 from processors.lexicon import Lexicon, load_lexicon
 from processors.normalise import normalise
 from processors.redact import redact
-from processors.runtime.steps import Flow, async_step
+from processors.runtime.steps import Flow, async_step, batch_step
 from processors.score import score
 from processors.sender_key import SenderKeyer
 from processors.urgent import flag_urgent
@@ -65,9 +67,9 @@ class EarlierTips(Protocol):
 class EarlierActivity(Protocol):
     """Where sender activity is restored from (store.history.TipStore in production)."""
 
-    async def sender_events(
-        self, sender_key: str, since: datetime, limit: int
-    ) -> list[tuple[datetime, str]]: ...
+    async def senders_events(
+        self, since: Mapping[str, datetime], limit: int
+    ) -> dict[str, list[tuple[datetime, str]]]: ...
 
 
 def clean_flow(sender_keys: SenderKeyer) -> Flow:
@@ -128,27 +130,36 @@ async def restore_dedupe(tip: Tip, state: TriageState) -> Tip:
     return tip
 
 
-async def restore_activity(tip: Tip, state: TriageState) -> Tip:
-    """Restore the sender's recent tips from the database the first time this partition's
-    state meets the sender key (after a restart, a rebalance, or a sender the LRU dropped), so a
-    burst is counted across restarts and workers. Idempotent: a known key is not read again."""
-    key = tip.sender_key
-    if state.senders is None or key is None or state.activity.knows(key):
-        return tip
+async def restore_activity(tips: Sequence[Tip], state: TriageState) -> None:
+    """Restore the recent tips of every sender key of the batch that this partition's state
+    does not know yet (after a restart, a rebalance, or a sender the LRU dropped), so a burst is
+    counted across restarts and workers: one query for the whole batch. A sender's window
+    starts from its first tip in the batch, as a restore before that tip would have read it.
+    Idempotent: a known key is not read again."""
+    if state.senders is None:
+        return
     limits = state.activity.limits
-    since = tip.received_at - limits.window
-    events = await state.senders.sender_events(key, since, limits.max_events)
-    state.activity.restore(key, events)
-    if events:
-        state.counters.add("activity_restores")
-    return tip
+    since: dict[str, datetime] = {}
+    for tip in tips:
+        key = tip.sender_key
+        if key is not None and key not in since and not state.activity.knows(key):
+            since[key] = tip.received_at - limits.window
+    if not since:
+        return
+    found = await state.senders.senders_events(since, limits.max_events)
+    for key in since:
+        events = found.get(key, [])
+        state.activity.restore(key, events)
+        if events:
+            state.counters.add("activity_restores")
 
 
 def triage_flow(state: TriageState) -> Flow:
     return (
+        # Leads the flow: it reads only the sender key and time the tip arrived with.
+        batch_step(partial(restore_activity, state=state), "restore_activity"),
         partial(extract_evidence, lexicon=state.lexicon),
         async_step(partial(restore_dedupe, state=state), "restore_dedupe"),
-        async_step(partial(restore_activity, state=state), "restore_activity"),
         partial(dedupe, index=state.index),
         partial(score, activity=state.activity),
         flag_urgent,

@@ -21,7 +21,7 @@ import math
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -81,12 +81,22 @@ class WordList:
     stems: tuple[str, ...]
     # First word of each phrase -> the phrases starting with it, so a tip is scanned once.
     phrases: dict[str, tuple[tuple[str, ...], ...]]
+    # The stems as one regex over the space-joined words: one search instead of a
+    # ``startswith`` per word (tokens hold no spaces, and stems with spaces are phrases).
+    _stem_start: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pattern = None
+        if self.stems:
+            alternatives = "|".join(re.escape(s) for s in self.stems)
+            pattern = re.compile(rf"(?:^| )(?:{alternatives})")
+        object.__setattr__(self, "_stem_start", pattern)
 
     def hits(self, folded: Sequence[str], distinct: frozenset[str]) -> bool:
         """Whether any word, stem or phrase occurs in ``folded`` (``distinct`` = its set)."""
         if not self.words.isdisjoint(distinct):
             return True
-        if self.stems and any(w.startswith(self.stems) for w in distinct):
+        if self._stem_start is not None and self._stem_start.search(" ".join(distinct)):
             return True
         starts = self.phrases.keys() & distinct
         if not starts:
@@ -151,7 +161,8 @@ def signals() -> Signals:
         hedge=_word_list(data["hedge"]),
         firsthand=_word_list(data["firsthand"]),
         product=_word_list(data["product"]),
-        laugh=re.compile(rf"(?:{syllables}){{2,}}h?"),
+        # A whole word of laughter, searched in the space-joined words (no word holds a space).
+        laugh=re.compile(rf"(?:^| )(?:{syllables}){{2,}}h?(?= |$)"),
         emoji=frozenset(data["joke"]["emoji"]),
     )
 
@@ -285,7 +296,8 @@ def _text_reasons(tip: ScoredTip) -> list[Reason]:
 
     if sig.abuse.hits(folded, distinct):
         reasons.append(Reason(feature="abuse", text="abusive language", weight=W_ABUSE))
-    laughing = any(sig.laugh.fullmatch(w) for w in folded) or any(e in raw for e in sig.emoji)
+    words = " ".join(distinct)
+    laughing = sig.laugh.search(words) is not None or any(e in raw for e in sig.emoji)
     if laughing or sig.joke.hits(folded, distinct):
         reasons.append(Reason(feature="joke", text="joke or mockery", weight=W_JOKE))
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from processors.lexicon import fold, tokens
+from processors.lexicon import TOKEN, fold, tokens
 from schemas import Reason, ScoredTip
 
 W_URGENT = 60
@@ -34,6 +34,12 @@ class Signal:
 
 def _folded(text: str) -> list[str]:
     return [fold(m.group()) for m in tokens(text)]
+
+
+def _folded_words(text: str) -> list[str]:
+    """``_folded`` for a whole tip: the same tokens (TOKEN has no groups), without a match
+    object per word."""
+    return list(map(fold, TOKEN.findall(text)))
 
 
 @cache
@@ -71,13 +77,18 @@ def _by_first_word() -> dict[str, tuple[tuple[int, tuple[str, ...]], ...]]:
 
 def urgent_signals(text: str) -> list[str]:
     """The texts of every signal ``text`` matches, in the lexicon's order."""
-    words = _folded(text)
+    words = _folded_words(text)
     starts = _by_first_word()
+    # Most tips hold no word a phrase starts with: one set intersection decides that.
+    present = starts.keys() & set(words)
+    if not present:
+        return []
     matched: set[int] = set()
     for i, w in enumerate(words):
-        for n, p in starts.get(w, ()):
-            if n not in matched and tuple(words[i : i + len(p)]) == p:
-                matched.add(n)
+        if w in present:
+            for n, p in starts[w]:
+                if n not in matched and tuple(words[i : i + len(p)]) == p:
+                    matched.add(n)
     return [signal.text for n, signal in enumerate(signals()) if n in matched]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,20 @@ SELECT received_at, tip_id FROM tips
 WHERE sender_key = %s AND received_at >= %s
 ORDER BY received_at DESC
 LIMIT %s
+"""
+
+
+# The same for many senders in one round trip: each key with the start of its own window.
+_SENDERS_EVENTS = """
+SELECT s.sender_key, t.received_at, t.tip_id
+FROM unnest(%s::text[], %s::timestamptz[]) AS s(sender_key, since)
+CROSS JOIN LATERAL (
+    SELECT received_at, tip_id FROM tips
+    WHERE tips.sender_key = s.sender_key AND received_at >= s.since
+    ORDER BY received_at DESC
+    LIMIT %s
+) t
+ORDER BY s.sender_key, t.received_at DESC
 """
 
 
@@ -70,6 +85,18 @@ class TipStore:
             await self.close()
             raise TransientError(f"database unavailable: {type(exc).__name__}") from exc
         return [(row[0], str(row[1])) for row in rows]
+
+    async def senders_events(
+        self, since: Mapping[str, datetime], limit: int
+    ) -> dict[str, list[tuple[datetime, str]]]:
+        """``sender_events`` for every key of ``since`` (key -> start of its window) at once:
+        the restore of a batch's new senders is one query, not one per sender."""
+        keys = list(since)
+        rows = await self._rows(_SENDERS_EVENTS, (keys, [since[k] for k in keys], limit))
+        found: dict[str, list[tuple[datetime, str]]] = {}
+        for key, received_at, tip_id in rows:
+            found.setdefault(str(key), []).append((received_at, str(tip_id)))
+        return found
 
     async def close(self) -> None:
         if self._conn is not None and not self._conn.closed:

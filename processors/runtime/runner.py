@@ -6,6 +6,10 @@ committed: the records for the output topic and the dead letters (or, for a flow
 raises on anything the dead-letter policy does not take — a bug in a step, an exhausted
 ``DlqLimit`` — and the backend then leaves the whole batch uncommitted and stops the worker.
 
+A flow may lead with ``BatchStep``s (processors/runtime/steps.py): after the batch is decoded,
+each runs once over the decoded records of each partition (one database query for the batch's
+new senders, say), before any record enters the per-record steps.
+
 State per partition (arroyo's ``create_with_partitions``): the flow of a partition is built by
 ``flow_for(partition)`` when the partition is assigned (or first seen) and dropped when it is
 revoked, so a partition that leaves and comes back restores its state instead of keeping it.
@@ -22,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -33,7 +39,15 @@ from processors.codec import decode
 from processors.deadletter import dead_letter
 from processors.runtime.dlq import DlqLimit, DlqPolicy, dead_letterable
 from processors.runtime.sink import Sink, SinkResult
-from processors.runtime.steps import AsyncStep, Flow, StepTimes, TimedStep, run_timed, timed
+from processors.runtime.steps import (
+    AsyncStep,
+    BatchStep,
+    Flow,
+    StepTimes,
+    TimedStep,
+    run_timed,
+    timed,
+)
 from schemas.dead import Stage
 from tipline.core.errors import BackpressureError, InvalidInputError, TransientError
 from tipline.core.metrics import (
@@ -65,6 +79,13 @@ class Message:
     offset: int
     key: bytes | None
     value: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Undecodable:
+    """A record whose value did not decode, and the error it raised."""
+
+    error: Exception
 
 
 @dataclass(frozen=True)
@@ -109,7 +130,10 @@ class Runner:
     backoff: Backoff = field(default_factory=Backoff)
     times: StepTimes | None = None
     observer: Observer = stage_histogram
-    _flows: dict[TopicPartition, tuple[TimedStep, ...]] = field(default_factory=dict)
+    # Per partition: its leading batch steps, and the steps each record runs through.
+    _flows: dict[TopicPartition, tuple[tuple[TimedStep, ...], tuple[TimedStep, ...]]] = field(
+        default_factory=dict
+    )
     _policy: DlqPolicy = field(init=False)
     _tips: dict[tuple[str, str], Any] = field(default_factory=dict)  # (channel, outcome) child
 
@@ -123,7 +147,11 @@ class Runner:
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         for tp in partitions:
             if tp not in self._flows:
-                self._flows[tp] = timed(self.flow_for(tp[1]), self.observer)
+                steps = timed(self.flow_for(tp[1]), self.observer)
+                lead = 0
+                while lead < len(steps) and isinstance(steps[lead].step, BatchStep):
+                    lead += 1
+                self._flows[tp] = (steps[:lead], steps[lead:])
                 log.info("%s: assigned %s[%d]", self.stage, tp[0], tp[1])
 
     def revoke(self, partitions: Iterable[TopicPartition]) -> None:
@@ -134,7 +162,7 @@ class Runner:
     def assigned(self) -> set[TopicPartition]:
         return set(self._flows)
 
-    def _flow(self, msg: Message) -> tuple[TimedStep, ...]:
+    def _flow(self, msg: Message) -> tuple[tuple[TimedStep, ...], tuple[TimedStep, ...]]:
         tp = (msg.topic, msg.partition)
         flow = self._flows.get(tp)
         if flow is None:  # a backend may deliver before it signals the assignment
@@ -149,17 +177,21 @@ class Runner:
         stored: list[tuple[Message, Any]] = []
         done = 0
         tally: Counter[tuple[str, str]] = Counter()
-        for msg in batch:
+        values = self._decode(batch)
+        await self._prepare(batch, values)
+        for msg, value in zip(batch, values, strict=True):
             tip_id: str | None = None
             channel = UNKNOWN_CHANNEL
             decoded = False
             try:
-                item = decode(self.model, msg.value)
+                if isinstance(value, _Undecodable):
+                    raise value.error
+                item = value
                 tip_id = getattr(item, "tip_id", None)
                 channel = getattr(item, "channel", UNKNOWN_CHANNEL)
                 decoded = True
                 tally[(channel, "in")] += 1
-                out = await run_timed(self._flow(msg), item, self.times, self._run_async)
+                out = await run_timed(self._flow(msg)[1], item, self.times, self._run_async)
             except Exception as exc:
                 if not dead_letterable(exc):
                     log.critical(
@@ -194,6 +226,48 @@ class Runner:
             produce.extend(await self._store(stored, tally))
         self._count(tally)
         return produce
+
+    def _decode(self, batch: Sequence[Message]) -> list[Any]:
+        """Each record's model, or an ``_Undecodable`` holding why not (raised in its turn, so
+        the dead-letter policy sees the records in their order)."""
+        values: list[Any] = []
+        for msg in batch:
+            try:
+                values.append(decode(self.model, msg.value))
+            except Exception as exc:
+                values.append(_Undecodable(exc))
+        return values
+
+    async def _prepare(self, batch: Sequence[Message], values: list[Any]) -> None:
+        """Run each partition's leading batch steps once over its decoded records."""
+        by_partition: dict[TopicPartition, list[Any]] = {}
+        for msg, value in zip(batch, values, strict=True):
+            if not isinstance(value, _Undecodable) and self._flow(msg)[0]:
+                by_partition.setdefault((msg.topic, msg.partition), []).append(value)
+        clock = time.perf_counter_ns
+        for tp, items in by_partition.items():
+            for timed_step in self._flows[tp][0]:
+                step = timed_step.step
+                assert isinstance(step, BatchStep)
+                start = clock()
+                try:
+                    await self._retrying(timed_step.name, partial(step.fn, items))
+                except Exception as exc:
+                    log.critical(
+                        "%s: batch step %s failed on %s[%d] (%s): stopping, batch of %d left "
+                        "uncommitted",
+                        self.stage,
+                        timed_step.name,
+                        tp[0],
+                        tp[1],
+                        type(exc).__name__,
+                        len(batch),
+                    )
+                    raise
+                ns = clock() - start
+                timed_step.observe(ns / 1e9)  # one observation per batch, not per record
+                if self.times is not None:
+                    self.times.add(timed_step.name, ns, len(items))
 
     def _count(self, tally: Counter[tuple[str, str]]) -> None:
         """Tips per (channel, outcome) of one batch, added once per label set, not per tip."""
@@ -252,12 +326,15 @@ class Runner:
     # -- waiting on services ----------------------------------------------------------------
 
     async def _run_async(self, step: AsyncStep, value: Any) -> Any:
+        return await self._retrying(step.name, partial(step.fn, value))
+
+    async def _retrying(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
         delay = self.backoff.first
         while True:
             try:
-                return await step.fn(value)
+                return await call()
             except TransientError as exc:
-                delay = await self._pause(step.name, exc, delay)
+                delay = await self._pause(what, exc, delay)
 
     async def _write(self, items: list[Any]) -> SinkResult:
         """Write to the sink; on back-pressure the input pauses (this batch is not committed,

@@ -140,3 +140,27 @@ def test_sender_activity_reads_back_a_senders_recent_tips(database_url: str) -> 
     events = asyncio.run(run())
     # The latest two of the sender's tips since 08:02, newest first; not the other sender's.
     assert [tip_id for _, tip_id in events] == ["s-4", "s-3"]
+
+
+def test_sender_activity_of_many_senders_is_read_back_in_one_query(database_url: str) -> None:
+    async def run() -> dict[str, list[tuple[datetime, str]]]:
+        writer = TipWriter(database_url)
+        tips = [scored(i).model_copy(update={"sender_key": "k1:a"}) for i in range(5)]
+        await writer.write([*tips, scored(9).model_copy(update={"sender_key": "k1:b"})])
+        await writer.close()
+        store = TipStore(database_url)
+        since = {
+            "k1:a": datetime(2026, 11, 3, 8, 2, tzinfo=UTC),
+            "k1:b": datetime(2026, 11, 3, 8, 0, tzinfo=UTC),
+            "k1:nobody": datetime(2026, 11, 3, 8, 0, tzinfo=UTC),
+        }
+        found = await store.senders_events(since, 2)
+        await store.close()
+        return found
+
+    found = asyncio.run(run())
+    # Per sender as sender_events reads it: each key's latest two since its own start.
+    assert {k: [tip_id for _, tip_id in v] for k, v in found.items()} == {
+        "k1:a": ["s-4", "s-3"],
+        "k1:b": ["s-9"],
+    }

@@ -114,13 +114,24 @@ def add_runner(
     """Run ``runner`` as the agent consuming ``source``; ``outputs`` are every topic it may
     produce to (its output topic and the dead letters)."""
     name = runner.stage
-    out = {topic: raw_topic(app, topic) for topic in outputs}
+    allowed = frozenset(outputs)
 
     async def agent(stream: StreamT[bytes]) -> AsyncIterator[None]:
         async for events in stream.take_events(size, within=within):  # type: ignore[attr-defined]
             try:
                 produce = await runner.process(_messages(events))
-                acks = [await out[p.topic].send(key=p.key, value=p.value) for p in produce]
+                # Straight to the (acks=all) producer: Topic.send built a FutureMessage, a
+                # PendingMessage and two sensor calls per record for the same bytes on the wire.
+                producer = await app.maybe_start_producer()
+                acks = []
+                for p in produce:
+                    if p.topic not in allowed:
+                        raise ValueError(f"{name}: {p.topic} is not one of its output topics")
+                    acks.append(
+                        await producer.send(
+                            p.topic, p.key, p.value, partition=None, timestamp=None, headers=None
+                        )
+                    )
                 await asyncio.gather(*acks)
             except asyncio.CancelledError:  # a rebalance or a stop: replay the batch later
                 hold(events)

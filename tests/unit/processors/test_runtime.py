@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +16,7 @@ from processors.lexicon import load_lexicon
 from processors.runtime.backends.memory import MemoryBroker, MemoryConsumer, ProduceFailedError
 from processors.runtime.dlq import DlqLimit, DlqLimitExceededError
 from processors.runtime.runner import Backoff, Runner
-from processors.runtime.steps import Flow, async_step
+from processors.runtime.steps import Flow, async_step, batch_step, timed
 from processors.sender_key import SenderKeyer
 from schemas import DeadLetter, RawTip, ScoredTip, Tip
 from tipline.core.errors import RejectedContentError, SinkBackpressureError, TransientError
@@ -313,17 +313,22 @@ class StoredTips:
 
     tips: list[ScoredTip] = field(default_factory=list)
     reads: list[str | None] = field(default_factory=list)
+    batches: int = 0  # sender-activity queries
 
     async def recent_tips(self, object_ref: str | None, limit: int) -> list[ScoredTip]:
         self.reads.append(object_ref)
         return [t for t in self.tips if t.object_ref == object_ref][-limit:]
 
-    async def sender_events(
-        self, sender_key: str, since: datetime, limit: int
-    ) -> list[tuple[datetime, str]]:
-        self.reads.append(sender_key)
-        mine = [t for t in self.tips if t.sender_key == sender_key and t.received_at >= since]
-        return [(t.received_at, t.tip_id) for t in mine][-limit:]
+    async def senders_events(
+        self, since: Mapping[str, datetime], limit: int
+    ) -> dict[str, list[tuple[datetime, str]]]:
+        self.batches += 1
+        found = {}
+        for sender_key, start in since.items():
+            self.reads.append(sender_key)
+            mine = [t for t in self.tips if t.sender_key == sender_key and t.received_at >= start]
+            found[sender_key] = [(t.received_at, t.tip_id) for t in mine][-limit:]
+        return found
 
     async def picture_hash(self, object_ref: str) -> str | None:
         return None
@@ -441,6 +446,8 @@ def test_sender_activity_is_restored_after_a_rebalance_and_counted_across_worker
         )
         run(second.drain())
         assert store.reads.count("k1:flood") == (2 if activity else 1)
+        # One query per batch that meets a new sender, not one per tip.
+        assert store.batches == (2 if activity else 1)
         return bursts(moved)
 
     assert interrupted(activity=True) == bursts(steady)
@@ -465,3 +472,53 @@ def test_each_partition_has_its_own_state() -> None:
     consumer.rebalance({1, 2, 3})
     assert sorted(built) == [0, 1, 2, 3]
     assert runner.assigned() == {("raw", 1), ("raw", 2), ("raw", 3)}
+
+
+def test_a_batchs_new_senders_are_restored_with_one_query() -> None:
+    store = StoredTips()
+    broker = MemoryBroker(partitions=1)
+    for i in range(6):
+        broker.produce("clean", b"p", clean_tip(i, f"Rossmann, shelf {i}", f"obj-{i}"))
+    run(MemoryConsumer(broker, triage_runner(store), "clean", batch_size=3).drain())
+    assert store.batches == 2
+    assert sorted(r for r in store.reads if r and r.startswith("k1:")) == [
+        f"k1:sender{i}" for i in range(6)
+    ]
+
+
+def test_a_batch_step_must_lead_its_flow() -> None:
+    async def prepare(_items: Sequence[Any]) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="lead"):
+        timed((lambda value: value, batch_step(prepare, "prepare")))
+
+
+def test_a_batch_step_is_retried_on_transient_failure_and_a_bug_in_it_stops_the_batch() -> None:
+    seen: list[int] = []
+
+    async def flaky(items: Sequence[Any]) -> None:
+        seen.append(len(items))
+        if len(seen) == 1:
+            raise TransientError("database busy")
+
+    counters = Counters()
+    broker = MemoryBroker(partitions=1)
+    for i in range(3):
+        broker.produce("raw", b"k", value(raw(i)))
+    consumer = MemoryConsumer(
+        broker, clean_runner((batch_step(flaky), *clean_flow(KEYER)), counters=counters), "raw"
+    )
+    run(consumer.drain())
+    assert seen == [3, 3] and len(broker.values("clean")) == 3
+    assert counters.take()["retries"] == 1
+
+    async def broken(_items: Sequence[Any]) -> None:
+        raise RuntimeError("a bug")
+
+    broker = MemoryBroker(partitions=1)
+    broker.produce("raw", b"k", value(raw(0)))
+    consumer = MemoryConsumer(broker, clean_runner((batch_step(broken), *clean_flow(KEYER))), "raw")
+    with pytest.raises(RuntimeError):
+        run(consumer.poll_once())
+    assert broker.position("test", "raw", 0) == 0 and not broker.values("dead")
