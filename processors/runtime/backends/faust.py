@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import faust
+from aiokafka.errors import IllegalStateError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT, StreamT
 
@@ -79,7 +80,10 @@ async def seek_to_committed(consumer: Any) -> Mapping[Any, int | None]:
                     tp.partition,
                     position,
                 )
-        await consumer.seek_to_beginning(*never)
+        try:
+            await consumer.seek_to_beginning(*never)
+        except IllegalStateError:  # assignment changed meanwhile: the next rebalance seeks again
+            log.info("seek to the beginning skipped: the assignment changed meanwhile")
     return committed
 
 
