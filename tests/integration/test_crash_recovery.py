@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from ingest.producer import TipProducer
 from tests.integration.conftest import Worker, count_rows, wait_for
@@ -53,13 +51,6 @@ def assert_clusters_match_their_rows(url: str) -> None:
     assert clustered == listed
 
 
-@pytest.mark.xfail(
-    os.environ.get("TIPLINE_TEST_BROKER") == "apache",
-    reason="known, not yet understood: on Apache Kafka the survivor sometimes takes all partitions"
-    " and then processes nothing for minutes (closing note of 2026-12-02); passes on the embedded"
-    " broker every time",
-    strict=False,
-)
 def test_two_workers_share_the_stream_and_survive_losing_one(
     settings: Settings, worker: Worker, tmp_path: Path
 ) -> None:

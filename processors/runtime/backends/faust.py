@@ -11,16 +11,28 @@ when concurrency > 1.
 faust hard-codes aiokafka's ``fetch_max_wait_ms`` at 1,500 ms, and the embedded broker (Tansu)
 waits for part of it even when records are there, so each consuming hop cost 0.4–0.8 s. The
 consumer thread below sets it from ``Settings.fetch_max_wait_ms`` instead.
+
+Seeking to committed offsets also rewinds the partitions that have none. faust seeks every
+partition to its committed offset after a rebalance, and also whenever a fetch returns while
+the flow is stopped, because it throws such records away (``Consumer.getmany``: "Seek back to
+committed offsets"). aiokafka's ``seek_to_committed`` leaves a partition alone when its
+committed offset is missing (or 0), so records fetched there and thrown away were never read
+again: when a worker was killed before its first commit, the survivor took its partitions,
+dropped the first fetch during the rebalance, and sat at their end with nothing committed and
+nothing stored (issue #14, Apache Kafka, where the fetch often lands inside that window).
+Such partitions now go back to their beginning (``consumer_auto_offset_reset="earliest"``);
+the replay is absorbed by the idempotent sink.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import faust
+from aiokafka.errors import IllegalStateError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT, StreamT
 
@@ -38,6 +50,51 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # setting for it (it passes a literal 1500).
         consumer._fetch_max_wait_ms = getattr(self.app, "fetch_max_wait_ms", 1500)
         return consumer
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        return await self.call_thread(self._seek_to_committed)  # type: ignore[no-any-return]
+
+    async def _seek_to_committed(self) -> Mapping[Any, int | None]:
+        return await seek_to_committed(self._ensure_consumer())
+
+
+async def seek_to_committed(consumer: Any) -> Mapping[Any, int | None]:
+    """Seek every assigned partition of an aiokafka ``consumer`` to its committed offset, and
+    to its beginning when it has none; returns the committed offsets (None: none).
+
+    aiokafka's own ``seek_to_committed`` seeks only offsets > 0 and leaves the others where the
+    fetcher had got to (see the module docstring for what that cost).
+    """
+    committed: Mapping[Any, int | None] = await consumer.seek_to_committed()
+    for tp, offset in committed.items():
+        if offset == 0:
+            consumer.seek(tp, 0)
+    never = [tp for tp, offset in committed.items() if offset is None]
+    if never:
+        for tp in never:
+            position = _position(consumer, tp)
+            if position:
+                log.info(
+                    "%s[%d]: no committed offset, fetched up to %d: back to its beginning",
+                    tp.topic,
+                    tp.partition,
+                    position,
+                )
+        try:
+            await consumer.seek_to_beginning(*never)
+        except IllegalStateError:  # assignment changed meanwhile: the next rebalance seeks again
+            log.info("seek to the beginning skipped: the assignment changed meanwhile")
+    return committed
+
+
+def _position(consumer: Any, tp: Any) -> int | None:
+    """The fetch position aiokafka holds for ``tp`` (None: not set), for the log line only;
+    ``consumer.position()`` would wait for one instead."""
+    try:
+        state = consumer._subscription.subscription.assignment.state_value(tp)
+        return state._position if state is not None else None
+    except AttributeError:
+        return None
 
 
 class _Consumer(faust_aiokafka.Consumer):
