@@ -5,8 +5,8 @@ message, and ``exc_type`` for an exception: its class name only, because a trace
 and messages may quote a tip). Messages are the same %-formatted lines as in text, which by
 house rule carry tip ids, channels, partitions and offsets, never tip text.
 
-The Kafka clients are the exception we guard against: kafka-python and aiokafka log raw record
-bytes (a tip's text) at DEBUG. Their loggers are held at INFO or above whatever the root level
+The Kafka clients are the exception we guard against: kafka-python, aiokafka and faust log raw
+record bytes or values (a tip's text) at DEBUG. Their loggers are held at INFO or above whatever the root level
 (``TIPLINE_LOG_LEVEL=debug`` included), and every root handler drops their records below INFO,
 so a client logger someone lowers by hand still prints nothing of a tip. faust replaces the
 root handlers when its worker starts; the worker calls ``guard_client_loggers`` again then.
@@ -28,8 +28,9 @@ _LEVELS = {
 _TEXT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
 
 # The clients' loggers and the lowest level each may log at. kafka-python is chatty at INFO
-# (every connection), so it shows warnings only; aiokafka's INFO lines are rebalances.
-CLIENT_LOGGERS = {"kafka": logging.WARNING, "aiokafka": logging.INFO}
+# (every connection), so it shows warnings only; aiokafka's INFO lines are rebalances; faust
+# logs every record it sends at DEBUG ("send: topic=… v=…", the tip's body).
+CLIENT_LOGGERS = {"kafka": logging.WARNING, "aiokafka": logging.INFO, "faust": logging.INFO}
 
 
 class ClientDebugFilter(logging.Filter):

@@ -20,7 +20,15 @@ TIP_TEXT = "the bag is at Anna Berger's flat"
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    names = ("kafka", "kafka.conn", "kafka.protocol.parser", "aiokafka", "aiokafka.conn")
+    names = (
+        "kafka",
+        "kafka.conn",
+        "kafka.protocol.parser",
+        "aiokafka",
+        "aiokafka.conn",
+        "faust",
+        "faust.topics",
+    )
     levels = {name: logging.getLogger(name).level for name in names}
     yield
     root.handlers[:] = handlers
@@ -40,6 +48,7 @@ def chatter() -> None:
     """What the clients and our own code log during a run with debug logging."""
     logging.getLogger("kafka.conn").debug("Received correlation id 7: %r", TIP_TEXT.encode())
     logging.getLogger("aiokafka.consumer.fetcher").debug("record value %r", TIP_TEXT.encode())
+    logging.getLogger("faust.topics").debug("send: topic=tips.clean v=%r", TIP_TEXT.encode())
     logging.getLogger("aiokafka.consumer.group_coordinator").info("aiokafka-rebalance-info")
     logging.getLogger("kafka.client").warning("kafka-warning-shown")
     logging.getLogger("tipline.test").debug("tipline-debug-shown tip t-1")
@@ -55,7 +64,7 @@ def test_debug_logging_prints_no_record_bytes(
     assert "tipline-debug-shown" in err  # the root level really is DEBUG
     assert "aiokafka-rebalance-info" in err and "kafka-warning-shown" in err
     assert TIP_TEXT not in err
-    for name in ("kafka", "aiokafka"):
+    for name in ("kafka", "aiokafka", "faust"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.INFO
 
 
