@@ -83,7 +83,9 @@ def main() -> None:
             f"{' '.join(misses.get(lang, [])[:8])}"
         )
     for split in ("dev", "test"):
-        inflected = [h for (_, s, i), hits in found.items() if s == split and i == "yes" for h in hits]
+        inflected = [
+            h for (_, s, i), hits in found.items() if s == split and i == "yes" for h in hits
+        ]
         plain = [h for (_, s, i), hits in found.items() if s == split and i == "no" for h in hits]
         print(
             f"  all {split:>4}: inflected {sum(inflected) / len(inflected):.3f} "

@@ -10,7 +10,8 @@ here, so the set is independent of it). ``inflected`` is "yes" when its FORM dif
 lemma and is not itself a name ("Wiedniu", lemma "Wiedeń"), "no" when it is the name as
 listed ("Wien"): languages whose place names do not inflect (en, fr, es, ...) are then still
 measured. At most PER_SPLIT inflected and PLAIN_PER_SPLIT plain sentences per language and
-split, in file order (treebanks without lemmas, Maltese MUDT: plain names only). Expected evidence = what the lemma means in the lexicon.
+split, in file order (treebanks without lemmas, Maltese MUDT: plain names only). Expected
+evidence = what the lemma means in the lexicon.
 
 no_names.tsv: sentences with no PROPN token at all (at most NO_NAMES_PER_SPLIT per language
 and split, in file order): any city, shop or brand found there is false evidence.
