@@ -20,9 +20,10 @@ form that the dictionary knows as a form of something else is dropped.
 
 The names are those the lexicon loads: the gazetteer, the curated ``lexicon.toml`` and the
 ~5,850 NSI chains and brands of ``brands.tsv.gz`` ("w Biedronce", "v Lidlu"). A chain's forms
-are made only in the languages of the countries it trades in (CLDR's official languages of
-each, from babel; a chain without countries, a web shop, in all): Biedronka gets Polish
-forms, not Hungarian ones.
+are taken from the dictionaries, and made by analogy, only in the languages of the countries
+it trades in (CLDR's official languages of each, from babel; a chain without countries, a web
+shop, in all): Biedronka gets Polish forms, not Hungarian ones, and Slovak "spor" (dispute)
+is no form of Spar.
 
 Left out everywhere: forms shorter than 4 letters, forms that are a name themselves, forms
 that are a common word much more than their name is ("samo", Croatian "only", is also a form
@@ -139,6 +140,11 @@ def main() -> None:
             else:
                 continue
             shop_languages.setdefault(key, set()).update(_languages(countries))
+    # Names that are only chains or brands: their dictionary forms count only in the
+    # languages of their countries, like the forms made by analogy.
+    shop_only = {
+        key for key in shop_languages if all(kind in ("shop", "brand") for kind, _ in meaning[key])
+    }
     taken = set(builder.ngrams)
     forms: dict[str, set[str]] = {}
     for language in LANGUAGES:
@@ -148,6 +154,8 @@ def main() -> None:
             name = fold(raw_lemma.decode("utf-8"))
             if name not in names:
                 continue
+            if name in shop_only and language not in shop_languages[name]:
+                continue  # Slovak "spor" (dispute) is no form of the chain Spar
             form = fold(raw_form.decode("utf-8"))
             if form == name or len(form) < MIN_FORM or form in taken or " " in form:
                 continue
