@@ -22,8 +22,9 @@ The names are those the lexicon loads: the gazetteer, the curated ``lexicon.toml
 ~5,850 NSI chains and brands of ``brands.tsv.gz`` ("w Biedronce", "v Lidlu"). A chain's forms
 are taken from the dictionaries, and made by analogy, only in the languages of the countries
 it trades in (CLDR's official languages of each, from babel; a chain without countries, a web
-shop, in all): Biedronka gets Polish forms, not Hungarian ones, and Slovak "spor" (dispute)
-is no form of Spar.
+shop, in all), and from the dictionaries only for a lemma written as the chain is, accents
+included: Biedronka gets Polish forms, not Hungarian ones; Slovak "spor" (dispute) is no
+form of Spar, nor Swedish "låda" (box) of Lada.
 
 Left out everywhere: forms shorter than 4 letters, forms that are a name themselves, forms
 that are a common word much more than their name is ("samo", Croatian "only", is also a form
@@ -145,6 +146,8 @@ def main() -> None:
     shop_only = {
         key for key in shop_languages if all(kind in ("shop", "brand") for kind, _ in meaning[key])
     }
+    # A chain's names as written (casefolded, accents kept), to match dictionary lemmas on.
+    written = {key: {e.surface.casefold() for e in builder.ngrams[key]} for key in shop_only}
     taken = set(builder.ngrams)
     forms: dict[str, set[str]] = {}
     for language in LANGUAGES:
@@ -154,8 +157,13 @@ def main() -> None:
             name = fold(raw_lemma.decode("utf-8"))
             if name not in names:
                 continue
-            if name in shop_only and language not in shop_languages[name]:
-                continue  # Slovak "spor" (dispute) is no form of the chain Spar
+            if name in shop_only and (
+                language not in shop_languages[name]
+                or raw_lemma.decode("utf-8").casefold() not in written[name]
+            ):
+                # Slovak "spor" (dispute) is no form of the chain Spar; Swedish "låda" (box)
+                # folds to "lada" but is not the chain Lada.
+                continue
             form = fold(raw_form.decode("utf-8"))
             if form == name or len(form) < MIN_FORM or form in taken or " " in form:
                 continue
