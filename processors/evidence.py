@@ -200,11 +200,23 @@ def _years(text: str, newest: int, found: _Found, taken: list[tuple[int, int]]) 
         found.years.add(year)
 
 
+# Irish marks case and article on a name's first letter with a lower-case prefix (eclipsis
+# and h-prothesis): "hÉireann", "nGaillimh", "gCorcaigh", "bhFrainc" are written capitalised.
+_MUTATION = re.compile(r"(?:bh|[bdghmnt])[^\W\d_]")
+
+
+def _capitalised(word: str) -> bool:
+    if word[:1].isupper():
+        return True
+    match = _MUTATION.match(word)
+    return match is not None and match.group()[-1].isupper()
+
+
 def _case_ok(entry: Entry, words: Sequence[str]) -> bool:
     if entry.case == "any":
         return True
     if entry.case == "capital":
-        return words[0][:1].isupper()
+        return _capitalised(words[0])
     return " ".join(words) == entry.surface
 
 

@@ -134,14 +134,19 @@ def _location(item: dict[str, Any], regions: dict[str, set[str]], world: set[str
     return found
 
 
-def _ordinariness(candidates: set[str]) -> tuple[set[str], set[str], set[str]]:
-    """Split ``candidates`` (single words as written): (ordinary, lower-case, any dictionary word).
+def _ordinariness(
+    candidates: set[str],
+) -> tuple[set[str], set[str], set[str], set[str]]:
+    """Split ``candidates`` (single words as written): (frequent, widespread, lower-case, any
+    dictionary word).
 
     Dictionaries list proper nouns too ("Ikea", Polish "adidas" = trainers), so a dictionary hit
-    alone would drop most brands. Ordinary: a lower-case hit in a language where the word is
-    frequent (wordfreq Zipf >= ``ORDINARY_ZIPF``: "action", "next", "boots", "metro") or in
-    ``ORDINARY_LANGUAGES`` languages or more ("puma", "mango"). Any other hit (German nouns and
-    names are capitalised) makes the alias match only when written with a capital.
+    alone would drop most brands. Frequent: a lower-case hit in a language where the word is
+    frequent (wordfreq Zipf >= ``ORDINARY_ZIPF``: "action", "next", "boots", "metro").
+    Widespread: a lower-case hit in ``ORDINARY_LANGUAGES`` languages or more, frequent in none
+    ("puma", "mango", "vespa": loanwords and names the dictionaries took in). Any other hit
+    (German nouns and names are capitalised) makes the alias match only when written with a
+    capital.
     """
     lower_hits: dict[str, list[float]] = defaultdict(list)
     any_hit: set[str] = set()
@@ -164,14 +169,14 @@ def _ordinariness(candidates: set[str]) -> tuple[set[str], set[str], set[str]]:
             elif word.capitalize().encode() in table or word.capitalize().encode() in lemmas:
                 any_hit.add(word)
         print(f"{language}: {len(any_hit)} dictionary words so far", file=sys.stderr)
-    ordinary = {
-        w
-        for w, zipfs in lower_hits.items()
-        if max(zipfs) >= ORDINARY_ZIPF or len(zipfs) >= ORDINARY_LANGUAGES
-    }
+    frequent = {w for w, zipfs in lower_hits.items() if max(zipfs) >= ORDINARY_ZIPF}
+    widespread = {
+        w for w, zipfs in lower_hits.items() if len(zipfs) >= ORDINARY_LANGUAGES
+    } - frequent
+    ordinary = frequent | widespread
     # A rare form ("rimi", an Italian verb form; Rimi, the Baltic chain) is no reason to drop.
-    lower = {w for w, zipfs in lower_hits.items() if max(zipfs) >= LOWER_ZIPF} - ordinary
-    return ordinary, lower, any_hit - ordinary
+    lower_words = {w for w, zipfs in lower_hits.items() if max(zipfs) >= LOWER_ZIPF} - ordinary
+    return frequent, widespread, lower_words, any_hit - ordinary
 
 
 def _aliases(item: dict[str, Any]) -> list[str]:
@@ -255,9 +260,15 @@ def _kept_aliases(
     entry: dict[str, Any],
     owners: dict[str, set[str]],
     generic: list[re.Pattern[str]],
-    words: tuple[set[str], set[str], set[str]],
+    words: tuple[set[str], set[str], set[str], set[str]],
 ) -> list[tuple[str, str]]:
     """(alias, case) of one entry after the ordinary-word, generic, short and shared filters.
+
+    A one-word alias frequent in some language is dropped ("Action", "Next"). One that is a
+    dictionary word in many languages but frequent in none ("Puma", "Vespa") is kept for a
+    chain in ``MANY_COUNTRIES`` countries or more, capitalised only, unless it is frequent in
+    English crowd text too (Zipf >= ``ENGLISH_NAME_ZIPF``: "Diesel", "Omega"): a world brand
+    is what such a word names when written with a capital; a local chain of that name loses it.
 
     A chain in fewer than ``MANY_COUNTRIES`` countries loses an alias that is a lower-case
     dictionary word, only such words ("All Day", "New Look"), or frequent in English crowd text as a
@@ -265,14 +276,14 @@ def _kept_aliases(
     rarer than a tweet using the word. A big chain keeps it, matched only as written or
     capitalised ("Nike", "Burger King", "KFC").
     """
-    ordinary, lower, known = words
+    frequent, widespread, lower, known = words
     big = len(entry["countries"]) >= MANY_COUNTRIES
     aliases: list[tuple[str, str]] = []
     for key, alias in sorted(entry["aliases"].items()):
         parts = key.split(" ")
         if owners[key] != {entry_key} or any(g.search(alias) for g in generic):
             continue
-        if len(parts) == 1 and key in ordinary:
+        if len(parts) == 1 and (key in frequent or (key in widespread and not big)):
             continue
         # Every word a name, word or abbreviation of English crowd text ("Julie's" = julie s).
         common = all(
@@ -282,6 +293,11 @@ def _kept_aliases(
             letters = alias.replace("&", "")
             if len(key) >= 2 and letters.isupper() and (big or not (common or key in lower)):
                 aliases.append((alias, "exact"))
+            continue
+        if len(parts) == 1 and key in widespread:
+            # Also frequent in English crowd text ("Diesel", "Omega", "Habitat"): dropped.
+            if _english_zipf(alias) < ENGLISH_NAME_ZIPF:
+                aliases.append((alias, "capital"))
             continue
         words_only = all(p in lower or len(p) <= SHORT for p in parts)
         if (words_only or common) and not big:
@@ -300,17 +316,20 @@ def main() -> None:
     entries = _collect(nsi, regions, world)
 
     written = {a for e in entries.values() for a in e["aliases"].values()}
-    ordinary_words, lower_words, known_words = _ordinariness(
+    frequent_words, widespread_words, lower_words, known_words = _ordinariness(
         {m.group() for a in written for m in tokens(a)}
     )
-    ordinary = {_key(w) for w in ordinary_words}
-    lower = {_key(w) for w in lower_words} | ordinary
+    frequent = {_key(w) for w in frequent_words}
+    widespread = {_key(w) for w in widespread_words} - frequent
+    lower = {_key(w) for w in lower_words} | frequent | widespread
     known = {_key(w) for w in known_words} | lower
     owners = _owners(entries)
 
     lines = []
     for entry_key, entry in entries.items():
-        aliases = _kept_aliases(entry_key, entry, owners, generic, (ordinary, lower, known))
+        aliases = _kept_aliases(
+            entry_key, entry, owners, generic, (frequent, widespread, lower, known)
+        )
         if not aliases:
             continue
         codes = entry["countries"]

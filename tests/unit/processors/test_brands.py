@@ -31,6 +31,11 @@ def test_thousands_of_chains_with_countries() -> None:
         ("zakoupeno v Kaufland", "Kaufland"),
         ("Coca-Cola sticker on the bottle", "Coca-Cola"),
         ("Gekauft bei Tchibo", "Tchibo"),
+        # A world chain whose name is a loanword in many dictionaries, capitalised only.
+        ("Buty Puma, kupione w outlecie", "Puma"),
+        ("Widziałam taką torbę w Biedronce", "Biedronka"),
+        ("Koupila jsem to v Lidlu", "Lidl"),
+        ("Najtańsze w Żabkach na osiedlu", "Żabka"),  # a form from the inflection table
     ],
 )
 def test_nsi_names_are_found(text: str, name: str) -> None:
@@ -43,7 +48,7 @@ def test_nsi_names_are_found(text: str, name: str) -> None:
         "the magnitude of the problem",  # Magnit on word boundaries only
         "epicentro della zona",  # Epicentr
         "take action next time",  # Action, Next: ordinary English words
-        "una puma nel bosco",  # Puma: a word in most languages, dropped
+        "una puma nel bosco",  # Puma: a word in most languages, matched only capitalised
         "the kfc was bad",  # KFC: only as written
         "τσάντα από δέρμα",  # Chad
         "a coca cola and a coke",  # Coca-Cola only capitalised (both parts are words)

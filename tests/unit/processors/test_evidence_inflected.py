@@ -44,22 +44,70 @@ def test_inflected_vienna(text: str) -> None:
     assert "AT" in ev.countries
 
 
-def _rows() -> list[dict[str, str]]:
-    with DATA.open(encoding="utf-8") as fh:
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        # Irish eclipsis and h-prothesis put a lower-case letter before the capital.
+        ("Tá sé ina chónaí i nGaillimh anois", "city", "Galway"),
+        ("Rialtas na hÉireann", "country", "IE"),
+        ("Bhí mé i gCorcaigh inné", "city", "Cork"),
+    ],
+)
+def test_irish_mutated_names(text: str, kind: str, value: str) -> None:
+    ev = find_evidence(text, 2026)
+    assert value in (ev.cities if kind == "city" else ev.countries)
+
+
+def test_mutation_prefix_alone_is_not_a_capital() -> None:
+    # "ngaillimh" typed all lower case is not a name written capitalised.
+    assert find_evidence("i ngaillimh", 2026).cities == ()
+
+
+def _rows(name: str = "sentences.tsv") -> list[dict[str, str]]:
+    with (DATA.parent / name).open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
-def test_inflected_place_names_in_real_sentences_are_found() -> None:
+def _recall(split: str) -> dict[str, list[bool]]:
     by_lang: dict[str, list[bool]] = {}
     for row in _rows():
-        ev = find_evidence(row["text"], 2026)
-        found = row["value"] in (ev.cities if row["kind"] == "city" else ev.countries)
-        by_lang.setdefault(row["lang"], []).append(found)
-    # A regression gate at today's level (the goal, 0.9 per language, is not met everywhere:
-    # bench_evidence prints the figures). Languages with under 10 sentences count in the total.
+        if row["split"] != split or row["inflected"] != "yes":
+            continue
+        by_lang.setdefault(row["lang"], []).append(_found(row))
+    return by_lang
+
+
+@pytest.mark.parametrize(("split", "overall", "floor"), [("dev", 0.93, 0.75), ("test", 0.93, 0.75)])
+def test_inflected_place_names_in_real_sentences_are_found(
+    split: str, overall: float, floor: float
+) -> None:
+    by_lang = _recall(split)
+    # A regression gate below today's level (bench_evidence prints the figures; the goal is
+    # 0.9 per language). Languages with under 10 sentences count in the total only.
     total = [h for hits in by_lang.values() for h in hits]
-    assert sum(total) / len(total) >= 0.88
+    assert sum(total) / len(total) >= overall
     recall = {lang: sum(h) / len(h) for lang, h in by_lang.items() if len(h) >= 10}
-    assert len(recall) >= 12
-    low = {lang: round(r, 3) for lang, r in recall.items() if r < 0.75}
+    assert len(recall) >= 15
+    low = {lang: round(r, 3) for lang, r in recall.items() if r < floor}
     assert not low, low
+
+
+def _found(row: dict[str, str]) -> bool:
+    ev = find_evidence(row["text"], 2026)
+    return row["value"] in (ev.cities if row["kind"] == "city" else ev.countries)
+
+
+def test_names_as_listed_are_found() -> None:
+    rows = [r for r in _rows() if r["inflected"] == "no"]
+    hits = [_found(r) for r in rows]
+    assert len({r["lang"] for r in rows}) >= 28
+    assert sum(hits) / len(hits) >= 0.98
+
+
+def test_sentences_without_names_give_little_false_evidence() -> None:
+    rows = _rows("no_names.tsv")
+    false = [
+        bool((ev := find_evidence(r["text"], 2026)).cities or ev.shops or ev.brands) for r in rows
+    ]
+    assert len(rows) > 2000
+    assert sum(false) / len(false) <= 0.015
