@@ -6,10 +6,11 @@ and messages may quote a tip). Messages are the same %-formatted lines as in tex
 house rule carry tip ids, channels, partitions and offsets, never tip text.
 
 The Kafka clients are the exception we guard against: kafka-python, aiokafka and faust log raw
-record bytes or values (a tip's text) at DEBUG. Their loggers are held at INFO or above whatever the root level
-(``TIPLINE_LOG_LEVEL=debug`` included), and every root handler drops their records below INFO,
-so a client logger someone lowers by hand still prints nothing of a tip. faust replaces the
-root handlers when its worker starts; the worker calls ``guard_client_loggers`` again then.
+record bytes or values (a tip's text) at DEBUG. Their loggers are held at INFO or above whatever
+the root level (``TIPLINE_LOG_LEVEL=debug`` included), and every root handler drops their records
+below INFO, so a client logger someone lowers by hand still prints nothing of a tip. faust
+replaces the root handlers when its worker starts; the worker calls ``guard_client_loggers``
+again then.
 """
 
 from __future__ import annotations
