@@ -147,7 +147,7 @@ WITH targets AS MATERIALIZED (
 -- OFFSET 0 keeps each lookup a per-target index probe: the planner, misled by a young
 -- table's statistics, otherwise hash-joins whole tables for a batch of 500 tips.
 crowd AS (
-    SELECT t.tip_id, t.reasons, t.staged,
+    SELECT t.tip_id, t.reasons, t.staged, t.score_version,
            CASE
            WHEN b.n IS NOT NULL THEN jsonb_build_object(
                'feature', 'agree',
@@ -168,12 +168,13 @@ crowd AS (
            END AS reason
     FROM (
         -- Every staged row is a target (it is one of the batch's tips) and is not in tips yet.
-        SELECT tip_id, reasons, cluster_id, true AS staged FROM sink_batch
+        SELECT tip_id, reasons, cluster_id, score_version, true AS staged FROM sink_batch
         UNION ALL
-        SELECT t.tip_id, t.reasons, t.cluster_id, false
+        SELECT t.tip_id, t.reasons, t.cluster_id, t.score_version, false
         FROM targets x
         CROSS JOIN LATERAL (
-            SELECT tip_id, reasons, cluster_id FROM tips WHERE tips.tip_id = x.tip_id OFFSET 0
+            SELECT tip_id, reasons, cluster_id, score_version
+            FROM tips WHERE tips.tip_id = x.tip_id OFFSET 0
         ) t
     ) t
     LEFT JOIN LATERAL (
@@ -189,7 +190,7 @@ crowd AS (
     ) cl ON true
 ),
 rebuilt AS (
-    SELECT c.tip_id, c.staged, c.reasons AS old,
+    SELECT c.tip_id, c.staged, c.reasons AS old, c.score_version,
            coalesce((SELECT jsonb_agg(r ORDER BY i)
                      FROM jsonb_array_elements(c.reasons) WITH ORDINALITY AS e(r, i)
                      WHERE r ->> 'feature' NOT IN ('agree', 'same_tip', 'burst')), '[]'::jsonb)
@@ -201,6 +202,8 @@ rebuilt AS (
 ),
 changed AS MATERIALIZED (
     SELECT r.tip_id, r.staged, r.reasons,
+           CASE WHEN right(r.score_version, length(%(suffix)s)) = %(suffix)s
+                THEN r.score_version ELSE r.score_version || %(suffix)s END AS version,
            greatest(0, least(100, (SELECT coalesce(sum((x ->> 'weight')::integer), 0)
                                    FROM jsonb_array_elements(r.reasons) x)))::smallint AS score
     FROM rebuilt r
@@ -208,31 +211,17 @@ changed AS MATERIALIZED (
 ),
 -- A staged row is re-scored before it is stored (written once); a stored one in place.
 staged AS (
-    UPDATE sink_batch t SET
-        reasons = s.reasons,
-        score = s.score,
-        score_version = CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
-                             THEN t.score_version ELSE t.score_version || %(suffix)s END,
+    UPDATE sink_batch t SET reasons = s.reasons, score = s.score, score_version = s.version,
         record = t.record || jsonb_build_object(
-            'reasons', s.reasons,
-            'score', s.score,
-            'score_version', CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
-                                  THEN t.score_version ELSE t.score_version || %(suffix)s END)
+            'reasons', s.reasons, 'score', s.score, 'score_version', s.version)
     FROM changed s
     WHERE s.staged AND t.tip_id = s.tip_id
     RETURNING 1
 ),
 stored AS (
-    UPDATE tips t SET
-        reasons = s.reasons,
-        score = s.score,
-        score_version = CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
-                             THEN t.score_version ELSE t.score_version || %(suffix)s END,
+    UPDATE tips t SET reasons = s.reasons, score = s.score, score_version = s.version,
         record = t.record || jsonb_build_object(
-            'reasons', s.reasons,
-            'score', s.score,
-            'score_version', CASE WHEN right(t.score_version, length(%(suffix)s)) = %(suffix)s
-                                  THEN t.score_version ELSE t.score_version || %(suffix)s END)
+            'reasons', s.reasons, 'score', s.score, 'score_version', s.version)
     FROM changed s
     WHERE NOT s.staged AND t.tip_id = s.tip_id
     RETURNING 1
