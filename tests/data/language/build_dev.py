@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from build_ud import digest, pick_order, sentences
+from build_ud import digest, pick, sentences
 
 HERE = Path(__file__).resolve().parent
 SENTENCES = HERE / "sentences.tsv"
@@ -53,19 +53,17 @@ def main(mirror: Path) -> None:
         tables[path] = [r for r in rows if not r[2].endswith(OURS)]
     seen = {r[3] for rows in tables.values() for r in rows}
     for lang, repo, name, short_n, long_n, suffix, path in SOURCES:
-        short: list[str] = []
-        long: list[str] = []
-        for text in sorted(set(sentences(mirror, repo, name)), key=pick_order):
-            if text in seen or digest(text)[0] >= DEV_SPLIT:
-                continue
-            if 15 <= len(text) < 60 and len(short) < short_n:
-                short.append(text)
-            elif 60 <= len(text) <= 200 and len(long) < long_n:
-                long.append(text)
-        for text in short + long:
+        chosen = pick(
+            sentences(mirror, repo, name),
+            lambda t: t in seen or digest(t)[0] >= DEV_SPLIT,
+            short_n,
+            long_n,
+        )
+        short = sum(len(t) < 60 for t in chosen)
+        for text in chosen:
             seen.add(text)
             tables[path].append([lang, "dev", repo + suffix, text])
-        print(f"{lang}: {len(short)} short + {len(long)} long dev from {repo}/{name}")
+        print(f"{lang}: {short} short + {len(chosen) - short} long dev from {repo}/{name}")
     for path, rows in tables.items():
         with path.open("w", encoding="utf-8", newline="") as fh:
             fh.write("lang\tsplit\tsource\ttext\n")

@@ -19,6 +19,7 @@ import csv
 import hashlib
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -79,6 +80,21 @@ def pick_order(text: str) -> bytes:
     return hashlib.sha256(b"pick:" + text.encode("utf-8")).digest()
 
 
+def pick(texts: list[str], skip: Callable[[str], bool], short_n: int, long_n: int) -> list[str]:
+    """Up to ``short_n`` sentences of 15-59 characters and ``long_n`` of 60-200, in a fixed
+    pseudo-random order (``pick_order``), leaving out those ``skip`` refuses."""
+    short: list[str] = []
+    long: list[str] = []
+    for text in sorted(set(texts), key=pick_order):
+        if skip(text):
+            continue
+        if 15 <= len(text) < 60 and len(short) < short_n:
+            short.append(text)
+        elif 60 <= len(text) <= 200 and len(long) < long_n:
+            long.append(text)
+    return short + long
+
+
 def main(mirror: Path) -> None:
     with TSV.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
@@ -86,19 +102,13 @@ def main(mirror: Path) -> None:
     rows = [r for r in rows if r["source"] not in ours]  # a re-run replaces its own rows
     seen = {r["text"] for r in rows}
     for lang, repo, name, short_n, long_n, suffix in SOURCES:
-        short, long = [], []
-        for text in sorted(set(sentences(mirror, repo, name)), key=pick_order):
-            if text in seen:
-                continue
-            if 15 <= len(text) < 60 and len(short) < short_n:
-                short.append(text)
-            elif 60 <= len(text) <= 200 and len(long) < long_n:
-                long.append(text)
-        for text in short + long:
+        chosen = pick(sentences(mirror, repo, name), lambda t: t in seen, short_n, long_n)
+        for text in chosen:
             seen.add(text)
             split = "dev" if digest(text)[0] < 102 else "test"
             rows.append({"lang": lang, "split": split, "source": repo + suffix, "text": text})
-        print(f"{lang}: {len(short)} short + {len(long)} long from {repo}/{name}")
+        short = sum(len(t) < 60 for t in chosen)
+        print(f"{lang}: {short} short + {len(chosen) - short} long from {repo}/{name}")
     # Written by hand, not with csv: existing rows hold quotes that QUOTE_NONE cannot write.
     with TSV.open("w", encoding="utf-8", newline="") as fh:
         fh.write("lang\tsplit\tsource\ttext\n")
