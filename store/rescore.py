@@ -117,12 +117,33 @@ FROM upserted u JOIN counted n USING (object_ref, kind, value)
 WHERE u.tipsters - n.n < %(full)s
 """
 
-# One transaction-scoped lock per object, in sorted order, before any claim row is touched:
-# two sinks (briefly, during a rebalance) never interleave one object's counts or deadlock.
-_LOCK_OBJECTS = (
-    "SELECT pg_advisory_xact_lock(hashtextextended('claims:' || o, 0)) "
-    "FROM unnest(%s::text[]) AS o ORDER BY o"
-)
+# Transaction-scoped advisory locks on hash buckets, not on the keys themselves: one lock per
+# object (or cluster) made a batch of a few thousand distinct keys overrun PostgreSQL's shared
+# lock table ("out of shared memory", max_locks_per_transaction); the buckets bound a
+# transaction to ``LOCK_BUCKETS`` locks per namespace whatever the batch. Two keys sharing a
+# bucket only serialise two sinks a little more. The two-int form keeps each namespace apart
+# (and apart from the migration's one-bigint lock); buckets are taken distinct and in sorted
+# order (volatile select-list functions run after ORDER BY), so two sinks never deadlock.
+LOCK_BUCKETS = 64
+OBJECTS_NAMESPACE = 0x636C6D01  # claims, per object_ref
+CLUSTERS_NAMESPACE = 0x636C7302  # cluster figures, per cluster_id
+_LOCK_BUCKETS = """
+SELECT pg_advisory_xact_lock(%(namespace)s, b.bucket)
+FROM (SELECT DISTINCT (hashtextextended(k, 0) & %(mask)s)::integer AS bucket
+      FROM unnest(%(keys)s::text[]) AS k) b
+ORDER BY b.bucket
+"""
+
+
+async def lock_buckets(cur: psycopg.AsyncCursor[Any], namespace: int, keys: Sequence[str]) -> None:
+    """Take the transaction-scoped locks of the buckets of ``keys`` in ``namespace``
+    (see ``_LOCK_BUCKETS``): at most ``LOCK_BUCKETS`` locks, however many keys."""
+    if keys:
+        await cur.execute(
+            _LOCK_BUCKETS,
+            {"namespace": namespace, "keys": sorted(set(keys)), "mask": LOCK_BUCKETS - 1},
+        )
+
 
 # The crowd reason of each target tip, exactly as processors.score writes it (an integration
 # test compares the two): the best claim by (effective count, kind, value) in code-point order
@@ -231,9 +252,8 @@ SELECT (SELECT count(*) FROM staged) + (SELECT count(*) FROM stored)
 
 
 async def lock_objects(cur: psycopg.AsyncCursor[Any], object_refs: Sequence[str]) -> None:
-    """Serialise claim updates per object (see ``_LOCK_OBJECTS``)."""
-    if object_refs:
-        await cur.execute(_LOCK_OBJECTS, (sorted(set(object_refs)),))
+    """Serialise claim updates per object (by bucket, see ``_LOCK_BUCKETS``)."""
+    await lock_buckets(cur, OBJECTS_NAMESPACE, object_refs)
 
 
 async def claims(

@@ -109,11 +109,9 @@ SELECT {_COLUMN_LIST} FROM sink_batch
 ON CONFLICT (tip_id) DO NOTHING
 """  # noqa: S608 (built from the constant column list above, never from input)
 
-# Two sinks may briefly touch one cluster during a rebalance: a transaction-scoped lock per
-# cluster, taken in sorted order, serialises their recomputations without deadlocks.
-_LOCK_CLUSTERS = (
-    "SELECT pg_advisory_xact_lock(hashtextextended(c, 0)) FROM unnest(%s::text[]) AS c ORDER BY c"
-)
+# Two sinks may briefly touch one cluster during a rebalance: transaction-scoped locks on the
+# clusters' hash buckets (store/rescore.py ``lock_buckets``, bounded whatever the batch), taken
+# after the objects' ones and in sorted order, serialise their recomputations without deadlocks.
 # A receipt's lookup id is random: a clash (or a replay) keeps the first row, never overwrites it.
 _INSERT_RECEIPT = """
 INSERT INTO followup_receipts (lookup_id, tip_id, secret_hash)
@@ -296,7 +294,7 @@ class TipWriter:
             changed_claims = await rescore.claims(cur, tip_ids, crowd.agree_full if crowd else 1)
             changed_clusters: list[str] = []
             if clusters:
-                await cur.execute(_LOCK_CLUSTERS, (clusters,))
+                await rescore.lock_buckets(cur, rescore.CLUSTERS_NAMESPACE, clusters)
                 await cur.execute(
                     _RECOMPUTE_CLUSTERS,
                     {"clusters": clusters, "full": crowd.same_full if crowd else 1},

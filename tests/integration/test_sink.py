@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 
@@ -164,3 +166,41 @@ def test_sender_activity_of_many_senders_is_read_back_in_one_query(database_url:
         "k1:a": ["s-4", "s-3"],
         "k1:b": ["s-9"],
     }
+
+
+def test_a_batch_of_many_clusters_and_objects_takes_a_bounded_number_of_locks(
+    database_url: str,
+) -> None:
+    """One advisory lock per object and per cluster overran PostgreSQL's shared lock table for
+    a batch of a few thousand distinct keys ("out of shared memory"); the sink now locks hash
+    buckets, so a transaction holds at most 64 per namespace whatever the batch."""
+    from processors.app import crowd_rule
+
+    held: list[int] = []
+
+    async def count_locks(cur: psycopg.AsyncCursor[Any], batch: Sequence[ScoredTip]) -> None:
+        await cur.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND pid = pg_backend_pid()"
+        )
+        row = await cur.fetchone()
+        held.append(int(row[0]) if row else -1)
+
+    tips = [
+        scored(1, cluster=f"c-{i}").model_copy(update={"tip_id": f"m-{i}", "object_ref": f"o{i}"})
+        for i in range(600)
+    ]
+
+    async def run() -> tuple[int, int]:
+        writer = TipWriter(database_url, crowd=crowd_rule(), after_insert=count_locks)
+        first = await writer.write(tips)
+        again = await writer.write(tips)  # a replay: nothing new, still bounded
+        await writer.close()
+        return first.inserted, again.inserted
+
+    assert asyncio.run(run()) == (600, 0)
+    assert count_rows(database_url) == 600
+    # 600 objects and 600 clusters were 1,200 locks; the buckets bound them to 2 x 64.
+    assert len(held) == 2
+    assert 0 < held[0] <= 128
+    assert held[1] <= 64  # a replay stages no row: no cluster to lock, only objects
