@@ -245,6 +245,8 @@ stored AS (
             'reasons', s.reasons, 'score', s.score, 'score_version', s.version)
     FROM changed s
     WHERE NOT s.staged AND t.tip_id = s.tip_id
+      -- A key probe on tips: joined to the CTE alone, a young table was hash-joined whole.
+      AND t.tip_id = ANY(ARRAY(SELECT tip_id FROM changed WHERE NOT staged))
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM staged) + (SELECT count(*) FROM stored)

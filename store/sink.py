@@ -119,13 +119,21 @@ VALUES (%(lookup_id)s, %(tip_id)s, %(secret_hash)s)
 ON CONFLICT DO NOTHING
 """
 
-# Over the stored and the staged rows. Returns the clusters whose effective number of
-# distinct senders (``min(n, %(full)s)``, see store/rescore.py) grew to 2 or more: their
-# members' "same tip" reason is re-scored (a new cluster of one sender has no such reason;
-# its tips are in the batch anyway).
+# Over the stored and the staged rows. Each cluster is an index probe (OFFSET 0 keeps it one):
+# with ``= ANY(array)`` the planner, misled by a young table's statistics, scanned all of tips
+# and of clusters for every batch, a cost growing with the table. Returns the clusters whose
+# effective number of distinct senders (``min(n, %(full)s)``, see store/rescore.py) grew to 2
+# or more: their members' "same tip" reason is re-scored (a new cluster of one sender has no
+# such reason; its tips are in the batch anyway).
 _RECOMPUTE_CLUSTERS = """
-WITH old AS (
-    SELECT cluster_id, distinct_senders FROM clusters WHERE cluster_id = ANY(%(clusters)s::text[])
+WITH keys AS (SELECT DISTINCT unnest(%(clusters)s::text[]) AS cluster_id),
+old AS (
+    SELECT o.cluster_id, o.distinct_senders
+    FROM keys k
+    CROSS JOIN LATERAL (
+        SELECT cluster_id, distinct_senders FROM clusters
+        WHERE clusters.cluster_id = k.cluster_id OFFSET 0
+    ) o
 ),
 new AS (
 INSERT INTO clusters AS c (cluster_id, object_ref, representative_tip_id, size, distinct_senders,
@@ -140,8 +148,12 @@ SELECT t.cluster_id,
        min(t.received_at),
        max(t.received_at)
 FROM (
-    SELECT cluster_id, object_ref, received_at, tip_id, record, sender_key, score FROM tips
-    WHERE cluster_id = ANY(%(clusters)s::text[])
+    SELECT m.cluster_id, m.object_ref, m.received_at, m.tip_id, m.record, m.sender_key, m.score
+    FROM keys k
+    CROSS JOIN LATERAL (
+        SELECT cluster_id, object_ref, received_at, tip_id, record, sender_key, score FROM tips
+        WHERE tips.cluster_id = k.cluster_id OFFSET 0
+    ) m
     UNION ALL
     SELECT cluster_id, object_ref, received_at, tip_id, record, sender_key, score FROM sink_batch
     WHERE cluster_id = ANY(%(clusters)s::text[])
