@@ -210,7 +210,9 @@ crowd AS (
         SELECT distinct_senders FROM clusters WHERE clusters.cluster_id = t.cluster_id OFFSET 0
     ) cl ON true
 ),
-rebuilt AS (
+-- Materialised: the rebuilt reasons are compared, summed and written; inlined, the planner
+-- rebuilt them once for each use.
+rebuilt AS MATERIALIZED (
     SELECT c.tip_id, c.staged, c.reasons AS old, c.score_version,
            coalesce((SELECT jsonb_agg(r ORDER BY i)
                      FROM jsonb_array_elements(c.reasons) WITH ORDINALITY AS e(r, i)

@@ -67,7 +67,9 @@ _NOT_RECORD = ("sealed_contact", "cluster_id", "duplicate_of", "similarity")
 
 # The whole batch travels as one JSON array parameter and becomes rows on the server: one
 # statement, one round trip, and the client only serialises JSON (measured: COPY with a Python
-# row writer spent ≈ 1 ms per row on the client).
+# row writer spent ≈ 1 ms per row on the client; COPY of the same JSON objects, one per line,
+# into a temporary table read by the staging cost the server ≈ 15–60 µs more per row than this
+# one parameter, in benchmarks/bench_sink.py on both its texts).
 #
 # The rows are staged first in a temporary table (``sink_batch``, see store/rescore.py): claims,
 # cluster figures and the crowd reasons are computed over tips + staged rows, and each new row
