@@ -1,11 +1,15 @@
 """bench_dedupe: per-tip cost of the dedupe stage as one object's history grows, and its quality.
 
-Cost: one object receives a synthetic history (three in four tips are variants of 40 common
-guesses in 10 languages: typos, greetings, re-posts, case and punctuation; one in four is
-unique), fed through ``DedupeIndex.assign``. At 1k, 10k, 100k and 1M earlier tips, 2000 probe
-tips from the same distribution go through the full ``dedupe`` stage (model in, ScoredTip
-out) and are timed one by one. Memory is the RSS growth of the process (and, in a smaller
-separate run, tracemalloc's count of live bytes) divided by tips fed and by indexed exemplars.
+Cost: one object receives a synthetic history, fed through ``DedupeIndex.assign``. The default
+(``--history alike``) is a press-release flood of alike tips: the appeal re-posted (RT, handle,
+link), a few generic short texts, and above all one of ten sentences in five languages naming
+one of 25 shops and 34 towns, with typos and greetings, so most tips share most of their words
+with many earlier tips that make another claim. ``--history mixed`` is the older history: three
+in four tips are variants of 40 common guesses in 10 languages, one in four is unique. At 1k,
+10k, 100k and 1M earlier tips, 2000 probe tips from the same distribution go through the full
+``dedupe`` stage (model in, ScoredTip out) and are timed one by one. Memory is the RSS growth
+of the process (and, in a smaller separate run, tracemalloc's count of live bytes) divided by
+tips fed and by indexed exemplars.
 
 Quality: tests/data/dedupe/pairs.jsonl, each pair fed to a fresh index (a, then b); a pair is
 predicted duplicate when b joins a's cluster. Reported per split, with the hand-annotated
@@ -24,7 +28,7 @@ holds is what the caps hold; ``capped_memory`` measures that at 1/20 of the caps
 and scales it back, a figure that does not depend on finishing the 1M history.
 
 Usage: python benchmarks/bench_dedupe.py [--sizes 1000,10000,100000,1000000] [--probes 2000]
-       [--quick] [--capped-scale 20]
+       [--quick] [--history alike|mixed] [--capped-scale 20] [--cost-only | --quality-only]
 (CPU µs is time.process_time per probe tip: the figure to trust on a shared machine.)
 """
 
@@ -172,9 +176,78 @@ def synthetic_fields(i: int, rng: random.Random) -> HistoryTip:
     return HistoryTip(tip_id=f"t{i}", body=text, sender_key=sender, evidence=evidence)
 
 
-def synthetic_tip(i: int, rng: random.Random) -> Tip:
-    """A validated ``Tip`` from the same distribution, for the timed probes."""
-    h = synthetic_fields(i, rng)
+# A press-release flood: one object's tips are alike. They re-post the appeal, and they
+# name a shop and a town in the same few sentences, so most of them share most of their words
+# (and LSH buckets) with hundreds of earlier tips that make another claim and must stay apart.
+APPEAL = "Police ask: do you know where this bag comes from? Please share"
+FRAMES = [
+    "I saw this exact bag in a {shop} in {town} last year",
+    "The bag is sold at {shop} in {town}, I have the same one",
+    "My daughter has the same bag, we bought it at {shop} in {town}",
+    "I am sure this bag is from {shop}, they have it in {town}",
+    "This bag was on sale at {shop} {town} in {year}",
+    "Saw the same bag in {shop} in {town} two weeks ago",
+    "Die Tasche gab es {year} bei {shop} in {town}",
+    "Ta torba jest z {shop}, widziałam ją w {town}",
+    "Ce sac vient de chez {shop} à {town}",
+    "Esta bolsa es de {shop}, la vi en {town}",
+]
+SHOPS = [
+    "Lidl", "Aldi", "Kaufland", "Tesco", "Primark", "Pepco", "Biedronka", "Carrefour",
+    "Spar", "Billa", "Penny", "Netto", "Action", "HEMA", "Zeeman", "KiK", "Takko",
+    "Rossmann", "dm", "Müller", "Deichmann", "C&A", "H&M", "Tchibo", "Decathlon",
+]  # fmt: skip
+TOWNS = [
+    "Graz", "Linz", "Vienna", "Brno", "Prague", "Krakow", "Warsaw", "Berlin", "Munich",
+    "Hamburg", "Cologne", "Dublin", "Cork", "Leeds", "Madrid", "Lyon", "Milan", "Turin",
+    "Gdansk", "Poznan", "Lodz", "Ostrava", "Salzburg", "Innsbruck", "Bratislava", "Kosice",
+    "Budapest", "Debrecen", "Zagreb", "Split", "Seville", "Lille", "Porto", "Ghent",
+]  # fmt: skip
+GENERIC = ["I recognise it", "no idea, sorry", "I need more information", "Seen it somewhere"]
+
+
+def alike_fields(i: int, rng: random.Random) -> HistoryTip:
+    """One tip of a press-release flood: the appeal re-posted, or a shop-and-town claim."""
+    r = rng.random()
+    shop = town = ""
+    if r < 0.15:
+        tag = f"{rng.randrange(10**6):x}"
+        text = f"RT @user{rng.randrange(5000)}: {APPEAL} https://t.co/{tag}"
+    elif r < 0.2:
+        text = rng.choice(GENERIC)
+    else:
+        shop, town = rng.choice(SHOPS), rng.choice(TOWNS)
+        text = rng.choice(FRAMES).format(shop=shop, town=town, year=rng.randrange(2005, 2025))
+        r = rng.random()
+        if r < 0.3:
+            text = _typo(text, rng)
+        elif r < 0.55:
+            text = rng.choice(GREETINGS) + text + rng.choice(SIGN_OFFS)
+    # The evidence stage misses some mentions (typos, unknown spellings).
+    evidence = _city_evidence(
+        shop if rng.random() < 0.8 else "", town if rng.random() < 0.8 else ""
+    )
+    sender = None if rng.random() < 0.2 else f"k{int(rng.paretovariate(0.6)) % 200_000}"
+    return HistoryTip(tip_id=f"t{i}", body=text, sender_key=sender, evidence=evidence)
+
+
+_CITY_EVIDENCE: dict[tuple[str, str], Evidence] = {}
+
+
+def _city_evidence(shop: str, town: str) -> Evidence:
+    key = (shop, town)
+    if key not in _CITY_EVIDENCE:
+        _CITY_EVIDENCE[key] = Evidence(
+            shops=(shop,) if shop else (), cities=(town,) if town else ()
+        )
+    return _CITY_EVIDENCE[key]
+
+
+HISTORIES = {"alike": alike_fields, "mixed": synthetic_fields}
+
+
+def as_tip(h: HistoryTip) -> Tip:
+    """A validated ``Tip`` with a history tip's fields, for the timed probes."""
     return Tip(
         tip_id=h.tip_id,
         channel="web",
@@ -186,12 +259,18 @@ def synthetic_tip(i: int, rng: random.Random) -> Tip:
     )
 
 
+def synthetic_tip(i: int, rng: random.Random) -> Tip:
+    """A validated ``Tip`` from the same distribution, for the timed probes."""
+    return as_tip(synthetic_fields(i, rng))
+
+
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * 4096
 
 
-def cost_table(sizes: list[int], probes: int) -> None:
+def cost_table(sizes: list[int], probes: int, history: str = "alike") -> None:
+    make = HISTORIES[history]
     rng = random.Random(1)
     index = DedupeIndex()
     fed = 0
@@ -201,7 +280,10 @@ def cost_table(sizes: list[int], probes: int) -> None:
     all_probe_times: list[float] = []
     cpu_means: list[float] = []
     # Rows are printed as they are measured: the 1M history takes long on a shared machine.
-    print(f"\nper-tip dedupe time, one object, {probes} probe tips per size (full stage call)")
+    print(
+        f"\nper-tip dedupe time, one object, {history} history, {probes} probe tips per size "
+        "(full stage call)"
+    )
     print(
         f"{'earlier tips':>12} {'CPU µs':>7} {'mean µs':>8} {'p50 µs':>7} {'p99 µs':>7} "
         f"{'exemplars':>9} "
@@ -211,10 +293,10 @@ def cost_table(sizes: list[int], probes: int) -> None:
     for size in sizes:
         start = time.perf_counter()
         while fed < size:
-            index.assign(synthetic_fields(fed, rng))  # type: ignore[arg-type]
+            index.assign(make(fed, rng))  # type: ignore[arg-type]
             fed += 1
         build_seconds += time.perf_counter() - start
-        probe_tips = [synthetic_tip(fed + j, rng) for j in range(probes)]
+        probe_tips = [as_tip(make(fed + j, rng)) for j in range(probes)]
         gc.collect()
         times = []
         cpu = time.process_time()
@@ -259,10 +341,10 @@ def cost_table(sizes: list[int], probes: int) -> None:
     )
 
 
-def traced_memory(n: int) -> None:
+def traced_memory(n: int, history: str = "alike") -> None:
     """Live Python bytes per fed tip and per exemplar, from tracemalloc (smaller run: slow)."""
     rng = random.Random(2)
-    tips = [synthetic_fields(i, rng) for i in range(n)]
+    tips = [HISTORIES[history](i, rng) for i in range(n)]
     tracemalloc.start()
     index = DedupeIndex()
     before = tracemalloc.get_traced_memory()[0]
@@ -278,7 +360,7 @@ def traced_memory(n: int) -> None:
     )
 
 
-def capped_memory(scale: int) -> None:
+def capped_memory(scale: int, history: str = "alike") -> None:
     """Live state of one object held at the default caps, from a run at 1/``scale`` of them.
 
     A 1M-tip history reaches both caps (exemplars, exact keys) long before its end, so its
@@ -291,13 +373,14 @@ def capped_memory(scale: int) -> None:
     exact = defaults.max_exact_keys // scale
     n = 5 * exact  # a few times the exact-key cap: both caps are full and churning
     rng = random.Random(3)
+    make = HISTORIES[history]
     index = DedupeIndex(max_indexed_tips=exemplars, max_exact_keys=exact)
-    index.assign(synthetic_fields(0, rng))  # type: ignore[arg-type]
+    index.assign(make(0, rng))  # type: ignore[arg-type]
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     for i in range(1, n):
-        index.assign(synthetic_fields(i, rng))  # type: ignore[arg-type]
+        index.assign(make(i, rng))  # type: ignore[arg-type]
     gc.collect()
     used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
@@ -543,20 +626,31 @@ def main() -> None:
         "--quick", action="store_true", help="sizes 1k,10k,100k and 500 probes (no 1M history)"
     )
     parser.add_argument("--probes", type=int, default=2000)
+    parser.add_argument(
+        "--history",
+        choices=sorted(HISTORIES),
+        default="alike",
+        help="alike: a press-release flood (default); mixed: common guesses and unique tips",
+    )
     parser.add_argument("--traced", type=int, default=20_000, help="tips for the tracemalloc run")
     parser.add_argument(
         "--capped-scale", type=int, default=20, help="1/N of the default caps (0: skip)"
     )
+    parser.add_argument("--cost-only", action="store_true", help="skip the quality tables")
+    parser.add_argument("--quality-only", action="store_true", help="skip cost and memory")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.probes = "1000,10000,100000", 500
-    quality()
-    real_quality()
-    cost_table([int(s) for s in args.sizes.split(",")], args.probes)
+    if not args.cost_only:
+        quality()
+        real_quality()
+    if args.quality_only:
+        return
+    cost_table([int(s) for s in args.sizes.split(",")], args.probes, args.history)
     if args.traced:
-        traced_memory(args.traced)
+        traced_memory(args.traced, args.history)
     if args.capped_scale:
-        capped_memory(args.capped_scale)
+        capped_memory(args.capped_scale, args.history)
 
 
 if __name__ == "__main__":

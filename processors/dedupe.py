@@ -15,9 +15,11 @@ no-object bucket):
    are verified, each **against its representative** (the cluster's first tip), never
    against the member that found it: so A~B, B~C, C~D cannot chain A and D. A tip joins when
    its rapidfuzz similarity to the representative reaches ``threshold``, it shares at least
-   half its words with it (``MIN_SHARED_WORDS``, Dice), has the same negation words, names
-   no evidence or number that conflicts with any member's (different countries, cities,
-   shops/brands, product ids, shop URLs, years), and, if either text has fewer than
+   half its words with it (``MIN_SHARED_WORDS``, Dice), drops at most one of its content
+   words or under a quarter of them (``MAX_DROPPED_WORDS``: a cut copy is a fragment), has the
+   same negation words, names no evidence or number that conflicts with any member's
+   (different countries, cities, shops/brands, product ids, shop URLs, years), and, if
+   either text has fewer than
    ``SHORT_WORDS`` words ("I recognise it", "no idea, sorry"), names evidence the cluster
    names too. Short texts that are not identical need that shared evidence to merge.
    A cluster's exemplars (its first tip, plus up to ``max_exemplars`` later members that
@@ -116,6 +118,12 @@ SHORT_WORDS = 4
 # Every member shares at least this much of its words with the representative (Dice
 # coefficient of the word sets): what stops A~B~C~D chaining A and D into one cluster.
 MIN_SHARED_WORDS = 0.5
+# A member drops one of the representative's content words, or fewer than this share of them
+# (typos are not dropped): a copy that drops a quarter of what was said or more is a fragment
+# ("Retweeted Fox News <the headline cut short>", "How Trump is manipulating the media" for a
+# longer claim), which may say something else, while the cluster shows only its
+# representative's words for all its members.
+MAX_DROPPED_WORDS = 0.25
 # A re-post may add a greeting or a sign-off ("Hello,", "good luck", "URGENT"); a longer run
 # of new words ("Then I will find it.", "I bought it in Graz") can be a claim of its own.
 MAX_ADDED_WORDS = 4
@@ -344,6 +352,33 @@ def _stop_words() -> frozenset[str]:
             if key and " " not in key:
                 words.add(key)
     return frozenset(words)
+
+
+def dropped_words(rep: Sequence[str], words: set[str] | frozenset[str]) -> tuple[int, int]:
+    """How many of ``rep``'s content words (not short function words) ``words`` lacks, of how many.
+
+    A word missing from ``words`` is not dropped when one of ``words`` is its typo (rapidfuzz
+    ratio >= ``TYPO_RATIO``; never a number).
+    """
+    content = [w for w in dict.fromkeys(rep) if not _function_word(w)]
+    missing = [w for w in content if w not in words]
+    if not missing:
+        return 0, len(content)
+    # Only words the representative lacks can be its missing words' typos.
+    rep_words = set(rep)
+    spare = [w for w in words if w not in rep_words and not _DIGITS.search(w)]
+    dropped = 0
+    for word in missing:
+        hit = None
+        if spare and not _DIGITS.search(word):
+            hit = process.extractOne(
+                word, spare, scorer=fuzz.ratio, score_cutoff=TYPO_RATIO, processor=None
+            )
+        if hit is None:
+            dropped += 1
+        else:
+            spare.pop(hit[2])
+    return dropped, len(content)
 
 
 def shared_words(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
@@ -677,6 +712,7 @@ class DedupeIndex:
         """Whether a tip similar to ``cluster``'s representative may join it.
 
         It must share at least ``MIN_SHARED_WORDS`` of its words with the representative,
+        drop at most one of its content words or under ``MAX_DROPPED_WORDS`` of them,
         have the same negation words, put no other words in place of the representative's
         (``substitutes``: only additions and typos), name nothing that conflicts with any
         member, and, when either text is short, name some evidence the cluster names too.
@@ -688,14 +724,20 @@ class DedupeIndex:
             return False
         if not NEGATIONS.isdisjoint(words ^ rep):
             return False
-        if substitutes(cluster.rep_key.split(), query.split()):
-            return False
+        # The cheap set tests before the word alignment: in a flood of alike tips most
+        # candidates name another shop or town, and aligning them was half of a tip's cost.
         if _claims_conflict(claims, cluster.claims):
             return False
-        if min(len(words), len(rep)) < SHORT_WORDS:
-            # Numbers (the last group) are not evidence: "no 2" and "no 2 sorry" say nothing.
-            return any(a & b for a, b in zip(claims[:-1], cluster.claims[:-1], strict=True))
-        return True
+        # Numbers (the last group) are not evidence: "no 2" and "no 2 sorry" say nothing.
+        if min(len(words), len(rep)) < SHORT_WORDS and not any(
+            a & b for a, b in zip(claims[:-1], cluster.claims[:-1], strict=True)
+        ):
+            return False
+        rep_list = cluster.rep_key.split()
+        dropped, content = dropped_words(rep_list, words)
+        if dropped > 1 and dropped >= MAX_DROPPED_WORDS * content:
+            return False
+        return not substitutes(rep_list, query.split())
 
     def _record(
         self,

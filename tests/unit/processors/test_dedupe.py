@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors.dedupe import DedupeIndex, dedupe, similarity, substitutes, text_key
+from processors.dedupe import (
+    DedupeIndex,
+    dedupe,
+    dropped_words,
+    similarity,
+    substitutes,
+    text_key,
+)
 from processors.minhash import MinHasher
 from schemas import Corroboration, Evidence, ScoredTip, Tip
 
@@ -704,3 +711,49 @@ def test_a_tip_conflicting_with_any_member_stays_out() -> None:
 )
 def test_substitutes(a: str, b: str, expected: bool) -> None:
     assert substitutes(a.split(), b.split()) is expected
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # A headline cut short and re-posted: a quarter of its content words gone.
+        (
+            "Bruce Springsteen cover band changes tune and pulls out of the inaugural event",
+            "Retweeted Fox News Bruce Springsteen cover band changes tune and",
+        ),
+        (
+            "Rusty Patched bumblebee is first bee in continental US to be listed as endangered",
+            "Bumblebee is first bee in continental US to be listed as endangered",
+        ),
+    ],
+)
+def test_a_fragment_of_the_representative_stays_out(first: str, second: str) -> None:
+    a, b = run(DedupeIndex(threshold=0.6, novelty=0.6), make_tip(first), make_tip(second))
+    assert a.cluster and b.cluster and a.cluster.cluster_id != b.cluster.cluster_id
+
+
+def test_a_repost_may_drop_one_word_or_misspell_many() -> None:
+    index = DedupeIndex()
+    rep, one, typos = run(
+        index,
+        make_tip("I have seen this exact blanket in the shop last winter"),
+        make_tip("I have seen this blanket in the shop last winter"),
+        make_tip("I hav seen this exat blanket in the shop last wintr"),
+    )
+    assert rep.cluster and one.cluster and typos.cluster
+    assert one.cluster.cluster_id == rep.cluster.cluster_id
+    assert typos.cluster.cluster_id == rep.cluster.cluster_id
+
+
+@pytest.mark.parametrize(
+    ("rep", "words", "expected"),
+    [
+        ("sold at rossmann in graz", "sold at rossmann in graz", (0, 3)),
+        # Function words are not counted; typos are not dropped; numbers are never typos.
+        ("sold at rossmann in graz", "sold rosmann", (1, 3)),
+        ("made in 1990 in graz", "made in 1999 in graz", (1, 3)),
+        ("the terrible disqualifying things sessions did", "the terrible things", (2, 4)),
+    ],
+)
+def test_dropped_words(rep: str, words: str, expected: tuple[int, int]) -> None:
+    assert dropped_words(rep.split(), set(words.split())) == expected
