@@ -220,11 +220,11 @@ def _case_ok(entry: Entry, words: Sequence[str]) -> bool:
     return " ".join(words) == entry.surface
 
 
-def _names(analysis: Analysis, lexicon: Lexicon, found: _Found) -> None:
+def _names(analysis: Analysis, lexicon: Lexicon, found: _Found, language: str) -> None:
     words, folded = analysis.words, analysis.folded
     i = 0
     while i < len(folded):
-        n, entries = lexicon.lookup(folded, i)
+        n, entries = lexicon.lookup(folded, i, language)
         if not n:
             i += 1
             continue
@@ -255,15 +255,22 @@ def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def find_evidence(text: str, newest_year: int, lexicon: Lexicon | None = None) -> Evidence:
-    """Everything ``text`` names, in canonical form; years after ``newest_year`` are ignored."""
+def find_evidence(
+    text: str, newest_year: int, lexicon: Lexicon | None = None, language: str = "und"
+) -> Evidence:
+    """Everything ``text`` names, in canonical form; years after ``newest_year`` are ignored.
+
+    ``language`` is the tip's (``Tip.language``): inflected forms known only in that language
+    count too ("Viini" is Vienna in Estonian and wine in Finnish); ``und`` uses only the forms
+    that are no common word anywhere.
+    """
     lexicon = lexicon or load_lexicon()
     found = _Found()
     analysis = analyse(text)
     taken = _urls(analysis, lexicon, found)
     _product_ids(analysis, found, taken)
     _years(analysis.text, newest_year, found, taken)
-    _names(analysis, lexicon, found)
+    _names(analysis, lexicon, found, language)
     found.countries.update(lexicon.city_country[c] for c in found.cities)
     countries = tuple(sorted(found.countries))
     cities = tuple(sorted(found.cities))
@@ -298,8 +305,9 @@ def extract_evidence(tip: Tip, lexicon: Lexicon | None = None) -> Tip:
     ``lexicon`` is the one built from the operator's ``score_lexicon_path`` setting
     (``load_lexicon(settings.score_lexicon_path)``); None means the packaged lexicon. Countries
     include those of the cities named ("in Graz" -> AT) so tips in different words agree.
+    The tip's detected language selects the inflected forms only that language has.
     Years later than the tip's own ``received_at`` are not years but other numbers.
     """
     text = f"{tip.subject}\n{tip.body}" if tip.subject else tip.body
-    evidence = find_evidence(text, tip.received_at.year, lexicon)
+    evidence = find_evidence(text, tip.received_at.year, lexicon, tip.language)
     return tip.model_copy(update={"evidence": evidence})

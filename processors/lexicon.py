@@ -20,6 +20,10 @@ forms), then the listed adjective stems of ``data/places.toml``. Inflected forms
 lemma dictionaries (Wiktionary-derived; see ``processors/data/README.md``): every form
 whose lemma is a one-word name ("Wiedniu", "Вене", "Відні", "Vídni", "Bécsben" -> Vienna),
 and forms of the chains' names in the languages of the countries they trade in ("Żabkach").
+Some forms count only in tips of one language (``Lexicon.forms``, chosen by ``Tip.language``):
+place names inflected by analogy with that language's dictionary ("Amsterdamis", Estonian)
+and dictionary forms that are common words elsewhere ("Viini": Vienna in Estonian, wine in
+Finnish).
 A name never matches inside a longer word ("magnitude" is not the shop Magnit, Greek
 "τσάντα", bag, is not Chad): only whole tokens, known forms or listed stems count.
 """
@@ -118,6 +122,9 @@ class Lexicon:
     brand_countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
     domains: dict[str, str] = field(default_factory=dict)  # web-site base name -> shop
     city_country: dict[str, str] = field(default_factory=dict)  # canonical city -> ISO code
+    # Per tip language: inflected forms that count only in that language (Estonian "Viini" is
+    # Vienna, Finnish "viini" is wine), never keys of ``ngrams``.
+    forms: dict[str, dict[str, tuple[Entry, ...]]] = field(default_factory=dict)
     # Memo of ``_single`` per folded token: words repeat across tips (Zipf), and the stem walk
     # costs up to MAX_SUFFIX + 2 dict probes a token. Cleared when it grows past _MEMO_MAX.
     _memo: dict[str, tuple[int, tuple[Entry, ...]]] = field(
@@ -136,14 +143,25 @@ class Lexicon:
             return shop.countries if shop else ()
         return self.brand_countries.get(value, ())
 
-    def lookup(self, folded: Sequence[str], start: int) -> tuple[int, tuple[Entry, ...]]:
-        """Longest name starting at ``folded[start]``: (tokens used, entries), or (0, ())."""
+    def lookup(
+        self, folded: Sequence[str], start: int, language: str = "und"
+    ) -> tuple[int, tuple[Entry, ...]]:
+        """Longest name starting at ``folded[start]``: (tokens used, entries), or (0, ()).
+
+        ``language`` is the tip's (``und`` when unknown): forms of that language's own
+        inflection table count too.
+        """
         token = folded[start]
         for n in self.first_tokens.get(token, ()):
             if start + n <= len(folded):
                 hit = self.ngrams.get(" ".join(folded[start : start + n]))
                 if hit:
                     return n, hit
+        local = self.forms.get(language)
+        if local:
+            hit = local.get(token)
+            if hit:
+                return 1, hit
         found = self._memo.get(token)
         if found is None:
             if len(self._memo) >= _MEMO_MAX:
@@ -173,6 +191,9 @@ class _Builder:
         self.ngrams: defaultdict[str, dict[Entry, None]] = defaultdict(dict)
         self.stems: defaultdict[str, dict[Entry, None]] = defaultdict(dict)
         self.never: set[str] = set()
+        self.local: defaultdict[str, defaultdict[str, dict[Entry, None]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
 
     def add(self, kind: Kind, value: str, alias: str, case: Case = "any") -> None:
         words = [m.group() for m in tokens(alias)]
@@ -201,9 +222,14 @@ class _Builder:
             words = key.split(" ")
             if len(words) > 1:
                 lengths[words[0]].add(len(words))
+        forms = {
+            language: {k: e for k, v in table.items() if k not in ngrams and (e := _unambiguous(v))}
+            for language, table in self.local.items()
+        }
         return Lexicon(
             ngrams=ngrams,
             stems=stems,
+            forms=forms,
             first_tokens={k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()},
             **tables,
         )
@@ -372,10 +398,19 @@ def _add_brands(builder: _Builder, tables: dict[str, Any]) -> None:
 
 
 def _add_inflections(builder: _Builder) -> None:
-    """Inflected forms of one-word names, each filed under the entries of its name."""
+    """Inflected forms of one-word names, each filed under the entries of its name.
+
+    The table's third column is ``*`` for a form that counts in any tip, or the languages it
+    counts in: forms made by analogy for one language, and dictionary forms that are common
+    words of some other language.
+    """
     data = resources.files("processors.data").joinpath("inflections.tsv.gz")
+    regional: list[tuple[str, str, list[str]]] = []
     for line in gzip.decompress(data.read_bytes()).decode("utf-8").splitlines():
-        form, name = line.split("\t")
+        form, name, where = line.split("\t")
+        if where != "*":
+            regional.append((form, name, where.split()))
+            continue
         if form in builder.ngrams or form in builder.never:
             continue  # a name in its own right wins over being some other name's form
         for entry in builder.ngrams.get(name, {}):
@@ -383,6 +418,15 @@ def _add_inflections(builder: _Builder) -> None:
             # of another ("same" is a form of Samó, Samoa), and names are written capitalised.
             if entry.case != "exact":
                 builder.ngrams[form][entry._replace(case="capital")] = None
+    for form, name, languages in regional:
+        if form in builder.ngrams or form in builder.never:
+            continue
+        entries = [
+            e._replace(case="capital") for e in builder.ngrams.get(name, {}) if e.case != "exact"
+        ]
+        for language in languages:
+            for entry in entries:
+                builder.local[language][form][entry] = None
 
 
 def _read_lexicon_file(path: Path | None) -> dict[str, Any]:

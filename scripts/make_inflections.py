@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import wordfreq  # noqa: E402
+from babel import Locale  # noqa: E402
 from babel.languages import get_official_languages  # noqa: E402
 from simplemma.strategies.dictionaries.dictionary_factory import (  # noqa: E402
     _load_dictionary_from_disk,
@@ -55,6 +56,7 @@ from processors.lexicon import (  # noqa: E402
     _add_places,
     _add_shops,
     _Builder,
+    _places,
     _read_lexicon_file,
     fold,
 )
@@ -71,10 +73,15 @@ MIN_FORM = 4
 MIN_NAME = 4
 ANALOGY_SUFFIX = 3
 MAX_ENDING = 4
+MAX_STRIP = 2
 WORD_ZIPF = 3.0
 WORD_MARGIN = 1.5
 # simplemma language -> wordfreq's (as in make_brands.py).
 _WORDFREQ = {"hbs": "sh", "nn": "nb"}
+# simplemma's dictionaries -> the tip language codes (the language stage's) they serve.
+_SITE = {"hbs": ("hr", "sr", "bs"), "nb": ("nb", "no"), "nn": ("nn", "no")}
+# simplemma's dictionaries -> the CLDR locale whose names they inflect.
+_LOCALE = {"hbs": "hr"}
 # simplemma's dictionaries -> the CLDR language codes they stand for.
 _CLDR = {"hbs": ("hr", "sr", "bs", "sr_Latn", "bs_Cyrl"), "nb": ("nb", "no"), "nn": ("nn", "no")}
 
@@ -104,16 +111,72 @@ def _paradigms(table: dict[bytes, bytes]) -> dict[str, tuple[str, ...]]:
     return best
 
 
-def _zipf(keys: set[str]) -> dict[str, float]:
-    """The highest wordfreq Zipf of each folded key in any of the languages (absent: 0)."""
-    best: dict[str, float] = {}
-    available = wordfreq.available_languages()
-    for language in {_WORDFREQ.get(lang, lang) for lang in LANGUAGES} & set(available):
-        for word, freq in wordfreq.get_frequency_dict(language).items():
+def _zipf(keys: set[str]) -> dict[str, dict[str, float]]:
+    """Per simplemma language: the wordfreq Zipf of each folded key (absent: 0)."""
+    found: dict[str, dict[str, float]] = {}
+    available = set(wordfreq.available_languages())
+    for language in LANGUAGES:
+        source = _WORDFREQ.get(language, language)
+        if source not in available:
+            continue
+        best = found.setdefault(language, {})
+        for word, freq in wordfreq.get_frequency_dict(source).items():
             key = fold(word)
             if key in keys:
                 best[key] = max(best.get(key, 0.0), wordfreq.freq_to_zipf(freq))
-    return best
+    return found
+
+
+def _place_rules(table: dict[bytes, bytes]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per last-``ANALOGY_SUFFIX`` letters (folded): the (strip, add) rules of the model word.
+
+    A rule turns a lemma into one of its forms by replacing at most ``MAX_STRIP`` last letters
+    with at most ``MAX_ENDING`` others (Greek εικόνα -> εικόνων, Estonian Pariis -> Pariisist).
+    The model for an ending is the dictionary's word with the most such forms (a proper noun
+    where two have as many: names inflect like names).
+    """
+    rules: dict[str, set[tuple[str, str]]] = {}
+    for raw_form, raw_lemma in table.items():
+        lemma, form = raw_lemma.decode("utf-8"), raw_form.decode("utf-8")
+        if not lemma.isalpha() or len(lemma) < MIN_NAME + 1 or form.casefold() == lemma.casefold():
+            continue
+        for strip in range(MAX_STRIP + 1):
+            stem = lemma[: len(lemma) - strip]
+            if form.startswith(stem) and 0 < len(form) - len(stem) <= MAX_ENDING:
+                rules.setdefault(lemma, set()).add((lemma[len(stem) :], form[len(stem) :]))
+                break
+    best: dict[str, tuple[int, bool, tuple[tuple[str, str], ...]]] = {}
+    for lemma, found in rules.items():
+        key = fold(lemma[-ANALOGY_SUFFIX:])
+        rank = (len(found), lemma[:1].isupper(), tuple(sorted(found)))
+        if rank[:2] > best.get(key, (0, False, ()))[:2]:
+            best[key] = rank
+    return {key: tuple((fold(a), fold(b)) for a, b in rank[2]) for key, rank in best.items()}
+
+
+def _local_names(language: str, meaning: dict[str, frozenset[tuple[str, str]]]) -> set[str]:
+    """One-word country and city names as CLDR writes them in ``language``, and the cities'
+    names and aliases of ``places.toml`` (in whatever language they are written), folded."""
+    locale = Locale.parse(_LOCALE.get(language, language))
+    written = [name for code, name in locale.territories.items() if len(code) == 2]
+    for city in _places()["city"]:
+        written += [city["name"], *city["aliases"]]
+        if tz := city.get("tz"):
+            exemplar = locale.time_zones.get(tz, {}).get("city")
+            if exemplar:
+                written.append(exemplar)
+    names = set()
+    for name in written:
+        key = fold(name)
+        things = meaning.get(key, frozenset())
+        if (
+            key.isalpha()
+            and len(key) >= MIN_NAME
+            and things
+            and all(kind in ("country", "city") for kind, _ in things)
+        ):
+            names.add(key)
+    return names
 
 
 def main() -> None:
@@ -150,6 +213,10 @@ def main() -> None:
     written = {key: {e.surface.casefold() for e in builder.ngrams[key]} for key in shop_only}
     taken = set(builder.ngrams)
     forms: dict[str, set[str]] = {}
+    origin: dict[str, set[str]] = {}  # form -> the dictionaries that list it
+    # Forms of place names made by analogy, per dictionary: matched only in that language.
+    local: dict[str, dict[str, set[str]]] = {}
+    known_by: dict[str, set[str]] = {}
     for language in LANGUAGES:
         table = _load_dictionary_from_disk(language)
         n = 0
@@ -168,8 +235,10 @@ def main() -> None:
             if form == name or len(form) < MIN_FORM or form in taken or " " in form:
                 continue
             forms.setdefault(form, set()).add(name)
+            origin.setdefault(form, set()).add(language)
             n += 1
         known = {fold(f.decode("utf-8")) for f in table}
+        known_by[language] = known
         paradigms = _paradigms(table)
         m = 0
         for name, languages in shop_languages.items():
@@ -180,20 +249,79 @@ def main() -> None:
                 if form in taken or form in known:
                     continue
                 forms.setdefault(form, set()).add(name)
+                origin.setdefault(form, set()).add(language)
                 m += 1
-        print(f"{language}: {n} forms from the dictionary, {m} by analogy", flush=True)
+        local[language] = _place_forms(language, table, meaning, taken | known)
+        print(
+            f"{language}: {n} forms from the dictionary, {m} by analogy, "
+            f"{len(local[language])} of places by analogy",
+            flush=True,
+        )
+    _write(forms, origin, local, known_by, meaning)
+
+
+def _place_forms(
+    language: str,
+    table: dict[bytes, bytes],
+    meaning: dict[str, frozenset[tuple[str, str]]],
+    skip: set[str],
+) -> dict[str, set[str]]:
+    """Forms of ``language``'s own place names made by analogy (form -> names), none in ``skip``."""
+    rules = _place_rules(table)
+    here: dict[str, set[str]] = {}
+    for name in _local_names(language, meaning):
+        for strip, add in rules.get(name[-ANALOGY_SUFFIX:], ()):
+            if strip and not name.endswith(strip):
+                continue
+            form = name[: len(name) - len(strip)] + add
+            if form == name or len(form) < MIN_FORM or form in skip:
+                continue
+            here.setdefault(form, set()).add(name)
+    return here
+
+
+def _write(
+    forms: dict[str, set[str]],
+    origin: dict[str, set[str]],
+    local: dict[str, dict[str, set[str]]],
+    known_by: dict[str, set[str]],
+    meaning: dict[str, frozenset[tuple[str, str]]],
+) -> None:
+    """Drop ambiguous forms and common words, then write the table."""
     kept = {form: v for form, v in forms.items() if len({meaning[n] for n in v}) == 1}
-    zipf = _zipf(set(kept) | {n for v in kept.values() for n in v})
-    words = {
-        form
-        for form, v in kept.items()
-        if zipf.get(form, 0.0) >= WORD_ZIPF
-        and zipf.get(form, 0.0) >= max(zipf.get(n, 0.0) for n in v) + WORD_MARGIN
-    }
+    keys = set(kept) | {n for v in kept.values() for n in v}
+    keys |= {f for here in local.values() for f in here}
+    zipf = _zipf(keys)
+
+    def top(key: str) -> float:
+        return max((z.get(key, 0.0) for z in zipf.values()), default=0.0)
+
+    def common(form: str, names: set[str], language: str | None = None) -> bool:
+        z = top(form) if language is None else zipf.get(language, {}).get(form, 0.0)
+        return z >= WORD_ZIPF and z >= max(top(n) for n in names) + WORD_MARGIN
+
+    words = {form for form, v in kept.items() if common(form, v)}
     print(f"{len(forms) - len(kept)} forms of two meanings, {len(words)} common words dropped")
-    lines = sorted(f"{form}\t{min(v)}" for form, v in kept.items() if form not in words)
+    lines = [f"{form}\t{min(v)}\t*" for form, v in kept.items() if form not in words]
+    # A dictionary form that is a common word only elsewhere ("viini": Estonian for Vienna's
+    # genitive, Finnish for wine) still counts in the languages whose dictionaries list it.
+    regional: dict[str, set[str]] = {}
+    for form in words:
+        for language in origin[form]:
+            if not common(form, kept[form], language):
+                regional.setdefault(form, set()).update(_SITE.get(language, (language,)))
+    for language, here in local.items():
+        for form, v in here.items():
+            if form in kept or len({meaning[n] for n in v}) != 1 or common(form, v, language):
+                continue
+            if form in known_by[language]:
+                continue
+            regional.setdefault(form, set()).update(_SITE.get(language, (language,)))
+            kept.setdefault(form, v)
+    lines += [f"{form}\t{min(kept[form])}\t{' '.join(sorted(ls))}" for form, ls in regional.items()]
+    lines.sort()
     OUT.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0))
-    print(f"{len(lines)} forms of {len({ln.split(chr(9))[1] for ln in lines})} names -> {OUT}")
+    print(f"{len(lines)} forms ({len(regional)} for some languages only) -> {OUT}")
 
 
 if __name__ == "__main__":

@@ -3,28 +3,50 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from processors.evidence import find_evidence
+from processors.evidence import extract_evidence, find_evidence
+from schemas import Tip
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "evidence_inflected" / "sentences.tsv"
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "language"),
     [
-        "the magnitude of the problem",
-        "la magnitud del problema",
-        "en el epicentro del terremoto",
-        "Βρήκα μια τσάντα στο δρόμο",
-        "this is childish",
+        ("the magnitude of the problem", "en"),
+        ("la magnitud del problema", "es"),
+        ("en el epicentro del terremoto", "es"),
+        ("Βρήκα μια τσάντα στο δρόμο", "el"),
+        ("Τσάντα βρήκα στο δρόμο", "el"),
+        ("this is childish", "en"),
     ],
 )
-def test_names_never_match_inside_ordinary_words(text: str) -> None:
-    ev = find_evidence(text, 2026)
+@pytest.mark.parametrize("known", [True, False])
+def test_names_never_match_inside_ordinary_words(text: str, language: str, known: bool) -> None:
+    # Magnit, Epicentr, Τσαντ (Chad) and Chile are in the lexicon: only whole names count,
+    # with the tip's language known (its own inflected forms on) or not.
+    ev = find_evidence(text, 2026, language=language if known else "und")
     assert (ev.countries, ev.cities, ev.shops, ev.brands) == ((), (), (), ())
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "city"),
+    [
+        # Estonian genitive of Viin; Finnish "viini" is wine, so only an Estonian tip reads it.
+        ("Käisin Viini vanalinnas", "et", "Vienna"),
+        ("Viini on hyvää", "fi", None),
+        ("Viini on hyvää", "und", None),
+    ],
+)
+def test_forms_of_one_language_count_only_in_that_language(
+    text: str, language: str, city: str | None
+) -> None:
+    ev = find_evidence(text, 2026, language=language)
+    assert ev.cities == ((city,) if city else ())
 
 
 @pytest.mark.parametrize(
@@ -63,6 +85,20 @@ def test_mutation_prefix_alone_is_not_a_capital() -> None:
     assert find_evidence("i ngaillimh", 2026).cities == ()
 
 
+@pytest.mark.parametrize(("language", "cities"), [("et", ("Vienna",)), ("und", ())])
+def test_extract_evidence_reads_with_the_tips_language(
+    language: str, cities: tuple[str, ...]
+) -> None:
+    tip = Tip(
+        tip_id="t-1",
+        channel="web",
+        received_at=datetime(2026, 1, 5, tzinfo=UTC),
+        body="Käisin Viini vanalinnas",
+        language=language,
+    )
+    assert extract_evidence(tip).evidence.cities == cities
+
+
 def _rows(name: str = "sentences.tsv") -> list[dict[str, str]]:
     with (DATA.parent / name).open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh, delimiter="\t"))
@@ -93,7 +129,7 @@ def test_inflected_place_names_in_real_sentences_are_found(
 
 
 def _found(row: dict[str, str]) -> bool:
-    ev = find_evidence(row["text"], 2026)
+    ev = find_evidence(row["text"], 2026, language=row["lang"])
     return row["value"] in (ev.cities if row["kind"] == "city" else ev.countries)
 
 
@@ -106,8 +142,7 @@ def test_names_as_listed_are_found() -> None:
 
 def test_sentences_without_names_give_little_false_evidence() -> None:
     rows = _rows("no_names.tsv")
-    false = [
-        bool((ev := find_evidence(r["text"], 2026)).cities or ev.shops or ev.brands) for r in rows
-    ]
+    found = [find_evidence(r["text"], 2026, language=r["lang"]) for r in rows]
+    false = [bool(ev.cities or ev.shops or ev.brands) for ev in found]
     assert len(rows) > 2000
     assert sum(false) / len(false) <= 0.015
