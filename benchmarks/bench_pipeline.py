@@ -56,21 +56,26 @@ def sentences() -> dict[str, list[str]]:
     return by_lang
 
 
+def real_parts(rng: random.Random, corpus: dict[str, list[str]]) -> list[str]:
+    """Real sentences of one language, up to a log-normal length (median ≈ 270 chars)."""
+    sentences_of = corpus[rng.choice(sorted(corpus))]
+    target = min(19_000, int(rng.lognormvariate(5.6, 0.5)))
+    parts: list[str] = []
+    while sum(len(p) + 1 for p in parts) < target:
+        parts.append(rng.choice(sentences_of))
+    return parts
+
+
 def make_tips(n: int, seed: int, start: int = 0) -> list[RawTip]:
     rng = random.Random(seed)
     corpus = sentences()
-    langs = sorted(corpus)
     bodies: list[str] = []
     tips = []
     for i in range(start, start + n):
         if bodies and rng.random() < 0.10:  # a near-duplicate of an earlier tip
             body = rng.choice(bodies[-500:]) + rng.choice(["!", " .", " ok", ""])
         else:
-            lang = rng.choice(langs)
-            target = min(19_000, int(rng.lognormvariate(5.6, 0.5)))  # median ≈ 270 chars
-            parts: list[str] = []
-            while sum(len(p) + 1 for p in parts) < target:
-                parts.append(rng.choice(corpus[lang]))
+            parts = real_parts(rng, corpus)
             if rng.random() < 0.2:
                 parts.append(
                     f"mail: tipster{i}@example.org, tel +49 171 {rng.randint(1000000, 9999999)}"

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import psutil
 import psycopg
-from bench_pipeline import sentences
+from bench_pipeline import real_parts, sentences
 from fresh_db import fresh_database
 
 from processors.app import crowd_rule
@@ -57,18 +57,12 @@ def _server_cpu(postmaster: int) -> float:
 def make_tips(n: int, text: str, seed: int = 7) -> list[ScoredTip]:
     rng = random.Random(seed)
     corpus = sentences()
-    langs = sorted(corpus)
     tips = []
     for i in range(n):
         if text == "sentence":
             body = "Ich habe diese Tasche bei Lidl in Graz gesehen " * 6
         else:
-            lang = rng.choice(langs)
-            target = min(19_000, int(rng.lognormvariate(5.6, 0.5)))
-            parts: list[str] = []
-            while sum(len(p) + 1 for p in parts) < target:
-                parts.append(rng.choice(corpus[lang]))
-            body = " ".join(parts)
+            body = " ".join(real_parts(rng, corpus))
         tips.append(
             ScoredTip(
                 tip_id=f"sink-{i}",
