@@ -177,7 +177,7 @@ class TipProducer:
         *,
         linger_ms: int = 5,
         timeout_s: float = 10.0,
-        stall_s: float = 6.0,
+        stall_s: float = 8.0,
         block_s: float = 2.0,
         **overrides: Any,
     ) -> None:
