@@ -146,6 +146,10 @@ class ConsensusItem(_Out):
     spread: int = Field(
         default=0, description="How many countries it points to; 0 when the lexicon does not say."
     )
+    picture: str | None = Field(
+        default=None,
+        description="Kind photo: sha256 of one stored photo of the group (GET /media/{sha256}).",
+    )
 
 
 class Consensus(_Out):
@@ -153,6 +157,10 @@ class Consensus(_Out):
     tips: int
     clusters: int
     tipsters: int
+    reshared: int = Field(
+        default=0,
+        description="Tips whose photo is the object's own published picture (not counted).",
+    )
     items: tuple[ConsensusItem, ...]
 
 

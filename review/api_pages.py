@@ -41,6 +41,7 @@ _KIND_HEADINGS: Final = {
     "shop": "Shops named",
     "brand": "Brands named",
     "product_id": "Product ids named",
+    "photo": "Near-identical photos sent",
 }
 
 

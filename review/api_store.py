@@ -45,7 +45,7 @@ from store import ops as store_ops
 
 Conn = AsyncConnection[Any]
 MAX_MEMBERS: Final = 200
-KIND_ORDER: Final = ("country", "city", "shop", "brand", "product_id")
+KIND_ORDER: Final = ("country", "city", "shop", "brand", "product_id", "photo")
 
 
 class StatusConflictError(Exception):
@@ -230,14 +230,15 @@ async def change_status(conn: Conn, req: StatusRequest) -> StatusChangeResult | 
 
 
 _CONSENSUS: Final = """
-SELECT kind, value, tipsters, tips, best_tip_id, best_score, reach
+SELECT kind, value, tipsters, tips, best_tip_id, best_score, reach, picture
 FROM object_consensus WHERE object_ref = %s
 ORDER BY array_position(%s::text[], kind), tipsters DESC, tips DESC, value
 """
 _OBJECT_SUMMARY: Final = """
 SELECT count(*) AS tips,
        count(DISTINCT coalesce(cluster_id, 'tip:' || tip_id)) AS clusters,
-       count(DISTINCT coalesce(sender_key, 'tip:' || tip_id)) AS tipsters
+       count(DISTINCT coalesce(sender_key, 'tip:' || tip_id)) AS tipsters,
+       count(*) FILTER (WHERE record -> 'reshared_pictures' <> '[]'::jsonb) AS reshared
 FROM tips WHERE object_ref = %s
 """
 
@@ -258,6 +259,7 @@ async def consensus(conn: Conn, object_ref: str) -> Consensus:
         tips=summary["tips"],
         clusters=summary["clusters"],
         tipsters=summary["tipsters"],
+        reshared=summary["reshared"],
         items=tuple(_consensus_item(i) for i in items),
     )
 

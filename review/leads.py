@@ -576,4 +576,9 @@ class LeadPages:
 
 def consensus_choices(items: Iterable[Any]) -> list[tuple[str, str]]:
     """``(form value, label)`` per consensus line for the build form: ``shop:Rossmann``."""
-    return [(f"{i.kind}:{i.value}", f"{i.kind} {i.value} ({i.tipsters} tipsters)") for i in items]
+    # A lead is built from text evidence; a photo group is seen on the page, not packaged by kind.
+    return [
+        (f"{i.kind}:{i.value}", f"{i.kind} {i.value} ({i.tipsters} tipsters)")
+        for i in items
+        if i.kind in _EVIDENCE_KEY
+    ]
