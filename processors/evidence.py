@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from processors.false_friends import counts
 from processors.lexicon import Entry, Kind, Lexicon, fold, load_lexicon, tokens
 from schemas import MAX_LISTED_COUNTRIES, Evidence, Reach, Tip
 
@@ -100,6 +101,12 @@ class Analysis(NamedTuple):
     links: tuple[tuple[str, int, int], ...]  # every web address with its span in ``text``
     words: tuple[str, ...]  # word tokens outside links, as written
     folded: tuple[str, ...]  # the same, casefolded and accent-folded
+    spans: tuple[tuple[int, int], ...]  # where each word is in ``text``
+
+
+# Between two words, what ends a sentence: a full stop, question or exclamation mark, colon,
+# semicolon, ellipsis or line break. The first word of a text opens one too.
+_SENTENCE_END = re.compile(r"[.!?:;\n…]")
 
 
 @lru_cache(maxsize=1024)
@@ -111,8 +118,18 @@ def analyse(raw: str) -> Analysis:
     if _URL_HINT.search(text):
         links = tuple((m.group(), m.start(), m.end()) for m in URL.finditer(text))
         rest = _blank(text, [(start, end) for _, start, end in links])
-    words = tuple(m.group() for m in tokens(rest))
-    return Analysis(text, links, words, tuple(fold(w) for w in words))
+    matches = list(tokens(rest))
+    words = tuple(m.group() for m in matches)
+    spans = tuple(m.span() for m in matches)
+    return Analysis(text, links, words, tuple(fold(w) for w in words), spans)
+
+
+def opens_sentence(analysis: Analysis, i: int) -> bool:
+    """Whether word ``i`` is the first of the text or follows what ends a sentence."""
+    return i == 0 or (
+        _SENTENCE_END.search(analysis.text, analysis.spans[i - 1][1], analysis.spans[i][0])
+        is not None
+    )
 
 
 @dataclass
@@ -229,6 +246,10 @@ def _names(analysis: Analysis, lexicon: Lexicon, found: _Found, language: str) -
             i += 1
             continue
         hit = False
+        if n == 1 and not counts(
+            language, folded[i], words[i], partial(opens_sentence, analysis, i)
+        ):
+            entries = ()  # a common word of the tip's language ("Same picture", "Samo u")
         for entry in entries:
             if not _case_ok(entry, words[i : i + n]):
                 continue
