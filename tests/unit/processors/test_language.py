@@ -260,12 +260,13 @@ def _scored() -> list[tuple[dict[str, str], bool]]:
 
 
 def test_no_regression_on_evaluation_set() -> None:
-    """Today's level on the whole set (und counts wrong, Norwegian one class): 99.3 % overall,
-    99.0 % under 60 characters. A change that loses more than a few sentences fails here."""
+    """Today's level on the whole set (und counts wrong, Norwegian one class): 99.0 % overall,
+    98.2 % under 60 characters (4,901 sentences since the second dev top-up, whose Bokmål
+    bylines and headlines are harder). A change that loses more than a few sentences fails."""
     scored = _scored()
     short = [hit for row, hit in scored if len(row["text"]) < 60]
-    assert sum(hit for _, hit in scored) / len(scored) >= 0.990
-    assert sum(short) / len(short) >= 0.985
+    assert sum(hit for _, hit in scored) / len(scored) >= 0.987
+    assert sum(short) / len(short) >= 0.979
 
 
 def test_overall_goal_on_evaluation_set() -> None:
