@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors.language import SUPPORTED, UNDETERMINED, clean_text, detect_language, identify
+from processors.language import (
+    _DETECTORS,
+    SUPPORTED,
+    UNDETERMINED,
+    clean_text,
+    detect_language,
+    identify,
+)
 from schemas import RawTip, Tip
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "language" / "sentences.tsv"
@@ -176,6 +183,20 @@ def test_real_serbian_sentences_are_rarely_confident_croatian() -> None:
     confident_hr = sum(a.language == "hr" and a.confidence >= 0.8 for a in answers)
     assert und / len(texts) >= 0.55
     assert confident_hr / len(texts) <= 0.10
+
+
+@pytest.mark.parametrize(
+    ("pair", "text", "sign"),
+    [
+        ("sr-hr", "takođe sam video tokom vremena", 1),
+        ("sr-hr", "također sam vidio tijekom vremena", -1),
+        ("da-no", "hvad har du gjort efter det", 1),
+        ("da-no", "hva har du gjort etter det", -1),
+    ],
+)
+def test_close_pair_tables_point_the_right_way(pair: str, text: str, sign: int) -> None:
+    """The word tables (close_pairs.json) score language a over b for pair "a-b"."""
+    assert _DETECTORS.pair(pair).ratio(text) * sign > 1.0
 
 
 def test_works_on_the_raw_tip_before_redaction() -> None:
