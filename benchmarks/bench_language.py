@@ -125,7 +125,7 @@ def main() -> None:
     with FOREIGN.open(encoding="utf-8", newline="") as fh:
         foreign = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
     print(f"\nforeign languages ({FOREIGN.relative_to(ROOT)}): und is right, anything else wrong")
-    print(f"{'lang':<6}{'split':<6}{'n':>5}{'und %':>8}  read as")
+    print(f"{'lang':<6}{'split':<6}{'n':>5}{'und %':>8}{'conf. wrong %':>15}  read as")
     for lang in sorted({row["lang"] for row in foreign}):
         for split in ("dev", "test"):
             these = [row for row in foreign if row["lang"] == lang and row["split"] == split]
@@ -135,9 +135,12 @@ def main() -> None:
                 if answer.language != UNDETERMINED:
                     read[answer.language] += 1
             und = len(answers) - sum(read.values())
+            sure = sum(a.language != UNDETERMINED and a.confidence >= CONFIDENT for a in answers)
             note = " ".join(f"{k} x{v}" for k, v in sorted(read.items(), key=lambda kv: -kv[1]))
+            n = max(len(these), 1)
             print(
-                f"{lang:<6}{split:<6}{len(these):>5}{100 * und / max(len(these), 1):8.2f}  {note}"
+                f"{lang:<6}{split:<6}{len(these):>5}{100 * und / n:8.2f}{100 * sure / n:15.2f}"
+                f"  {note}"
             )
 
     texts = [row["text"] for row in rows]

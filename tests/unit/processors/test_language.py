@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processors.language import SUPPORTED, UNDETERMINED, clean_text, detect_language, identify
+from processors.language import (
+    _DETECTORS,
+    SUPPORTED,
+    UNDETERMINED,
+    clean_text,
+    detect_language,
+    identify,
+)
 from schemas import RawTip, Tip
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "language" / "sentences.tsv"
@@ -138,13 +145,58 @@ def test_unsupported_languages_are_und(body: str) -> None:
 
 def test_real_foreign_sentences_are_und() -> None:
     """160 real sentences in Galician, Faroese, Afrikaans and Welsh (tests/data/language): today
-    98 % are ``und``. Serbian in Latin script is left out: it is read as Croatian (data README)."""
+    98 % are ``und``. Serbian in Latin script has its own test below (data README)."""
     with FOREIGN.open(encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)]
     texts = [r["text"] for r in rows if r["lang"] != "sr"]
     assert len(texts) == 160
     und = sum(identify(text).language == UNDETERMINED for text in texts)
     assert und / len(texts) >= 0.95
+
+
+# Serbian (ekavian, Latin script) against Croatian (ijekavian), written for this test.
+SERBIAN_CROATIAN = [
+    ("und", "Videla sam ovu torbu u prodavnici u Beogradu prošle nedelje, mislim na popustu."),
+    ("und", "Video sam je juče u prodavnici."),
+    ("und", "Takođe sam primetio da je torba bila iz Srbije, videćemo posle."),
+    ("hr", "Vidio sam je jučer u trgovini."),
+    ("hr", "Tijekom prošlog tjedna vidjela sam torbu u dućanu."),
+]
+
+
+@pytest.mark.parametrize(("expected", "body"), SERBIAN_CROATIAN)
+def test_serbian_is_not_read_as_croatian(expected: str, body: str) -> None:
+    assert identify(body).language == expected
+
+
+def test_real_serbian_sentences_are_rarely_confident_croatian() -> None:
+    """The 197 real Serbian sentences of foreign.tsv (UD Serbian-SET news): both models read
+    them as Croatian; the sr-hr word table makes 61 % ``und`` today and caps the confidence of
+    most others (6 % confident hr, was 97 %). Many are also correct Croatian ("Međutim, prodaja
+    nije išla glatko."), so they cannot all be und."""
+    with FOREIGN.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    texts = [r["text"] for r in rows if r["lang"] == "sr"]
+    assert len(texts) == 197
+    answers = [identify(text) for text in texts]
+    und = sum(a.language == UNDETERMINED for a in answers)
+    confident_hr = sum(a.language == "hr" and a.confidence >= 0.8 for a in answers)
+    assert und / len(texts) >= 0.55
+    assert confident_hr / len(texts) <= 0.10
+
+
+@pytest.mark.parametrize(
+    ("pair", "text", "sign"),
+    [
+        ("sr-hr", "takođe sam video tokom vremena", 1),
+        ("sr-hr", "također sam vidio tijekom vremena", -1),
+        ("da-no", "hvad har du gjort efter det", 1),
+        ("da-no", "hva har du gjort etter det", -1),
+    ],
+)
+def test_close_pair_tables_point_the_right_way(pair: str, text: str, sign: int) -> None:
+    """The word tables (close_pairs.json) score language a over b for pair "a-b"."""
+    assert _DETECTORS.pair(pair).ratio(text) * sign > 1.0
 
 
 def test_works_on_the_raw_tip_before_redaction() -> None:
@@ -245,12 +297,13 @@ def _scored() -> list[tuple[dict[str, str], bool]]:
 
 
 def test_no_regression_on_evaluation_set() -> None:
-    """Today's level on the whole set (und counts wrong, Norwegian one class): 99.3 % overall,
-    99.0 % under 60 characters. A change that loses more than a few sentences fails here."""
+    """Today's level on the whole set (und counts wrong, Norwegian one class): 99.0 % overall,
+    98.2 % under 60 characters (4,901 sentences since the second dev top-up, whose Bokmål
+    bylines and headlines are harder). A change that loses more than a few sentences fails."""
     scored = _scored()
     short = [hit for row, hit in scored if len(row["text"]) < 60]
-    assert sum(hit for _, hit in scored) / len(scored) >= 0.990
-    assert sum(short) / len(short) >= 0.985
+    assert sum(hit for _, hit in scored) / len(scored) >= 0.987
+    assert sum(short) / len(short) >= 0.979
 
 
 def test_overall_goal_on_evaluation_set() -> None:
@@ -263,8 +316,9 @@ def test_overall_goal_on_evaluation_set() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue #12 goal per language not reached on the held-out split: da 97.1 %, lv 97.3 %, "
-    "sl 95.5 %, nb 97.2 % (one to three sentences each); strict, so reaching it fails this mark",
+    reason="issue #12 goal per language not reached on the held-out split: lv 97.3 %, "
+    "sl 95.5 %, nb 97.2 % (one to three sentences each; da reached it with the da-no table); "
+    "strict, so reaching it fails this mark",
 )
 def test_per_language_goal_on_held_out_split() -> None:
     """Issue #12: every language >= 97.5 %, >= 96 % under 60 characters, on the split no
