@@ -157,7 +157,7 @@ _HASHTAG_JOIN = re.compile(r"(?<=[a-z\u00df-\u00ff])(?=[A-Z\u00c0-\u00de])")
 _RETWEET = re.compile(r"(?i)(?<!\w)(?:rt|mt|via|cc)(?=\s*[@:])")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _APOSTROPHE = re.compile(r"['`´\u2018\u2019\u02bc]")
-_NON_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+")  # a key's words: what is left between [\W_]+ runs
 _DIGITS = re.compile(r"\d")
 
 # Perceptual hashes (64 bits) this close are one picture. Measured on the real photo in
@@ -193,14 +193,23 @@ def text_key(text: str) -> str:
     # Decompose on both sides of casefold: compatibility forms fold to capitals ("𝛢" -> "Α")
     # and casefold can produce combining marks ("İ" -> "i̇").
     # Re-posts scraped from web pages carry HTML entities ("Starship&nbsp;Technologies").
+    # Each pattern runs only where the character it cannot match without is there: most tips
+    # have no link, handle or hashtag, and scanning for one cost ≈ 45 µs per tip (same keys).
     text = html.unescape(text)
-    text = _RETWEET.sub(" ", _LINK.sub(" ", _PLACEHOLDER.sub(" ", text)))
-    text = _HANDLE.sub(" ", text)
-    text = _HASHTAG.sub(lambda m: " " + _HASHTAG_JOIN.sub(" ", m.group(1)) + " ", text)
+    if "[" in text:
+        text = _PLACEHOLDER.sub(" ", text)
+    if "/" in text or "www." in text.lower():
+        text = _LINK.sub(" ", text)
+    if "@" in text or ":" in text:
+        text = _RETWEET.sub(" ", text)
+    if "@" in text:
+        text = _HANDLE.sub(" ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(lambda m: " " + _HASHTAG_JOIN.sub(" ", m.group(1)) + " ", text)
     text = unicodedata.normalize("NFKD", text).casefold()
     text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = _APOSTROPHE.sub("", text)
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    return " ".join(_WORD.findall(text))
 
 
 def tip_key(tip: Tip) -> str:
