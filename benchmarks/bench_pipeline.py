@@ -189,6 +189,8 @@ def run_mode(kafka: str, server: str, passthrough: bool, work: Path) -> dict[str
         TIPLINE_PASSTHROUGH="true" if passthrough else "false",
         TIPLINE_METRICS_INTERVAL="5",
         TIPLINE_SINK_BATCH_SECONDS="0.05",
+        # Any free port: another worker on the machine (a test, a second bench) holds 9400.
+        TIPLINE_OPS_PORT="0",
     )
     log_path = work / f"worker-{tag}.log"
     with log_path.open("wb") as out:
