@@ -270,6 +270,11 @@ def claims_of(words: Iterable[str], evidence: Evidence) -> Claims:
     return tuple(groups)
 
 
+def _key_claims(key: str, evidence: Evidence) -> Claims:
+    """``claims_of(key.split(), evidence)``; a key without a digit has no number to look for."""
+    return claims_of(key.split() if _DIGITS.search(key) else (), evidence)
+
+
 def _claims_conflict(a: Claims, b: Claims) -> bool:
     # Naming a subset is agreeing (a re-post that drops the year); naming another value is not.
     return any(va and vb and not (va <= vb or vb <= va) for va, vb in zip(a, b, strict=True))
@@ -573,8 +578,9 @@ class DedupeIndex:
         if earlier is not None:
             return earlier  # a redelivered message: same answer, counted once
         key = tip_key(tip)
+        claims = _key_claims(key, tip.evidence)  # read by both the search and the record
         # Nothing to compare (an empty tip or only placeholders): a cluster of its own.
-        match, bands = self._find(state, tip, key) if key else (None, None)
+        match, bands = self._find(state, key, claims) if key else (None, None)
         sequence = state.sequence + 1
         cluster = self._record(
             state,
@@ -590,6 +596,7 @@ class DedupeIndex:
             sequence=sequence,
             known=match.cluster if match else None,
             bands=bands,
+            claims=claims,
         )
         corroboration = self._corroborate(state, tip)
         self._remember(state, tip.tip_id, cluster, corroboration)
@@ -666,7 +673,7 @@ class DedupeIndex:
         return state
 
     def _find(
-        self, state: _ObjectState, tip: Tip, key: str
+        self, state: _ObjectState, key: str, claims: Claims
     ) -> tuple[_Match | None, list[int] | None]:
         """The best earlier cluster for ``key``, and the band keys if they were computed.
 
@@ -675,7 +682,6 @@ class DedupeIndex:
         """
         query = key[:FUZZY_CHARS]
         words = set(query.split())
-        claims = claims_of(key.split(), tip.evidence)
         hit = state.exact.get(_exact_hash(key))
         # The same key can still make another claim: keys drop links, evidence keeps shop URLs.
         if hit is not None and hit[0].alive and not _claims_conflict(claims, hit[0].claims):
@@ -762,6 +768,7 @@ class DedupeIndex:
         sequence: int,
         known: _Cluster | None,
         bands: list[int] | None = None,
+        claims: Claims | None = None,
     ) -> Cluster:
         """Apply one placement decision to the state; shared by live assignment and replay."""
         state.sequence = max(state.sequence, sequence)
@@ -769,7 +776,8 @@ class DedupeIndex:
         if cluster is None and key:
             cluster = state.clusters.get(cluster_id)
         created = cluster is None
-        claims = claims_of(key.split(), tip.evidence)
+        if claims is None:
+            claims = _key_claims(key, tip.evidence)
         if cluster is None:
             rep_key = key[:FUZZY_CHARS]
             cluster = _Cluster(
