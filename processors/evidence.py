@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from processors.lexicon import Entry, Kind, Lexicon, fold, load_lexicon, tokens
+from processors.lexicon import TOKEN, Entry, Kind, Lexicon, fold, load_lexicon
 from schemas import MAX_LISTED_COUNTRIES, Evidence, Reach, Tip
 
 # Typed placeholders the redact stage leaves behind ("[EMAIL]", "[URL_TOKEN]").
@@ -111,8 +111,9 @@ def analyse(raw: str) -> Analysis:
     if _URL_HINT.search(text):
         links = tuple((m.group(), m.start(), m.end()) for m in URL.finditer(text))
         rest = _blank(text, [(start, end) for _, start, end in links])
-    words = tuple(m.group() for m in tokens(rest))
-    return Analysis(text, links, words, tuple(fold(w) for w in words))
+    # TOKEN has no groups: findall gives the tokens themselves, without a match object each.
+    words = tuple(TOKEN.findall(rest))
+    return Analysis(text, links, words, tuple(map(fold, words)))
 
 
 @dataclass
