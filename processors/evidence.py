@@ -15,7 +15,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from processors.false_friends import counts
-from processors.lexicon import Entry, Kind, Lexicon, fold, load_lexicon, tokens
+from processors.lexicon import TOKEN, Entry, Kind, Lexicon, fold, load_lexicon
 from schemas import MAX_LISTED_COUNTRIES, Evidence, Reach, Tip
 
 # Typed placeholders the redact stage leaves behind ("[EMAIL]", "[URL_TOKEN]").
@@ -101,7 +101,7 @@ class Analysis(NamedTuple):
     links: tuple[tuple[str, int, int], ...]  # every web address with its span in ``text``
     words: tuple[str, ...]  # word tokens outside links, as written
     folded: tuple[str, ...]  # the same, casefolded and accent-folded
-    spans: tuple[tuple[int, int], ...]  # where each word is in ``text``
+    rest: str  # ``text`` with the links blanked too: where the words are
 
 
 # Between two words, what ends a sentence: a full stop, question or exclamation mark, colon,
@@ -118,18 +118,22 @@ def analyse(raw: str) -> Analysis:
     if _URL_HINT.search(text):
         links = tuple((m.group(), m.start(), m.end()) for m in URL.finditer(text))
         rest = _blank(text, [(start, end) for _, start, end in links])
-    matches = list(tokens(rest))
-    words = tuple(m.group() for m in matches)
-    spans = tuple(m.span() for m in matches)
-    return Analysis(text, links, words, tuple(fold(w) for w in words), spans)
+    # TOKEN has no groups: findall gives the tokens themselves, without a match object each.
+    words = tuple(TOKEN.findall(rest))
+    return Analysis(text, links, words, tuple(map(fold, words)), rest)
 
 
 def opens_sentence(analysis: Analysis, i: int) -> bool:
-    """Whether word ``i`` is the first of the text or follows what ends a sentence."""
-    return i == 0 or (
-        _SENTENCE_END.search(analysis.text, analysis.spans[i - 1][1], analysis.spans[i][0])
-        is not None
-    )
+    """Whether word ``i`` is the first of the text or follows what ends a sentence. Asked only
+    for a false friend, so the words' positions are found here, not for every tip."""
+    if i == 0:
+        return True
+    for n, match in enumerate(TOKEN.finditer(analysis.rest)):
+        if n == i - 1:
+            previous_end = match.end()
+        elif n == i:
+            return _SENTENCE_END.search(analysis.rest, previous_end, match.start()) is not None
+    return False
 
 
 @dataclass

@@ -1,0 +1,115 @@
+"""The faust backend's eager wait_first: the same outcome as mode's, without tasks when the
+first coroutine does not wait (processors/runtime/backends/faust.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from mode import Service
+from mode.utils.locks import Event
+
+from processors.runtime.backends.faust import wait_first_eager
+
+
+class _Counting(Service):
+    """A service whose slow path counts its calls."""
+
+    slow_calls = 0
+
+    async def wait_first(self, *coros: Any, timeout: Any = None) -> Any:
+        self.slow_calls += 1
+        return await super().wait_first(*coros, timeout=timeout)
+
+
+async def _value(x: int) -> int:
+    return x
+
+
+def test_a_callback_that_does_not_wait_runs_without_the_slow_path() -> None:
+    asyncio.run(_a_callback_that_does_not_wait_runs_without_the_slow_path())
+
+
+async def _a_callback_that_does_not_wait_runs_without_the_slow_path() -> None:
+    service, suspended = _Counting(), Event()
+    results = await wait_first_eager(
+        service, suspended, service.wait_first, (_value(7), suspended.wait())
+    )
+    assert results.results == [7] and not results.stopped
+    assert service.slow_calls == 0  # the unstarted suspended.wait() was closed, not awaited
+
+
+def test_a_callback_that_waits_is_finished_with_its_result() -> None:
+    asyncio.run(_a_callback_that_waits_is_finished_with_its_result())
+
+
+async def _a_callback_that_waits_is_finished_with_its_result() -> None:
+    service, suspended = _Counting(), Event()
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[int] = loop.create_future()
+    seen: list[str] = []
+
+    async def waits() -> int:
+        seen.append("started")
+        value = await fut
+        await asyncio.sleep(0)  # a bare yield after the future, too
+        seen.append("resumed")
+        return value + 1
+
+    loop.call_later(0.01, fut.set_result, 41)
+    results = await wait_first_eager(
+        service, suspended, service.wait_first, (waits(), suspended.wait())
+    )
+    assert seen == ["started", "resumed"]
+    assert results.results[0] == 42 and service.slow_calls == 1
+
+
+def test_a_suspended_flow_interrupts_a_waiting_callback() -> None:
+    asyncio.run(_a_suspended_flow_interrupts_a_waiting_callback())
+
+
+async def _a_suspended_flow_interrupts_a_waiting_callback() -> None:
+    service, suspended = _Counting(), Event()
+    loop = asyncio.get_running_loop()
+    never: asyncio.Future[None] = loop.create_future()
+    outcome: list[str] = []
+
+    async def blocked() -> None:
+        try:
+            await never
+        except asyncio.CancelledError:
+            outcome.append("cancelled")
+            raise
+
+    loop.call_later(0.01, suspended.set)
+    await wait_first_eager(service, suspended, service.wait_first, (blocked(), suspended.wait()))
+    await asyncio.sleep(0.01)  # let the cancellation reach the callback
+    assert outcome == ["cancelled"] and never.cancelled()
+
+
+def test_an_error_in_the_callback_surfaces() -> None:
+    asyncio.run(_an_error_in_the_callback_surfaces())
+
+
+async def _an_error_in_the_callback_surfaces() -> None:
+    service, suspended = _Counting(), Event()
+
+    async def fails() -> None:
+        raise ValueError("bug")
+
+    with pytest.raises(ValueError, match="bug"):
+        await wait_first_eager(service, suspended, service.wait_first, (fails(), suspended.wait()))
+
+
+def test_nothing_runs_early_when_the_flow_is_already_suspended() -> None:
+    asyncio.run(_nothing_runs_early_when_the_flow_is_already_suspended())
+
+
+async def _nothing_runs_early_when_the_flow_is_already_suspended() -> None:
+    service, suspended = _Counting(), Event()
+    suspended.set()
+    results = await wait_first_eager(
+        service, suspended, service.wait_first, (_value(1), suspended.wait())
+    )
+    assert service.slow_calls == 1 and not results.stopped
