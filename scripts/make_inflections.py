@@ -404,7 +404,10 @@ def _write(
     """Drop ambiguous forms and common words, then write the table."""
     kept = {form: v for form, v in forms.items() if len({meaning[n] for n in v}) == 1}
     keys = set(kept) | {n for v in kept.values() for n in v}
+    # The local forms and their names too: a name missing here would count as Zipf 0, and
+    # every form of it as a common word (Latvian "tallinas", Zipf 4.4, of "tallina", 3.9).
     keys |= {f for here in local.values() for f in here}
+    keys |= {n for here in local.values() for v in here.values() for n in v}
     zipf = _zipf(keys)
 
     def top(key: str) -> float:
@@ -424,9 +427,15 @@ def _write(
         for language in origin[form]:
             if not common(form, kept[form], language):
                 regional.setdefault(form, set()).update(_SITE.get(language, (language,)))
+    everywhere = {form for form in kept if form not in words}
     for language, here in local.items():
         for form, v in here.items():
-            if form in kept or len({meaning[n] for n in v}) != 1 or common(form, v, language):
+            if len({meaning[n] for n in v}) != 1 or common(form, v, language):
+                continue
+            if form in everywhere or (form in kept and meaning[min(kept[form])] != meaning[min(v)]):
+                # Counts in every tip already, or means another place elsewhere. A form that
+                # counts in another language's tips counts here too when it means the same
+                # place (Latvian and Spanish "Tallinas").
                 continue
             if form in known_by[language]:
                 continue
