@@ -149,7 +149,9 @@ def _recall(split: str) -> dict[str, list[bool]]:
     return by_lang
 
 
-@pytest.mark.parametrize(("split", "overall", "floor"), [("dev", 0.96, 0.8), ("test", 0.96, 0.8)])
+@pytest.mark.parametrize(
+    ("split", "overall", "floor"), [("dev", 0.975, 0.85), ("test", 0.97, 0.85)]
+)
 def test_inflected_place_names_in_real_sentences_are_found(
     split: str, overall: float, floor: float
 ) -> None:
