@@ -2,7 +2,7 @@
 
 A ``Lexicon`` is a casefolded, accent-folded lookup from token n-grams to canonical entries:
 
-    countries   CLDR territory names in the 28 languages (babel), plus ``data/places.toml``'s
+    countries   CLDR territory names in the 34 ``LANGUAGES`` (babel), plus ``data/places.toml``'s
                 colloquial names and adjective stems ("polnisch", "polsk", "польск")
     cities      ``data/places.toml`` with CLDR's exemplar-city names for their time zones
     shops       ``data/lexicon.toml`` (or the operator's file): chains, own brands, web domains;
@@ -49,10 +49,13 @@ from tipline.core.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
-# The 24 official EU languages plus Russian, Ukrainian, Turkish and Arabic.
+# The 24 official EU languages, the public site's other languages (Icelandic, Norwegian
+# Bokmål and Nynorsk, Macedonian, Luxembourgish, Scottish Gaelic), Russian, Ukrainian,
+# Turkish and Arabic: CLDR names countries and exemplar cities in each.
 LANGUAGES: tuple[str, ...] = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it",
-    "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "ru", "uk", "tr", "ar",
+    "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "is", "nb", "nn", "mk",
+    "lb", "gd", "ru", "uk", "tr", "ar",
 )  # fmt: skip
 
 Kind = Literal["country", "city", "shop", "brand"]
@@ -248,9 +251,10 @@ def _strip_parenthetical(name: str) -> str:
     return re.sub(r"\s*\(.*?\)\s*", " ", name).strip()
 
 
-# Irish and Maltese names carry the article ("an Ghearmáin", "il-Ġermanja"), which merges with
-# prepositions in running text ("fil-Ġermanja", "sa Ghearmáin"): index the bare noun too.
-_ARTICLE_PREFIX = re.compile(r"^(?:an t|an |na |i[lċdnrstxżz]-|l-)", re.IGNORECASE)
+# Irish, Scottish Gaelic and Maltese names carry the article ("an Ghearmáin", "a' Ghearmailt",
+# "il-Ġermanja"), which merges with prepositions in running text ("fil-Ġermanja", "sa
+# Ghearmáin", "sa Ghearmailt"): index the bare noun too.
+_ARTICLE_PREFIX = re.compile(r"^(?:an t|an |na |a[’'] |i[lċdnrstxżz]-|l-)", re.IGNORECASE)
 
 
 def _name_variants(name: str) -> set[str]:

@@ -75,6 +75,14 @@ ANALOGY_SUFFIX = 3
 MAX_ENDING = 4
 MAX_STRIP = 2
 WORD_ZIPF = 3.0
+# Languages whose case endings join a name's oblique stem (Estonian: Pariis -> Pariisi- ->
+# Pariisis, Pariisist, Pariisisse, Pariisiga): forms made from the stem and the endings the
+# dictionary's proper nouns take (``_stem_forms``). Chosen on the UD dev split.
+STEM_LANGUAGES = ("et", "lv")
+# A proper noun with this many forms in the dictionary shows its paradigm whole.
+MIN_PARADIGM = 8
+# An ending counts when at least this share of the proper nouns of a final letter take it.
+ENDING_SHARE = 0.3
 WORD_MARGIN = 1.5
 # simplemma language -> wordfreq's (as in make_brands.py).
 _WORDFREQ = {"hbs": "sh", "nn": "nb"}
@@ -251,13 +259,119 @@ def main() -> None:
                 forms.setdefault(form, set()).add(name)
                 origin.setdefault(form, set()).add(language)
                 m += 1
-        local[language] = _place_forms(language, table, meaning, taken | known)
+        local[language] = _local_forms(language, table, meaning, taken, known)
         print(
             f"{language}: {n} forms from the dictionary, {m} by analogy, "
             f"{len(local[language])} of places by analogy",
             flush=True,
         )
     _write(forms, origin, local, known_by, meaning)
+
+
+def _local_forms(
+    language: str,
+    table: dict[bytes, bytes],
+    meaning: dict[str, frozenset[tuple[str, str]]],
+    taken: set[str],
+    known: set[str],
+) -> dict[str, set[str]]:
+    """Forms of ``language``'s place names made by analogy, and from their stems."""
+    here = _place_forms(language, table, meaning, taken | known)
+    if language in STEM_LANGUAGES:
+        for form, names in _stem_forms(language, table, meaning, taken).items():
+            here.setdefault(form, set()).update(names)
+    return here
+
+
+def _is_vowel(letter: str) -> bool:
+    return fold(letter)[:1] in "aeiouy"
+
+
+def _stem_of(lemma: str, forms: set[str]) -> str:
+    """The oblique stem of ``lemma`` its forms show: the lemma plus a linking vowel when
+    nearly every other form starts with that ("Tallinn" -> "Tallinna", "Stockholm" ->
+    "Stockholmi"), else the lemma itself."""
+    others = [f for f in forms if f != lemma and f.startswith(lemma)]
+    best = lemma
+    for form in others:
+        link = form[len(lemma) :]
+        if len(link) == 1 and _is_vowel(link) and not _is_vowel(lemma[-1]):
+            share = sum(f.startswith(form) for f in others) / len(others)
+            if share >= 0.8 and form != best:
+                best = form
+    return best
+
+
+def _stem_rules(table: dict[bytes, bytes]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Per final letter (folded): (linking vowel, endings) of the dictionary's proper nouns.
+
+    The linking vowel is the one most of them with that final letter take ("" for none);
+    the endings are those at least ``ENDING_SHARE`` of them add to their stem.
+    """
+    paradigms: dict[str, set[str]] = {}
+    for raw_form, raw_lemma in table.items():
+        lemma, form = raw_lemma.decode("utf-8"), raw_form.decode("utf-8")
+        if lemma[:1].isupper() and lemma.isalpha() and len(lemma) >= MIN_NAME:
+            paradigms.setdefault(lemma, {lemma}).add(form)
+    links: dict[str, dict[str, int]] = {}
+    endings: dict[str, dict[str, int]] = {}
+    sizes: dict[str, int] = {}
+    for lemma, forms in paradigms.items():
+        if len(forms) < MIN_PARADIGM:
+            continue
+        stem = _stem_of(lemma, forms)
+        key = fold(lemma[-1])
+        sizes[key] = sizes.get(key, 0) + 1
+        link = fold(stem[len(lemma) :])
+        links.setdefault(key, {})[link] = links.setdefault(key, {}).get(link, 0) + 1
+        for ending in {fold(f[len(stem) :]) for f in forms if f.startswith(stem) and f != stem}:
+            if len(ending) <= MAX_ENDING:
+                endings.setdefault(key, {})[ending] = endings.setdefault(key, {}).get(ending, 0) + 1
+    rules = {}
+    for key, n in sizes.items():
+        link = max(links[key].items(), key=lambda item: (item[1], item[0]))[0]
+        kept = tuple(sorted(e for e, c in endings.get(key, {}).items() if c >= ENDING_SHARE * n))
+        rules[key] = (link, kept)
+    return rules
+
+
+def _stem_forms(
+    language: str,
+    table: dict[bytes, bytes],
+    meaning: dict[str, frozenset[tuple[str, str]]],
+    skip: set[str],
+) -> dict[str, set[str]]:
+    """Forms of ``language``'s own place names from their oblique stem and the case endings
+    of the dictionary's proper nouns with the same final letter (form -> names).
+
+    A name's own dictionary forms give its stem where they show one ("Pariisi", "Tallinna");
+    else the linking vowel most proper nouns with its final letter take ("Amsterdam" ->
+    "Amsterdami"). Forms the dictionary has as forms of another word, and names, are skipped.
+    """
+    rules = _stem_rules(table)
+    own: dict[str, set[str]] = {}
+    for raw_form, raw_lemma in table.items():
+        key = fold(raw_lemma.decode("utf-8"))
+        own.setdefault(key, set()).add(fold(raw_form.decode("utf-8")))
+    other = {fold(f.decode("utf-8")) for f, lemma in table.items()}
+    here: dict[str, set[str]] = {}
+    for name in _local_names(language, meaning):
+        rule = rules.get(name[-1])
+        if rule is None:
+            continue
+        link, endings = rule
+        forms = own.get(name, set()) | {name}
+        stem = _stem_of(name, forms)
+        if stem == name and not _is_vowel(name[-1]):
+            stem = name + link
+        for ending in ("", *endings):
+            form = stem + ending
+            if form == name or len(form) < MIN_FORM or form in skip:
+                continue
+            if form in other and form not in own.get(name, set()):
+                continue  # the dictionary knows it as a form of some other word
+            here.setdefault(form, set()).add(name)
+    return here
 
 
 def _place_forms(
@@ -290,7 +404,10 @@ def _write(
     """Drop ambiguous forms and common words, then write the table."""
     kept = {form: v for form, v in forms.items() if len({meaning[n] for n in v}) == 1}
     keys = set(kept) | {n for v in kept.values() for n in v}
+    # The local forms and their names too: a name missing here would count as Zipf 0, and
+    # every form of it as a common word (Latvian "tallinas", Zipf 4.4, of "tallina", 3.9).
     keys |= {f for here in local.values() for f in here}
+    keys |= {n for here in local.values() for v in here.values() for n in v}
     zipf = _zipf(keys)
 
     def top(key: str) -> float:
@@ -310,9 +427,15 @@ def _write(
         for language in origin[form]:
             if not common(form, kept[form], language):
                 regional.setdefault(form, set()).update(_SITE.get(language, (language,)))
+    everywhere = {form for form in kept if form not in words}
     for language, here in local.items():
         for form, v in here.items():
-            if form in kept or len({meaning[n] for n in v}) != 1 or common(form, v, language):
+            if len({meaning[n] for n in v}) != 1 or common(form, v, language):
+                continue
+            if form in everywhere or (form in kept and meaning[min(kept[form])] != meaning[min(v)]):
+                # Counts in every tip already, or means another place elsewhere. A form that
+                # counts in another language's tips counts here too when it means the same
+                # place (Latvian and Spanish "Tallinas").
                 continue
             if form in known_by[language]:
                 continue

@@ -55,6 +55,12 @@ COUNTRY_BY_LANGUAGE = [
     ("uk", "Куплено в Польщі.", "PL"),
     ("tr", "Almanya'dan aldım.", "DE"),
     ("ar", "صنع في الصين", "CN"),
+    ("is", "Keypt í Þýskalandi.", "DE"),
+    ("nb", "Kjøpt i Tyskland.", "DE"),
+    ("nn", "Kjøpt i Tyskland.", "DE"),
+    ("mk", "Купено во Германија.", "DE"),
+    ("lb", "Kaaft an Däitschland.", "DE"),
+    ("gd", "Air a cheannach sa Ghearmailt.", "DE"),
 ]
 
 

@@ -50,6 +50,42 @@ def test_forms_of_one_language_count_only_in_that_language(
 
 
 @pytest.mark.parametrize(
+    ("text", "language", "city"),
+    [
+        # Estonian cases join the oblique stem: the dictionary lists only "Amsterdam", so its
+        # forms come from the linking vowel of proper nouns in -m ("Stockholmi") and their
+        # case endings; none of them is a word Finnish or an unknown-language tip reads.
+        ("Elasin aastaid Amsterdamis", "et", "Amsterdam"),
+        ("Sõitsin Amsterdamiga kokku", "et", "Amsterdam"),
+        ("Elasin aastaid Amsterdamis", "und", None),
+        ("Elasin aastaid Amsterdamis", "fi", None),
+    ],
+)
+def test_estonian_forms_from_the_oblique_stem(text: str, language: str, city: str | None) -> None:
+    ev = find_evidence(text, 2026, language=language)
+    assert ev.cities == ((city,) if city else ())
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "country"),
+    [
+        # CLDR's names in the public site's languages beyond the EU's 24.
+        ("Ech wunnen an Däitschland", "lb", "DE"),
+        ("Живеам во Германија", "mk", "DE"),
+        ("Ég bý í Þýskalandi", "is", "DE"),
+    ],
+)
+def test_names_in_the_sites_other_languages(text: str, language: str, country: str) -> None:
+    assert country in find_evidence(text, 2026, language=language).countries
+
+
+@pytest.mark.parametrize("language", ["sv", "nb", "da", "de", "und"])
+def test_the_pronoun_man_is_no_isle_of_man(language: str) -> None:
+    # Norwegian CLDR calls the Isle of Man "Man"; "Man kan ..." starts sentences everywhere.
+    assert find_evidence("Man kan inte veta", 2026, language=language).countries == ()
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Я видел такую в Вене",
@@ -113,7 +149,9 @@ def _recall(split: str) -> dict[str, list[bool]]:
     return by_lang
 
 
-@pytest.mark.parametrize(("split", "overall", "floor"), [("dev", 0.96, 0.8), ("test", 0.96, 0.8)])
+@pytest.mark.parametrize(
+    ("split", "overall", "floor"), [("dev", 0.975, 0.85), ("test", 0.97, 0.85)]
+)
 def test_inflected_place_names_in_real_sentences_are_found(
     split: str, overall: float, floor: float
 ) -> None:
