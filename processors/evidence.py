@@ -233,9 +233,23 @@ def _capitalised(word: str) -> bool:
     return match is not None and match.group()[-1].isupper()
 
 
+def _adds_accents(written: str, surface: str) -> bool:
+    """True when ``written`` carries a mark where the name ``surface`` has a bare letter:
+    folding forgives accents a tipster drops ("lodz" is Łódź), not ones the name lacks
+    (Estonian "päris", quite, is no Paris; Latvian "bērna", a child's, no Bern). Listed
+    adjective stems are written bare on purpose ("americk" finds "američki"): a match longer
+    than its surface is a stem match and never checked."""
+    written, surface = written.casefold(), surface.casefold()
+    if len(written) != len(surface):
+        return False
+    return any(
+        w != c and fold(w) == c and c.isascii() for w, c in zip(written, surface, strict=False)
+    )
+
+
 def _case_ok(entry: Entry, words: Sequence[str]) -> bool:
     if entry.case == "any":
-        return True
+        return _capitalised(words[0]) or not _adds_accents(" ".join(words), entry.surface)
     if entry.case == "capital":
         return _capitalised(words[0])
     return " ".join(words) == entry.surface
