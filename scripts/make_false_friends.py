@@ -143,6 +143,7 @@ def _own(
     names: tuple[set[str], set[str]],
     lemma: dict[str, str],
     word_as_written: str,
+    zipf: float,
 ) -> bool:
     own_countries, own_cities = names
     word = {token, lemma.get(token, token)}
@@ -156,7 +157,9 @@ def _own(
         return bool(word & own_countries) or _speaks(language, (entry.value,))
     if entry.kind == "city":
         return bool(word & own_cities) or _speaks(language, lexicon.reach("city", entry.value))
-    return _speaks(language, lexicon.reach(entry.kind, entry.value))
+    # A chain named like one of L's commonest words (French "Parfois", sometimes) is written
+    # capitalised inside a sentence when meant, even where it trades.
+    return zipf < ANY_CASE_ZIPF and _speaks(language, lexicon.reach(entry.kind, entry.value))
 
 
 def _named(lexicon: Lexicon, token: str, language: str) -> tuple[Entry, ...]:
@@ -184,7 +187,16 @@ def main() -> None:
                 continue
             entries = _named(lexicon, token, language)
             if not entries or any(
-                _own(language, token, e, lexicon, names=names, lemma=lemma, word_as_written=word)
+                _own(
+                    language,
+                    token,
+                    e,
+                    lexicon,
+                    names=names,
+                    lemma=lemma,
+                    word_as_written=word,
+                    zipf=common[word],
+                )
                 for e in entries
             ):
                 continue
