@@ -4,12 +4,14 @@ so the figure is not the other processes' time on a shared machine), plus the de
 of the worker's edges (``model_validate_json`` / ``model_dump_json``).
 
 ``BENCH_TIPS`` tips (default 4000) after a warm-up of 300; ``BENCH_PROFILE=1`` prints a cProfile
-of the whole run sorted by own time.
+of the whole run sorted by own time. The garbage collector is set up as the worker sets it
+(``gc_freeze``, ``gc_gen0_threshold``); ``BENCH_GC_DEFAULT=1`` keeps Python's defaults.
 """
 
 from __future__ import annotations
 
 import cProfile
+import gc
 import os
 import pstats
 import sys
@@ -60,6 +62,14 @@ def main() -> None:
     payloads = [r.model_dump_json().encode() for r in raws]
     for raw in raws[:WARM]:
         run_flow(triage, run_flow(clean, raw, {}), {})
+    if settings.gc_freeze and not os.environ.get("BENCH_GC_DEFAULT"):
+        # As the worker does after its warm-up (processors/app.py), so the figures are the
+        # worker's (the difference was within the noise of the shared machine, 3 Dec).
+        gc.collect()
+        gc.freeze()
+    if settings.gc_gen0_threshold and not os.environ.get("BENCH_GC_DEFAULT"):
+        _, gen1, gen2 = gc.get_threshold()
+        gc.set_threshold(settings.gc_gen0_threshold, gen1, gen2)
     profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
     # The same tips in every round, each round with a fresh dedupe state, so rounds compare;
     # the figure kept is each stage's best round (a busy machine only ever adds time).
