@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -301,7 +303,44 @@ def add_timer(app: faust.App, interval: float, fn: Any) -> None:
     app.timer(interval=interval)(fn)
 
 
+# How long the worker's shutdown may take once it begins (the supervisor kills a worker that
+# has not stopped 15 s after it asked).
+SHUTDOWN_GRACE_S = 10.0
+EXIT_CRASHED = 70  # EX_SOFTWARE
+
+
+def arm_exit_watchdog(grace_s: float, code: int) -> threading.Timer:
+    """End the process with ``code`` after ``grace_s`` unless it ended by itself first."""
+    timer = threading.Timer(grace_s, os._exit, args=(code,))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+class _Worker(faust.Worker):
+    """faust's worker, whose shutdown cannot hang the process.
+
+    mode's consumer thread can fail to start (its start future "attached to a different loop",
+    a race in mode's ServiceThread, seen once in CI at start-up); stopping that thread then
+    waits for ever, so the process stayed alive, healthy, never ready and never restarted.
+    Once shutdown begins, the process ends within ``SHUTDOWN_GRACE_S`` whatever it waits for:
+    non-zero after a crash, so the supervisor restarts it.
+    """
+
+    def on_worker_shutdown(self) -> None:
+        started = self._starting_fut
+        crashed = (
+            started is not None
+            and started.done()
+            and not started.cancelled()
+            and started.exception() is not None
+        ) or self._crashed.is_set()
+        if crashed:
+            log.error("worker crashed; it exits within %.0f s", SHUTDOWN_GRACE_S)
+        arm_exit_watchdog(SHUTDOWN_GRACE_S, EXIT_CRASHED if crashed else 0)
+
+
 def run_worker(app: faust.App, loglevel: str) -> None:
     """Run the app until stopped (``tipline worker``); a crash exits non-zero."""
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker = _Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()

@@ -4,13 +4,16 @@ first coroutine does not wait (processors/runtime/backends/faust.py)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import time
 from typing import Any
 
 import pytest
 from mode import Service
 from mode.utils.locks import Event
 
-from processors.runtime.backends.faust import wait_first_eager
+from processors.runtime.backends.faust import EXIT_CRASHED, wait_first_eager
 
 
 class _Counting(Service):
@@ -113,3 +116,18 @@ async def _nothing_runs_early_when_the_flow_is_already_suspended() -> None:
         service, suspended, service.wait_first, (_value(1), suspended.wait())
     )
     assert service.slow_calls == 1 and not results.stopped
+
+
+def test_a_shutdown_that_hangs_still_ends_the_process() -> None:
+    # mode's stop can wait for ever on a consumer thread that never started; the watchdog the
+    # worker arms when shutdown begins ends the real process with the crash code anyway.
+    script = (
+        "import time\n"
+        "from processors.runtime.backends.faust import EXIT_CRASHED, arm_exit_watchdog\n"
+        "arm_exit_watchdog(0.3, EXIT_CRASHED)\n"
+        "time.sleep(60)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], timeout=30, check=False)
+    assert done.returncode == EXIT_CRASHED
+    assert time.monotonic() - started < 20
