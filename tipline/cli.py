@@ -122,13 +122,20 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def _guarded_worker_class() -> type[faust.Worker]:
     import faust
 
+    from processors.runtime.backends.faust import guard_shutdown
+
     class Worker(faust.Worker):  # named as faust names it: "[^Worker]: Ready" in the logs
         """faust's worker, with the Kafka clients' loggers guarded again after faust replaces
-        the root handlers (see tipline/core/logs.py: they would print record bytes at DEBUG)."""
+        the root handlers (see tipline/core/logs.py: they would print record bytes at DEBUG),
+        and a shutdown that cannot hang the process (``guard_shutdown``)."""
 
         def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
             super().on_setup_root_logger(logger, level)
             logs.guard_client_loggers()
+
+        def on_worker_shutdown(self) -> None:
+            super().on_worker_shutdown()
+            guard_shutdown(self)  # a shutdown that hangs still ends the process
 
     return Worker
 

@@ -317,30 +317,22 @@ def arm_exit_watchdog(grace_s: float, code: int) -> threading.Timer:
     return timer
 
 
-class _Worker(faust.Worker):
-    """faust's worker, whose shutdown cannot hang the process.
+def guard_shutdown(worker: faust.Worker) -> None:
+    """Called when ``worker``'s shutdown begins (``on_worker_shutdown``): the process ends
+    within ``SHUTDOWN_GRACE_S`` whatever the shutdown waits for, non-zero after a crash.
 
     mode's consumer thread can fail to start (its start future "attached to a different loop",
-    a race in mode's ServiceThread, seen once in CI at start-up); stopping that thread then
-    waits for ever, so the process stayed alive, healthy, never ready and never restarted.
-    Once shutdown begins, the process ends within ``SHUTDOWN_GRACE_S`` whatever it waits for:
-    non-zero after a crash, so the supervisor restarts it.
+    a race in mode's ServiceThread, faust-streaming/mode#38, seen in CI at start-up); stopping
+    that thread then waits for ever, and the process stayed alive, healthy and never ready, so
+    the supervisor never restarted it.
     """
-
-    def on_worker_shutdown(self) -> None:
-        started = self._starting_fut
-        crashed = (
-            started is not None
-            and started.done()
-            and not started.cancelled()
-            and started.exception() is not None
-        ) or self._crashed.is_set()
-        if crashed:
-            log.error("worker crashed; it exits within %.0f s", SHUTDOWN_GRACE_S)
-        arm_exit_watchdog(SHUTDOWN_GRACE_S, EXIT_CRASHED if crashed else 0)
-
-
-def run_worker(app: faust.App, loglevel: str) -> None:
-    """Run the app until stopped (``tipline worker``); a crash exits non-zero."""
-    worker = _Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    started = worker._starting_fut
+    crashed = (
+        started is not None
+        and started.done()
+        and not started.cancelled()
+        and started.exception() is not None
+    ) or worker._crashed.is_set()
+    if crashed:
+        log.error("worker crashed; it exits within %.0f s", SHUTDOWN_GRACE_S)
+    arm_exit_watchdog(SHUTDOWN_GRACE_S, EXIT_CRASHED if crashed else 0)
