@@ -58,6 +58,7 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from prometheus_client import REGISTRY
 
     from processors.app import create_app
+    from processors.runtime.backends.faust import assignment_if_built
     from processors.sender_key import SenderKeyer
     from tipline.core.security import kafka_python_options
     from tipline.deadletters import DeadLetterCollector, StoredDeadLetter
@@ -76,12 +77,15 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     REGISTRY.register(dead)
     apps: list[faust.App] = []
 
-    def joined() -> str | None:
+    def joined() -> str | None:  # on the ops server's thread: never builds faust's consumer
         if not apps:
             return "starting (loading models)"
+        assigned = assignment_if_built(apps[0])
+        if assigned is None:
+            return "starting (consumer not built yet)"
         if apps[0].rebalancing:
             return "rebalancing"
-        return None if apps[0].consumer.assignment() else "no partitions assigned yet"
+        return None if assigned else "no partitions assigned yet"
 
     # Up before the models load (tens of seconds on a busy host): alive, not yet ready.
     ops = _ops_server(resolved, {"group": joined, "database": _database_check(resolved)})

@@ -317,6 +317,18 @@ def arm_exit_watchdog(grace_s: float, code: int) -> threading.Timer:
     return timer
 
 
+def assignment_if_built(app: faust.App) -> set[TP] | None:
+    """The consumer's assignment, or None while the worker has not built its consumer yet.
+
+    For readiness checks on another thread (the ops server): ``app.consumer`` builds faust's
+    consumer on first use, bound to the event loop of the thread that asks. When /readyz asked
+    first, the consumer thread was bound to the ops server's loop and failed to start ("Future
+    attached to a different loop"), and the worker never became ready.
+    """
+    consumer = app._consumer
+    return None if consumer is None else set(consumer.assignment())
+
+
 def guard_shutdown(worker: faust.Worker) -> None:
     """Called when ``worker``'s shutdown begins (``on_worker_shutdown``): the process ends
     within ``SHUTDOWN_GRACE_S`` whatever the shutdown waits for, non-zero after a crash.

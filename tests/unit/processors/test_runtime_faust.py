@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -13,7 +14,12 @@ import pytest
 from mode import Service
 from mode.utils.locks import Event
 
-from processors.runtime.backends.faust import EXIT_CRASHED, wait_first_eager
+from processors.runtime.backends.faust import (
+    EXIT_CRASHED,
+    assignment_if_built,
+    create_app,
+    wait_first_eager,
+)
 
 
 class _Counting(Service):
@@ -131,3 +137,15 @@ def test_a_shutdown_that_hangs_still_ends_the_process() -> None:
     done = subprocess.run([sys.executable, "-c", script], timeout=30, check=False)
     assert done.returncode == EXIT_CRASHED
     assert time.monotonic() - started < 20
+
+
+def test_a_readiness_check_on_another_thread_never_builds_the_consumer() -> None:
+    # app.consumer builds faust's consumer bound to the asking thread's event loop; asked first
+    # from the ops server's thread, the consumer thread then failed to start.
+    app = create_app("readiness-test", ["127.0.0.1:9"], fetch_max_wait_ms=100)
+    seen: list[object] = []
+    probe = threading.Thread(target=lambda: seen.append(assignment_if_built(app)))
+    probe.start()
+    probe.join(timeout=10)
+    assert seen == [None]
+    assert app._consumer is None
