@@ -17,7 +17,8 @@ from tipline.core.metrics import Counters
 from tipline.core.settings import Settings
 
 
-async def _inline(step: AsyncStep, value: Any) -> Any:
+async def run_inline(step: AsyncStep, value: Any) -> Any:
+    """Run an async step at once, without the runner's retry policy (tools and tests)."""
     return await step.fn(value)
 
 
@@ -31,9 +32,9 @@ class OfflinePipeline:
         self._triage = triage_flow(state)
 
     def clean(self, raw: RawTip) -> Tip:
-        tip: Tip = asyncio.run(run_steps(self._clean, raw, None, _inline))
+        tip: Tip = asyncio.run(run_steps(self._clean, raw, None, run_inline))
         return tip
 
     def triage(self, tip: Tip) -> ScoredTip:
-        scored: ScoredTip = asyncio.run(run_steps(self._triage, tip, None, _inline))
+        scored: ScoredTip = asyncio.run(run_steps(self._triage, tip, None, run_inline))
         return scored

@@ -103,7 +103,7 @@ def _inflections() -> dict[str, str]:
     return lemma
 
 
-def _own_names(language: str, lexicon: Lexicon) -> tuple[set[str], set[str]]:
+def _own_names(language: str) -> tuple[set[str], set[str]]:
     """(folded CLDR country names of ``language``, folded CLDR city names of ``language``)."""
     locale = Locale.parse(LOCALE.get(language, language))
     countries = {fold(n) for code, n in locale.territories.items() if len(code) == 2}
@@ -179,7 +179,7 @@ def main() -> None:
             common = _frequencywords(git_dir, FREQUENCYWORDS[language])
         else:
             common = _wordfreq(WORDFREQ[language])
-        names = _own_names(language, lexicon)
+        names = _own_names(language)
         friends: dict[str, str] = {}
         for word in common:
             token = fold(word)

@@ -18,7 +18,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from ingest.photos import MediaStore, sanitise_image
 from processors.flows import TriageState, clean_flow, default_lexicon, triage_flow
-from processors.runtime.steps import AsyncStep, run_steps
+from processors.offline import run_inline
+from processors.runtime.steps import run_steps
 from processors.sender_key import SenderKeyer
 from review.api import create_app
 from schemas import Attachment, RawTip, ScoredTip
@@ -31,10 +32,6 @@ from tipline.core.metrics import Counters
 from tipline.core.settings import Settings
 
 
-async def _inline(step: AsyncStep, value: Any) -> Any:
-    return await step.fn(value)
-
-
 async def _pipeline(settings: Settings, database_url: str, raws: list[RawTip]) -> None:
     """Clean, triage (with the database as the dedupe store) and write, as the worker does."""
     store = TipStore(database_url)
@@ -45,8 +42,8 @@ async def _pipeline(settings: Settings, database_url: str, raws: list[RawTip]) -
         triage = triage_flow(state)
         scored: list[ScoredTip] = []
         for raw in raws:
-            tip = await run_steps(clean, raw, None, _inline)
-            scored.append(await run_steps(triage, tip, None, _inline))
+            tip = await run_steps(clean, raw, None, run_inline)
+            scored.append(await run_steps(triage, tip, None, run_inline))
         assert not (await writer.write(scored)).rejected
     finally:
         await writer.close()
