@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import statistics
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -56,6 +57,10 @@ from processors.lexicon import Entry, Lexicon, fold, load_lexicon  # noqa: E402
 OUT = ROOT / "processors" / "data" / "false_friends.tsv"
 ZIPF_MIN = 3.5
 ANY_CASE_ZIPF = 5.0
+# Languages whose word lists say how often a country is talked about, and how much commoner
+# than that, in Zipf, a tip language's name of it must be to be read as another word first.
+REFERENCE = ("en", "fr", "de", "es", "it")
+OTHER_WORD_MARGIN = 1.4
 TOP_WORDS = 60_000
 # The tip languages the language stage reports, with the word list each one reads.
 WORDFREQ = {
@@ -134,6 +139,36 @@ def _own_form(language: str, word: str, entry: Entry, lexicon: Lexicon) -> bool:
     return any(e.kind == entry.kind and e.value == entry.value for e in found)
 
 
+def _other_word(language: str, word: str, entry: Entry, lexicon: Lexicon, zipf: float) -> bool:
+    """Whether ``word``, L's name of a country, is first of all another word of L: among L's
+    commonest words, far commoner in L than the country's name is in the reference languages
+    (``OTHER_WORD_MARGIN`` Zipf: so it is not the country that makes it common), and a form
+    of another of L's commonest words in L's dictionary. Russian "того" is a form of "тот"
+    (that), Finnish "oman" of "oma" (own), Slovak "mali" of "mať" (to have)."""
+    if zipf < ANY_CASE_ZIPF:
+        return False
+    usual = statistics.median(
+        wordfreq.zipf_frequency(Locale.parse(r).territories.get(entry.value, ""), r)
+        for r in REFERENCE
+        if r != language
+    )
+    if zipf - usual < OTHER_WORD_MARGIN:
+        return False
+    try:
+        lemma = simplemma.lemmatize(word, lang=SIMPLEMMA.get(language, language))
+    except ValueError:  # a language simplemma has no dictionary for
+        return False
+    listed = WORDFREQ.get(language)  # Estonian's list has no lemmas to look up: not asked
+    if (
+        fold(lemma) == fold(word)
+        or not listed
+        or wordfreq.zipf_frequency(lemma, listed) < ANY_CASE_ZIPF
+    ):
+        return False  # the word itself, or a rare lemma: Macedonian "косово" is no form of "кос"
+    found = lexicon.ngrams.get(fold(lemma), ())
+    return not any(e.kind == entry.kind and e.value == entry.value for e in found)
+
+
 def _own(
     language: str,
     token: str,
@@ -153,6 +188,10 @@ def _own(
         # not enough: English is an official language of Samoa, and "same" is no form of it.
         own_name = own_countries if entry.kind == "country" else own_cities
         return bool(word & own_name) or _own_form(language, word_as_written, entry, lexicon)
+    if entry.kind == "country" and _other_word(language, word_as_written, entry, lexicon, zipf):
+        # L's own name that is first of all another of L's commonest words: Russian and
+        # Ukrainian "того" (of that) is their name of Togo, Finnish "oman" (own) of Oman.
+        return False
     if entry.kind == "country":
         return bool(word & own_countries) or _speaks(language, (entry.value,))
     if entry.kind == "city":

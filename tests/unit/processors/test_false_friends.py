@@ -33,6 +33,12 @@ def _named(text: str, language: str) -> set[str]:
          {"AT", "Vienna", "DE"}),
         ("Madridissa näin tämän laukun.", "fi", {"ES", "Madrid"}),
         ("Widziałem to w Polsce.", "pl", {"PL"}),
+        # A language's own name of a country that is first of all another of its words:
+        # Ukrainian and Russian "того" (of that) is Togo, Finnish "oman" (own) Oman.
+        ("Я бачив таку сумку, але не пам'ятаю де саме. Того дня було холодно.", "uk", set()),
+        ("Это было до того, как её показали по телевизору.", "ru", set()),
+        ("Купила її в Того, у Ломе.", "uk", {"TG"}),
+        ("Ostin oman laukkuni samasta kaupasta.", "fi", set()),
     ],
 )  # fmt: skip
 def test_false_friends_name_nothing_where_they_stand(
