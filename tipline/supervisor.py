@@ -165,6 +165,10 @@ def child_env(settings: Settings, secret: bytes) -> dict[str, str]:
             "TIPLINE_DATABASE_URL": settings.database_url.get_secret_value(),
             "TIPLINE_SENDER_KEY_SECRET": secret.decode(),
             "TIPLINE_DATA_DIR": str(settings.data_dir.resolve()),
+            # As chosen by pick_ports (a 0 in the parent's environment is resolved here).
+            "TIPLINE_WEB_PORT": str(settings.web_port),
+            "TIPLINE_REVIEW_PORT": str(settings.review_port),
+            "TIPLINE_SMTP_PORT": str(settings.smtp_port),
         }
     )
     return env
@@ -246,10 +250,22 @@ class Stopper:
             signal.signal(signum, on_signal)
 
 
+def pick_ports(settings: Settings) -> Settings:
+    """Port 0 ("any free port") chosen here, once, for the listeners the banner names and the
+    children are told: each child choosing its own would leave the banner saying ":0"."""
+    update = {
+        name: free_port()
+        for name in ("web_port", "review_port", "smtp_port")
+        if getattr(settings, name) == 0
+    }
+    return settings.model_copy(update=update) if update else settings
+
+
 def run(settings: Settings, extra_children: list[tuple[str, list[str]]] | None = None) -> int:
     """Run the whole pipeline until SIGINT/SIGTERM; returns the exit code."""
     stopper = Stopper()
     stopper.install()
+    settings = pick_ports(settings)
     ports, ops = planned_ports(settings)
     check_ports(ports)
     with ExitStack() as stack:

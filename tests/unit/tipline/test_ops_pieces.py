@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client import REGISTRY
+from pydantic import SecretStr
 from rich.console import Console
 
 from schemas import DeadLetter
@@ -17,10 +18,11 @@ from tipline.cli import _since
 from tipline.core.errors import ConfigurationError
 from tipline.core.logs import JsonFormatter
 from tipline.core.metrics import Counters
+from tipline.core.settings import Settings
 from tipline.deadletters import StoredDeadLetter, partition_key, replayable, select
 from tipline.spill import Spilled
 from tipline.status import Sample, render
-from tipline.supervisor import check_ports
+from tipline.supervisor import check_ports, child_env, pick_ports
 
 
 def letter(reason: str, minutes_ago: int, payload: str = "", topic: str = "tips.raw") -> DeadLetter:
@@ -102,6 +104,23 @@ def test_check_ports_names_every_taken_port() -> None:
         port = squatter.getsockname()[1]
         with pytest.raises(ConfigurationError, match=f"web intake 127.0.0.1:{port}"):
             check_ports([("web intake", "127.0.0.1", port), ("ops", "127.0.0.1", 0)])
+
+
+def test_port_zero_is_chosen_once_for_the_banner_and_the_children() -> None:
+    settings = Settings(
+        web_port=0,
+        review_port=0,
+        smtp_port=2626,
+        kafka="127.0.0.1:9092",
+        database_url=SecretStr("postgresql:///x"),
+    )
+    picked = pick_ports(settings)
+    assert picked.web_port > 0 and picked.review_port > 0
+    assert picked.smtp_port == 2626  # a port given is kept
+    env = child_env(picked, b"secret")
+    assert env["TIPLINE_WEB_PORT"] == str(picked.web_port)
+    assert env["TIPLINE_REVIEW_PORT"] == str(picked.review_port)
+    assert pick_ports(picked) is picked  # nothing left to choose
 
 
 def test_counters_feed_prometheus_as_well_as_the_log_line() -> None:
