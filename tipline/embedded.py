@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tipline.core.errors import ConfigurationError
+from tipline.reaper import Reaper
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def embedded_kafka(port: int | None = None, log_file: Path | None = None) -> Ite
     # Its own process group: a terminal's Ctrl-C must not stop the broker under its clients;
     # whoever started it stops it last.
     proc = subprocess.Popen(command, stdout=out, stderr=out, process_group=0)
+    reaper = Reaper.for_pid(proc.pid, signal.SIGTERM)  # stops it should we be killed
     try:
         _wait_for_port(port, proc, timeout_s=20)
         if proc.poll() is not None:  # someone else answered on the port while ours failed
@@ -84,6 +86,7 @@ def embedded_kafka(port: int | None = None, log_file: Path | None = None) -> Ite
         log.info("embedded Kafka broker listening on 127.0.0.1:%d", port)
         yield f"127.0.0.1:{port}"
     finally:
+        reaper.cancel()
         proc.terminate()
         try:
             proc.wait(timeout=5)
@@ -102,11 +105,15 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir, cleanup_mode="stop")
+    # SIGINT is PostgreSQL's fast shutdown: should we be killed, it stops cleanly, and the
+    # postmaster's pid is read when that happens (a restart under the stack changes it).
+    reaper = Reaper.for_pid_file(data_dir / "postmaster.pid", signal.SIGINT)
     try:
         uri: str = server.get_uri()
         log.info("embedded PostgreSQL running in %s", data_dir)
         yield uri
     finally:
+        reaper.cancel()
         server.cleanup()
         _stop_restarted(data_dir, server.system_user)
 
