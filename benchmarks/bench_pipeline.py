@@ -21,6 +21,7 @@ import csv
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,11 @@ MODES = os.environ.get("BENCH_MODES", "passthrough,pipeline").split(",")
 # Worker processes in the one consumer group ("1,2": each count in turn, the faster one is the
 # headline). The topics' partitions are split between them; state is per partition already.
 WORKERS = [int(n) for n in os.environ.get("BENCH_WORKERS", "1").split(",")]
+# A directory: each worker is sampled by py-spy (``BENCH_PYSPY``, the binary) from the moment it
+# is ready, and its stacks written there as collapsed text (``-f raw``), one file per worker.
+PROFILE = os.environ.get("BENCH_PROFILE")
+PYSPY = os.environ.get("BENCH_PYSPY", "py-spy")
+KEEP = os.environ.get("BENCH_KEEP")  # a directory the run's logs are copied to
 PARTITIONS = 6  # per topic: at most this many workers share the work
 
 
@@ -247,6 +253,7 @@ def run_mode(
     )
     logs = [work / f"worker-{tag}-{n}.log" for n in range(workers)]
     procs: list[subprocess.Popen[bytes]] = []
+    spies: list[subprocess.Popen[bytes]] = []
     for n, log_path in enumerate(logs):
         with log_path.open("wb") as out:
             procs.append(
@@ -260,6 +267,19 @@ def run_mode(
     try:
         wait_group(logs, procs, 180)
         pids = [p.pid for p in procs]
+        if PROFILE:
+            mode = "passthrough" if passthrough else "pipeline"
+            spies = [
+                subprocess.Popen(
+                    [
+                        *(PYSPY, "record", "--pid", str(pid), "--nonblocking", "-r", "50"),
+                        *("-f", "raw", "-o", f"{PROFILE}/{mode}-{workers}-{n}.txt"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for n, pid in enumerate(pids)
+            ]
         sampler = Sampler(pids)
         sampler.start()
         cpu0 = cpu_seconds(pids)
@@ -314,6 +334,9 @@ def run_mode(
             "t0": t0,
         }
     finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            spy.wait(30)
         for proc in procs:
             proc.terminate()
         for proc in procs:
@@ -403,6 +426,8 @@ def main() -> None:
             )
         print(f"chart: {chart(results)}")
     finally:
+        if KEEP:  # the broker's and workers' logs, for a look after the run
+            shutil.copytree(work, KEEP, dirs_exist_ok=True, ignore=shutil.ignore_patterns("pg"))
         shutil.rmtree(work, ignore_errors=True)
 
 
