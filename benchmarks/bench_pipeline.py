@@ -3,8 +3,10 @@
 In one run: the sink alone (rows/s), then for the full pipeline and for a passthrough baseline
 (same broker, topics, framework and sink; identity stages): a burst at full speed (tips/s) and
 a fixed rate (intake → committed row p50/p99, from ``received_at`` to the row's ``stored_at``,
-which is ``clock_timestamp()`` at insert). Prints CPU seconds and peak RSS of the worker, the
-worker's mean µs per step, and draws rows stored per second under benchmarks/results/.
+which is ``clock_timestamp()`` at insert). Prints CPU seconds and peak RSS of each worker and
+summed, the first worker's mean µs per step, and draws rows stored per second under
+benchmarks/results/. ``BENCH_WORKERS=1,2`` runs one and then two ``tipline worker`` processes in
+one consumer group (the partitions split between them); the faster of each mode is its headline.
 
 Tips: log-normal lengths around 300 characters built from tests/data/language sentences (every
 language there), about 10 % near-duplicates of an earlier tip, some PII (e-mail, phone). The
@@ -14,10 +16,12 @@ machine is shared: figures are noisy.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,6 +52,15 @@ SINK_ROWS = int(os.environ.get("BENCH_SINK_ROWS", "20000"))
 SECRET = "bench-sender-key-secret-0123456789abcdef"
 # "passthrough,pipeline" (the default) or one of them, to compare one mode of two commits.
 MODES = os.environ.get("BENCH_MODES", "passthrough,pipeline").split(",")
+# Worker processes in the one consumer group ("1,2": each count in turn, the faster one is the
+# headline). The topics' partitions are split between them; state is per partition already.
+WORKERS = [int(n) for n in os.environ.get("BENCH_WORKERS", "1").split(",")]
+# A directory: each worker is sampled by py-spy (``BENCH_PYSPY``, the binary) from the moment it
+# is ready, and its stacks written there as collapsed text (``-f raw``), one file per worker.
+PROFILE = os.environ.get("BENCH_PROFILE")
+PYSPY = os.environ.get("BENCH_PYSPY", "py-spy")
+KEEP = os.environ.get("BENCH_KEEP")  # a directory the run's logs are copied to
+PARTITIONS = 6  # per topic: at most this many workers share the work
 
 
 def sentences() -> dict[str, list[str]]:
@@ -131,19 +144,60 @@ def bench_sink(url: str) -> tuple[float, float]:
 
 
 class Sampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
+    """Peak RSS of each worker process."""
+
+    def __init__(self, pids: list[int]) -> None:
         super().__init__(daemon=True)
-        self.proc = psutil.Process(pid)
-        self.peak = 0
+        self.procs = [psutil.Process(pid) for pid in pids]
+        self.peaks = [0] * len(pids)
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
-            try:
-                self.peak = max(self.peak, self.proc.memory_info().rss)
-            except psutil.Error:
-                return
+            for i, proc in enumerate(self.procs):
+                with contextlib.suppress(psutil.Error):  # it ended: keep its peak
+                    self.peaks[i] = max(self.peaks[i], proc.memory_info().rss)
             time.sleep(0.2)
+
+
+def cpu_seconds(pids: list[int]) -> list[float]:
+    times = [psutil.Process(pid).cpu_times() for pid in pids]
+    return [t.user + t.system for t in times]
+
+
+def assignments(log: str) -> set[tuple[str, str]]:
+    """The (stage, partition) pairs a worker holds now, from the runner's assign/revoke lines."""
+    held: set[tuple[str, str]] = set()
+    for line in log.splitlines():
+        if ": assigned " in line:
+            stage, _, tp = line.rpartition(": assigned ")
+            held.add((stage.rsplit(" ", 1)[-1], tp.strip()))
+        elif ": revoked " in line:
+            stage, _, rest = line.rpartition(": revoked ")
+            held.discard((stage.rsplit(" ", 1)[-1], rest.split(";", 1)[0].strip()))
+    return held
+
+
+def wait_group(logs: list[Path], procs: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    """Until every worker is ready and the group's partitions are split between all of them
+    (the embedded broker holds a JoinGroup for half the session timeout: a second worker's
+    rebalance takes seconds)."""
+    deadline = time.monotonic() + timeout
+    want = 3 * PARTITIONS  # three consumed topics
+    while True:
+        texts = [p.read_text(errors="replace") for p in logs]
+        held = [assignments(t) for t in texts]
+        if (
+            all("Ready" in t for t in texts)
+            and all(held)
+            and sum(len(h) for h in held) == want
+            and len(set().union(*held)) == want
+        ):
+            return
+        for proc, text in zip(procs, texts, strict=True):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"workers did not start or share:\n{text[-2000:]}")
+        time.sleep(0.2)
 
 
 def stored(url: str) -> list[tuple[float, float]]:
@@ -174,19 +228,22 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def run_mode(kafka: str, server: str, passthrough: bool, work: Path) -> dict[str, object]:
+def run_mode(
+    kafka: str, server: str, passthrough: bool, workers: int, work: Path
+) -> dict[str, object]:
     tag = uuid.uuid4().hex[:8]
     url = fresh_database(server)
-    settings = Settings(kafka=kafka, topic_prefix=f"b{tag}.", app_id=f"bench-{tag}", partitions=6)
+    settings = Settings(
+        kafka=kafka, topic_prefix=f"b{tag}.", app_id=f"bench-{tag}", partitions=PARTITIONS
+    )
     topics = Topics.from_settings(settings)
-    ensure_topics(kafka, topics, 6, 1)
+    ensure_topics(kafka, topics, PARTITIONS, 1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
     env.update(
         TIPLINE_KAFKA=kafka,
         TIPLINE_DATABASE_URL=url,
         TIPLINE_TOPIC_PREFIX=settings.topic_prefix,
         TIPLINE_APP_ID=settings.app_id,
-        TIPLINE_DATA_DIR=str(work / tag),
         TIPLINE_SENDER_KEY_SECRET=SECRET,
         TIPLINE_PASSTHROUGH="true" if passthrough else "false",
         TIPLINE_METRICS_INTERVAL="5",
@@ -194,23 +251,38 @@ def run_mode(kafka: str, server: str, passthrough: bool, work: Path) -> dict[str
         # Any free port: another worker on the machine (a test, a second bench) holds 9400.
         TIPLINE_OPS_PORT="0",
     )
-    log_path = work / f"worker-{tag}.log"
-    with log_path.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tipline", "worker"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    logs = [work / f"worker-{tag}-{n}.log" for n in range(workers)]
+    procs: list[subprocess.Popen[bytes]] = []
+    spies: list[subprocess.Popen[bytes]] = []
+    for n, log_path in enumerate(logs):
+        with log_path.open("wb") as out:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "tipline", "worker"],
+                    env={**env, "TIPLINE_DATA_DIR": str(work / tag / str(n))},
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
     try:
-        deadline = time.monotonic() + 120
-        while "Ready" not in log_path.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{log_path.read_text()[-2000:]}")
-            time.sleep(0.2)
-        sampler = Sampler(proc.pid)
+        wait_group(logs, procs, 180)
+        pids = [p.pid for p in procs]
+        if PROFILE:
+            mode = "passthrough" if passthrough else "pipeline"
+            spies = [
+                subprocess.Popen(
+                    [
+                        *(PYSPY, "record", "--pid", str(pid), "--nonblocking", "-r", "50"),
+                        *("-f", "raw", "-o", f"{PROFILE}/{mode}-{workers}-{n}.txt"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for n, pid in enumerate(pids)
+            ]
+        sampler = Sampler(pids)
         sampler.start()
-        cpu0 = psutil.Process(proc.pid).cpu_times()
+        cpu0 = cpu_seconds(pids)
         # 1. burst at full speed
         burst = make_tips(BURST, seed=1)
         with TipProducer(kafka, topics.raw) as producer:
@@ -220,6 +292,7 @@ def run_mode(kafka: str, server: str, passthrough: bool, work: Path) -> dict[str
         rows = stored(url)
         t_end = max(s for _, s in rows)
         burst_rate = len(rows) / (t_end - t0) if done else float("nan")
+        cpu_burst = cpu_seconds(pids)
         # 2. fixed rate
         paced = make_tips(RATE * RATE_SECONDS, seed=2, start=BURST)
         with TipProducer(kafka, topics.raw, linger_ms=1) as producer:
@@ -235,34 +308,42 @@ def run_mode(kafka: str, server: str, passthrough: bool, work: Path) -> dict[str
         all_rows = stored(url)
         paced_rows = [(r, s) for r, s in all_rows if r >= start - 1]
         delays = [s - r for r, s in paced_rows]
-        cpu1 = psutil.Process(proc.pid).cpu_times()
+        cpu1 = cpu_seconds(pids)
         sampler.stop.set()
-        log = log_path.read_text(errors="replace")
         steps = [
             line.split("since start: ", 1)[1]
-            for line in log.splitlines()
+            for line in logs[0].read_text(errors="replace").splitlines()
             if "since start: " in line
         ]
         return {
             "mode": "passthrough" if passthrough else "pipeline",
+            "workers": workers,
             "burst_tips_per_s": burst_rate,
             "rate": RATE,
             "p50_ms": pct(delays, 0.5) * 1000,
             "p99_ms": pct(delays, 0.99) * 1000,
             "paced_stored": len(paced_rows),
-            "cpu_s": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system),
+            "cpu_s": sum(cpu1) - sum(cpu0),
+            "cpu_each_s": [b - a for a, b in zip(cpu0, cpu1, strict=True)],
+            "burst_cpu_s": sum(cpu_burst) - sum(cpu0),
             "tips": len(all_rows),
-            "peak_rss_mb": sampler.peak / 2**20,
+            "peak_rss_mb": sum(sampler.peaks) / 2**20,
+            "rss_each_mb": [p / 2**20 for p in sampler.peaks],
             "steps_us": steps[-1] if steps else "",
             "series": sorted(s for _, s in all_rows),
             "t0": t0,
         }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            spy.wait(30)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def chart(results: list[dict[str, object]]) -> Path:
@@ -280,7 +361,7 @@ def chart(results: list[dict[str, object]]) -> Path:
         for s in series:
             buckets[int(s - t0)] = buckets.get(int(s - t0), 0) + 1
         xs = sorted(buckets)
-        ax.plot(xs, [buckets[x] for x in xs], label=str(res["mode"]))
+        ax.plot(xs, [buckets[x] for x in xs], label=f"{res['mode']}, {res['workers']} worker(s)")
     ax.set_xlabel("seconds since the burst was produced")
     ax.set_ylabel("rows stored per second")
     ax.set_title(f"burst of {BURST}, then {RATE} tips/s for {RATE_SECONDS} s")
@@ -301,27 +382,52 @@ def main() -> None:
         ):
             # The sink alone is bench_sink.py's figure, in the same `make bench`.
             results = [
-                run_mode(kafka, server, mode == "passthrough", work)
+                run_mode(kafka, server, mode == "passthrough", workers, work)
+                for workers in WORKERS
                 for mode in ("passthrough", "pipeline")
                 if mode in MODES
             ]
         for res in results:
+            tips = int(res["tips"])  # type: ignore[call-overload]
+            cpu = float(res["cpu_s"])  # type: ignore[arg-type]
+            burst_cpu = float(res["burst_cpu_s"])  # type: ignore[arg-type]
+            rate = float(res["burst_tips_per_s"])  # type: ignore[arg-type]
+            each_cpu = " + ".join(f"{c:.1f}" for c in res["cpu_each_s"])  # type: ignore[attr-defined]
+            each_rss = " + ".join(f"{m:.0f}" for m in res["rss_each_mb"])  # type: ignore[attr-defined]
             print(
-                f"{res['mode']:<12} burst {res['burst_tips_per_s']:,.0f} tips/s | "
+                f"{res['mode']:<12} {res['workers']} worker(s): burst {rate:,.0f} tips/s "
+                f"({burst_cpu / (BURST / rate) * 100:.0f} % of a core, summed) | "
                 f"at {res['rate']}/s: p50 {res['p50_ms']:.0f} ms, p99 {res['p99_ms']:.0f} ms "
-                f"({res['paced_stored']} tips) | worker CPU {res['cpu_s']:.1f} s for "
-                f"{res['tips']} tips ({float(res['cpu_s']) / int(res['tips']) * 1e6:,.0f} µs per "  # type: ignore[arg-type]
-                f"tip), peak RSS {res['peak_rss_mb']:.0f} MB"
+                f"({res['paced_stored']} tips) | worker CPU {cpu:.1f} s ({each_cpu}) for "
+                f"{tips} tips ({cpu / tips * 1e6:,.0f} µs per tip, summed), peak RSS "
+                f"{res['peak_rss_mb']:.0f} MB ({each_rss})"
             )
-            print(f"{'':<12} mean µs per step: {res['steps_us']}")
-        if len(results) == 2:
-            ratio = float(results[1]["burst_tips_per_s"]) / float(results[0]["burst_tips_per_s"])  # type: ignore[arg-type]
+            print(f"{'':<12} mean µs per step (first worker): {res['steps_us']}")
+        best: dict[str, dict[str, object]] = {}
+        for res in results:
+            mode = str(res["mode"])
+            if mode not in best or float(res["burst_tips_per_s"]) > float(  # type: ignore[arg-type]
+                best[mode]["burst_tips_per_s"]  # type: ignore[arg-type]
+            ):
+                best[mode] = res
+        for mode, res in best.items():
             print(
-                f"pipeline/passthrough ratio: {ratio:.2f} (goal ≥ 0.5); "
+                f"headline {mode}: {res['workers']} worker(s), the faster burst: "
+                f"{res['burst_tips_per_s']:,.0f} tips/s, p99 at {res['rate']}/s "
+                f"{res['p99_ms']:.0f} ms"
+            )
+        if len(best) == 2:
+            ratio = float(best["pipeline"]["burst_tips_per_s"]) / float(  # type: ignore[arg-type]
+                best["passthrough"]["burst_tips_per_s"]  # type: ignore[arg-type]
+            )
+            print(
+                f"pipeline/passthrough ratio (headlines): {ratio:.2f} (goal ≥ 0.5); "
                 "goals: ≥ 1,000 tips/s, p99 ≤ 500 ms at 500/s"
             )
         print(f"chart: {chart(results)}")
     finally:
+        if KEEP:  # the broker's and workers' logs, for a look after the run
+            shutil.copytree(work, KEEP, dirs_exist_ok=True, ignore=shutil.ignore_patterns("pg"))
         shutil.rmtree(work, ignore_errors=True)
 
 
