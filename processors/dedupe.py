@@ -280,6 +280,15 @@ def _claims_conflict(a: Claims, b: Claims) -> bool:
     return any(va and vb and not (va <= vb or vb <= va) for va, vb in zip(a, b, strict=True))
 
 
+def _names_conflict(named: Sequence[tuple[int, frozenset[str]]], b: Claims) -> bool:
+    # ``_claims_conflict`` with ``a`` given as its non-empty groups (index, values).
+    for i, va in named:
+        vb = b[i]
+        if vb and not (va <= vb or vb <= va):
+            return True
+    return False
+
+
 def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
     """True when word list ``b`` puts other words where ``a`` has words: another shop or town.
 
@@ -414,12 +423,6 @@ class _Exemplar:
 # bare, and a list is made only when a second cluster arrives (a one-item list is 64 bytes
 # more, for each of the 16 bands of every exemplar).
 _Bucket = _Exemplar | list[_Exemplar]
-
-
-def _members(bucket: _Bucket | None) -> Sequence[_Exemplar]:
-    if bucket is None:
-        return ()
-    return (bucket,) if isinstance(bucket, _Exemplar) else bucket
 
 
 @dataclass(slots=True, eq=False)
@@ -688,13 +691,30 @@ class DedupeIndex:
             return _Match(cluster=hit[0], duplicate_of=hit[1], similarity=1.0, exact=True), None
         bands = self._minhash.keys(query)
         votes: dict[_Cluster, int] = {}
+        # This loop reads 16 buckets of up to ``bucket_cap`` exemplars for every tip (the
+        # largest share of a flood tip's own time in ``_find``): no call per bucket.
+        get, count = state.buckets.get, votes.get
         for band in bands:
-            for exemplar in _members(state.buckets.get(band)):
-                votes[exemplar.cluster] = votes.get(exemplar.cluster, 0) + 1
+            bucket = get(band)
+            if bucket is None:
+                continue
+            if isinstance(bucket, _Exemplar):
+                votes[bucket.cluster] = count(bucket.cluster, 0) + 1
+                continue
+            for exemplar in bucket:
+                votes[exemplar.cluster] = count(exemplar.cluster, 0) + 1
         if not votes:
             return None, bands
         # Most shared bands first; ties keep the order buckets were read in (a stable sort).
         ranked = sorted(votes, key=votes.__getitem__, reverse=True)[: self.max_candidates]
+        # A candidate naming another shop, town or number can never be admitted (``_admits``),
+        # so it is dropped before any similarity is computed: in a flood of alike tips that is
+        # most of them. The order of the rest, and so the choice, is unchanged.
+        named = [(i, va) for i, va in enumerate(claims) if va]  # most groups are empty
+        if named:
+            ranked = [c for c in ranked if not _names_conflict(named, c.claims)]
+        if not ranked:
+            return None, bands
         best: tuple[float, int, int] | None = None
         found: _Cluster | None = None
         cut = self.threshold * 100.0
@@ -739,8 +759,8 @@ class DedupeIndex:
             return False
         if not NEGATIONS.isdisjoint(words ^ rep):
             return False
-        # The cheap set tests before the word alignment: in a flood of alike tips most
-        # candidates name another shop or town, and aligning them was half of a tip's cost.
+        # The cheap set tests before the word alignment (``_find`` has already dropped
+        # candidates whose claims conflict; checked again so this test stands on its own).
         if _claims_conflict(claims, cluster.claims):
             return False
         # Numbers (the last group) are not evidence: "no 2" and "no 2 sorry" say nothing.

@@ -674,6 +674,31 @@ def test_a_tip_conflicting_with_any_member_stays_out() -> None:
     assert lidl.cluster.cluster_id != rep.cluster.cluster_id
 
 
+def test_a_candidate_naming_another_shop_does_not_hide_the_matching_cluster() -> None:
+    # The Aldi cluster's representative differs from the new tip by one word, so it is one of
+    # its candidates; it is set aside before any similarity is computed, and the Lidl
+    # cluster, which adds a greeting, must still be found rather than a cluster of its own.
+    index = DedupeIndex()
+    lidl, aldi, probe = run(
+        index,
+        make_tip(
+            "Hello, I have seen this exact blanket in the Lidl shop last winter",
+            evidence=Evidence(shops=("Lidl",)),
+        ),
+        make_tip(
+            "I have seen this exact blanket in the Aldi shop last winter",
+            evidence=Evidence(shops=("Aldi",)),
+        ),
+        make_tip(
+            "I have seen this exact blanket in the Lidl shop last winter",
+            evidence=Evidence(shops=("Lidl",)),
+        ),
+    )
+    assert lidl.cluster and aldi.cluster and probe.cluster
+    assert aldi.cluster.cluster_id != lidl.cluster.cluster_id
+    assert probe.cluster.cluster_id == lidl.cluster.cluster_id
+
+
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
     [
