@@ -1,9 +1,9 @@
 """The sink writer: batches of scored tips into the reviewer database, idempotently and fast.
 
 ``TipWriter`` implements the runtime's ``Sink`` protocol (processors/runtime/sink.py). One
-transaction per batch: the tips not stored yet are staged in a temporary table, re-scored
-there (store/rescore.py) and moved into ``tips`` with one ``INSERT … SELECT … ON CONFLICT
-(tip_id) DO NOTHING``, so a replayed batch (a worker killed between the database commit and
+transaction per batch: the tips not stored yet are staged in a temporary table and moved
+into ``tips``, re-scored on the way (store/rescore.py), with one ``INSERT … SELECT … ON
+CONFLICT (tip_id) DO NOTHING``, so a replayed batch (a worker killed between the database commit and
 the offset commit) is a no-op and each new row is written once. Cluster figures are
 recomputed from the stored and staged rows of the clusters the batch touched, in the same
 transaction, so they are replay-exact: a tip counted twice in memory or replayed after a crash
@@ -73,7 +73,8 @@ _NOT_RECORD = ("sealed_contact", "cluster_id", "duplicate_of", "similarity")
 #
 # The rows are staged first in a temporary table (``sink_batch``, see store/rescore.py): claims,
 # cluster figures and the crowd reasons are computed over tips + staged rows, and each new row
-# is written to ``tips`` once, already re-scored. Inserting first and re-scoring after wrote
+# is written to ``tips`` once, re-scored as it is inserted (the staged row itself is never
+# rewritten). Inserting first and re-scoring after wrote
 # most new rows twice (every index of ``tips`` maintained twice; measured ≈ 180 µs of server
 # CPU per row in benchmarks/bench_sink.py). Staged are only the tips not stored yet (a replay
 # stages nothing), the first of two copies of one tip in a batch.
@@ -315,12 +316,13 @@ class TipWriter:
                 )
                 changed_clusters = [str(row[0]) for row in await cur.fetchall()]
             if crowd is not None:
-                rescored = await rescore.rescore(
-                    cur, tip_ids, changed_claims, changed_clusters, crowd
+                rescored, inserted = await rescore.rescore_and_insert(
+                    cur, tip_ids, changed_claims, changed_clusters, crowd, columns=_COLUMNS
                 )
                 SINK_RESCORED.inc(rescored)
-            await cur.execute(_INSERT_STAGED)
-            inserted = max(cur.rowcount, 0)
+            else:
+                await cur.execute(_INSERT_STAGED)
+                inserted = max(cur.rowcount, 0)
             # --- after the insert, in the same transaction ---
             if self._after_insert is not None:
                 await self._after_insert(cur, batch)
