@@ -59,6 +59,8 @@ WORKERS = [int(n) for n in os.environ.get("BENCH_WORKERS", "1").split(",")]
 # is ready, and its stacks written there as collapsed text (``-f raw``), one file per worker.
 PROFILE = os.environ.get("BENCH_PROFILE")
 PYSPY = os.environ.get("BENCH_PYSPY", "py-spy")
+# Extra worker settings to compare, e.g. "TIPLINE_STREAM_BATCH_SIZE=500 TIPLINE_COMMIT_INTERVAL=2".
+WORKER_ENV = dict(item.split("=", 1) for item in os.environ.get("BENCH_WORKER_ENV", "").split())
 KEEP = os.environ.get("BENCH_KEEP")  # a directory the run's logs are copied to
 PARTITIONS = 6  # per topic: at most this many workers share the work
 
@@ -160,6 +162,29 @@ class Sampler(threading.Thread):
             time.sleep(0.2)
 
 
+def services_cpu(pg_dir: Path) -> dict[str, float]:
+    """CPU seconds so far of the embedded broker and of our PostgreSQL (its postmaster, with the
+    backends it reaped, and the live ones): the rest of the machine a tip costs."""
+    found = {"broker": 0.0, "postgres": 0.0}
+    for proc in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "--listener-url" in proc.cmdline():
+                times = proc.cpu_times()
+                found["broker"] += times.user + times.system
+    for proc in psutil.process_iter(["cmdline"]):
+        args = proc.info["cmdline"] or []
+        if "-D" not in args or not any(a.startswith(str(pg_dir)) for a in args):
+            continue
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            found["postgres"] += sum(times[:4])  # user, system and the reaped children's
+            for child in proc.children():
+                with contextlib.suppress(psutil.Error):
+                    times = child.cpu_times()
+                    found["postgres"] += times.user + times.system
+    return found
+
+
 def cpu_seconds(pids: list[int]) -> list[float]:
     times = [psutil.Process(pid).cpu_times() for pid in pids]
     return [t.user + t.system for t in times]
@@ -251,6 +276,7 @@ def run_mode(
         # Any free port: another worker on the machine (a test, a second bench) holds 9400.
         TIPLINE_OPS_PORT="0",
     )
+    env.update(WORKER_ENV)
     logs = [work / f"worker-{tag}-{n}.log" for n in range(workers)]
     procs: list[subprocess.Popen[bytes]] = []
     spies: list[subprocess.Popen[bytes]] = []
@@ -283,6 +309,7 @@ def run_mode(
         sampler = Sampler(pids)
         sampler.start()
         cpu0 = cpu_seconds(pids)
+        services0 = services_cpu(work / "pg")
         # 1. burst at full speed
         burst = make_tips(BURST, seed=1)
         with TipProducer(kafka, topics.raw) as producer:
@@ -309,6 +336,7 @@ def run_mode(
         paced_rows = [(r, s) for r, s in all_rows if r >= start - 1]
         delays = [s - r for r, s in paced_rows]
         cpu1 = cpu_seconds(pids)
+        services1 = services_cpu(work / "pg")
         sampler.stop.set()
         steps = [
             line.split("since start: ", 1)[1]
@@ -326,6 +354,7 @@ def run_mode(
             "cpu_s": sum(cpu1) - sum(cpu0),
             "cpu_each_s": [b - a for a, b in zip(cpu0, cpu1, strict=True)],
             "burst_cpu_s": sum(cpu_burst) - sum(cpu0),
+            "services_cpu_s": {k: services1[k] - services0[k] for k in services1},
             "tips": len(all_rows),
             "peak_rss_mb": sum(sampler.peaks) / 2**20,
             "rss_each_mb": [p / 2**20 for p in sampler.peaks],
@@ -401,6 +430,11 @@ def main() -> None:
                 f"({res['paced_stored']} tips) | worker CPU {cpu:.1f} s ({each_cpu}) for "
                 f"{tips} tips ({cpu / tips * 1e6:,.0f} µs per tip, summed), peak RSS "
                 f"{res['peak_rss_mb']:.0f} MB ({each_rss})"
+            )
+            services = res["services_cpu_s"]
+            print(
+                f"{'':<12} broker CPU {services['broker'] / tips * 1e6:,.0f} µs per tip, "  # type: ignore[index]
+                f"PostgreSQL CPU {services['postgres'] / tips * 1e6:,.0f} µs per tip"  # type: ignore[index]
             )
             print(f"{'':<12} mean µs per step (first worker): {res['steps_us']}")
         best: dict[str, dict[str, object]] = {}
