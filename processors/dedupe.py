@@ -71,6 +71,7 @@ import html
 import logging
 import re
 import unicodedata
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -845,7 +846,8 @@ class DedupeIndex:
     ) -> None:
         if bands is None:
             bands = self._minhash.keys(key[:FUZZY_CHARS])
-        exemplar = _Exemplar(cluster=cluster, bands=np.array(bands, dtype=np.uint64).tobytes())
+        # array('Q') packs the same native uint64 bytes as numpy, in half the time.
+        exemplar = _Exemplar(cluster=cluster, bands=array("Q", bands).tobytes())
         cluster.exemplars.append(exemplar)
         state.indexed += 1
         for band in bands:
@@ -858,11 +860,14 @@ class DedupeIndex:
                 if bucket.cluster is not cluster:
                     state.buckets[band] = [bucket, exemplar]
                 continue
-            if any(other.cluster is cluster for other in bucket):
-                continue
-            bucket.append(exemplar)
-            if len(bucket) > self.bucket_cap:
-                del bucket[0]  # the oldest cluster in a hot bucket is still in its other buckets
+            # A plain loop, not any(<generator>): this runs for 16 buckets of every variant.
+            for other in bucket:
+                if other.cluster is cluster:
+                    break
+            else:
+                bucket.append(exemplar)
+                if len(bucket) > self.bucket_cap:
+                    del bucket[0]  # the oldest cluster in a hot bucket is in its other buckets
 
     def _note_exact(self, state: _ObjectState, key: str, cluster: _Cluster, tip_id: str) -> None:
         digest = _exact_hash(key)
