@@ -7,13 +7,16 @@ machine and wall time alone says little. ``--text sentence`` (default, as bench_
 figure): one German sentence six times, clusters of 3; ``--text real``: bodies built like
 bench_pipeline's tips from tests/data/language sentences (log-normal lengths, median ≈ 270
 characters); both otherwise the tips of bench_pipeline's sink figure. ``--drop-index NAME``
-drops an index of ``tips`` first, to measure what it costs; ``--sql`` runs a statement first.
+drops an index of ``tips`` first, to measure what it costs; ``--sql`` runs a statement first;
+``--statements`` also prints the sink backend's CPU per row for each statement (its run time
+from ``/proc/<pid>/schedstat``, read around every ``execute``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
 import random
 import shutil
@@ -22,6 +25,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -54,6 +58,25 @@ def _server_cpu(postmaster: int) -> float:
     return total
 
 
+def _run_ns(pid: int) -> int:
+    """Nanoseconds a process has run on a CPU (finer than /proc/<pid>/stat's ticks)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def _count_statements(spent: collections.Counter[str]) -> None:
+    """Add each statement's backend run time to ``spent``, keyed by its first words."""
+    execute = psycopg.AsyncCursor.execute
+
+    async def timed(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
+        pid = self.connection.info.backend_pid
+        before = _run_ns(pid)
+        result = await execute(self, query, params, **kw)
+        spent[" ".join(str(query).split())[:60]] += _run_ns(pid) - before
+        return result
+
+    psycopg.AsyncCursor.execute = timed  # type: ignore[method-assign]
+
+
 def make_tips(n: int, text: str, seed: int = 7) -> list[ScoredTip]:
     rng = random.Random(seed)
     corpus = sentences()
@@ -82,13 +105,21 @@ def make_tips(n: int, text: str, seed: int = 7) -> list[ScoredTip]:
     return tips
 
 
-def bench(url: str, postmaster: int, tips: list[ScoredTip], batch: int) -> dict[str, float]:
+def bench(
+    url: str,
+    postmaster: int,
+    tips: list[ScoredTip],
+    batch: int,
+    spent: collections.Counter[str] | None = None,
+) -> dict[str, float]:
     async def run() -> dict[str, float]:
         writer = TipWriter(url, crowd=crowd_rule())  # as the worker writes
         await writer.write(tips[:10])
         conn = await writer._connection()  # the benchmark reads its backend
         backend = conn.info.backend_pid
         server, own = _server_cpu(postmaster), _cpu_seconds(backend)
+        if spent is not None:
+            spent.clear()
         start, cpu = time.perf_counter(), time.process_time()
         for i in range(10, len(tips), batch):
             await writer.write(tips[i : i + batch])
@@ -130,7 +161,14 @@ def main() -> None:
         "--sql", action="append", default=[], help="run on the fresh database first (a what-if)"
     )
     parser.add_argument("--rounds", type=int, default=1, help="fresh database each round")
+    parser.add_argument(
+        "--statements", action="store_true", help="also the backend's CPU µs/row per statement"
+    )
     args = parser.parse_args()
+    spent: collections.Counter[str] | None = None
+    if args.statements:
+        spent = collections.Counter()
+        _count_statements(spent)
     tips = make_tips(args.rows, args.text)
     work = Path(tempfile.mkdtemp(prefix="tipline-sink-"))
     work.chmod(0o755)
@@ -144,7 +182,7 @@ def main() -> None:
                         conn.execute(f'DROP INDEX "{name}"')
                     for statement in args.sql:
                         conn.execute(statement)
-                figures = bench(url, postmaster, tips, args.batch)
+                figures = bench(url, postmaster, tips, args.batch, spent)
                 print(
                     f"sink alone ({args.text}, {args.rows} rows, batches of {args.batch}"
                     + (f", without {','.join(args.drop_index)}" if args.drop_index else "")
@@ -153,6 +191,8 @@ def main() -> None:
                     + ", ".join(f"{k} {v:,.0f}" for k, v in figures.items())
                     + " (goal ≥ 20,000 rows/s)"
                 )
+                for statement, ns in (spent or collections.Counter()).most_common():
+                    print(f"  {ns / (args.rows - 10) / 1e3:6.1f} µs/row  {statement}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
