@@ -50,7 +50,9 @@ _SHORTENERS = frozenset(
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu"})
 
 # EAN-8, UPC-A (12) and EAN-13, optionally grouped by spaces or hyphens ("5 901234 123457").
-_BARCODE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){7,12}(?![\w-])")
+# The look-behinds here sit after the first digit, not before it: a pattern that starts with a
+# digit lets the regex engine skip to digits (half the cost or less on ordinary text).
+_BARCODE = re.compile(r"\d(?<![\w-]\d)(?:[ -]?\d){7,12}(?![\w-])")
 _BARCODE_LENGTHS = frozenset({8, 12, 13})
 # An article number needs a keyword in one of the languages: "Art.-Nr. 12345", "réf. 558213".
 _ARTICLE = re.compile(
@@ -87,7 +89,7 @@ _ARTICLE_WORDS = frozenset(
 )
 # A year between 1950 and 2099; what the tip's own date allows is checked afterwards.
 _YEAR = re.compile(
-    r"(?i)(?<![\d,])(19[5-9]\d|20\d\d)(?!\d)"
+    r"(?i)((?:1(?<![\d,]1)9[5-9]|2(?<![\d,]2)0\d)\d)(?!\d)"
     # Not a price, a quantity or a size: "2000 €", "1990 zł", "2000 mAh", "2010x".
     r"(?![,.]\d|\s?[€£$%]|\s?(?:eur|euro|zł|zl|pln|kr|kč|kc|ft|lei|ml|kg|cm|mm|st|stk|szt|pcs|mah)\b"
     # Single-letter units only when written on the number: "v" and "w" are also "in" (cs, pl).
