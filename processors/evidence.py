@@ -15,7 +15,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from processors.false_friends import counts
-from processors.lexicon import TOKEN, Entry, Kind, Lexicon, fold, load_lexicon
+from processors.lexicon import TOKEN, Entry, Kind, Lexicon, fold, fold_each, load_lexicon
 from schemas import MAX_LISTED_COUNTRIES, Evidence, Reach, Tip
 
 # Typed placeholders the redact stage leaves behind ("[EMAIL]", "[URL_TOKEN]").
@@ -32,7 +32,10 @@ URL = re.compile(
     r"(?:[^\s<>\"'()\[\]]|\[URL_TOKEN\])*"
 )
 # Cheap test run before URL: most tips hold no address at all, and URL tries every word start.
-_URL_HINT = re.compile(r"(?i)://|www\.|\.(?:" + _TLDS + r")\b")
+# "://", or a dot after "www" or before a top-level domain; anchored on the dot (with the "://"
+# test a plain substring search) so the regex only starts at dots: half the cost of trying
+# three alternatives at every position.
+_URL_HINT = re.compile(r"(?i)\.(?:(?<=www\.)|(?:" + _TLDS + r")\b)")
 _URL_TRAILING = ".,;:!?"
 # Paths of product pages across common shop systems: /p/123, /dp/B0.., /product/, -p-123.html,
 # or any path segment with a long number.
@@ -47,7 +50,9 @@ _SHORTENERS = frozenset(
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu"})
 
 # EAN-8, UPC-A (12) and EAN-13, optionally grouped by spaces or hyphens ("5 901234 123457").
-_BARCODE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){7,12}(?![\w-])")
+# The look-behinds here sit after the first digit, not before it: a pattern that starts with a
+# digit lets the regex engine skip to digits (half the cost or less on ordinary text).
+_BARCODE = re.compile(r"\d(?<![\w-]\d)(?:[ -]?\d){7,12}(?![\w-])")
 _BARCODE_LENGTHS = frozenset({8, 12, 13})
 # An article number needs a keyword in one of the languages: "Art.-Nr. 12345", "réf. 558213".
 _ARTICLE = re.compile(
@@ -84,7 +89,7 @@ _ARTICLE_WORDS = frozenset(
 )
 # A year between 1950 and 2099; what the tip's own date allows is checked afterwards.
 _YEAR = re.compile(
-    r"(?i)(?<![\d,])(19[5-9]\d|20\d\d)(?!\d)"
+    r"(?i)((?:1(?<![\d,]1)9[5-9]|2(?<![\d,]2)0\d)\d)(?!\d)"
     # Not a price, a quantity or a size: "2000 €", "1990 zł", "2000 mAh", "2010x".
     r"(?![,.]\d|\s?[€£$%]|\s?(?:eur|euro|zł|zl|pln|kr|kč|kc|ft|lei|ml|kg|cm|mm|st|stk|szt|pcs|mah)\b"
     # Single-letter units only when written on the number: "v" and "w" are also "in" (cs, pl).
@@ -115,12 +120,12 @@ def analyse(raw: str) -> Analysis:
     text = PLACEHOLDER.sub(lambda m: " " * len(m.group()), raw)
     links: tuple[tuple[str, int, int], ...] = ()
     rest = text
-    if _URL_HINT.search(text):
+    if "://" in text or _URL_HINT.search(text):
         links = tuple((m.group(), m.start(), m.end()) for m in URL.finditer(text))
         rest = _blank(text, [(start, end) for _, start, end in links])
     # TOKEN has no groups: findall gives the tokens themselves, without a match object each.
     words = tuple(TOKEN.findall(rest))
-    return Analysis(text, links, words, tuple(map(fold, words)), rest)
+    return Analysis(text, links, words, tuple(map(fold_each, words)), rest)
 
 
 def opens_sentence(analysis: Analysis, i: int) -> bool:
@@ -257,11 +262,14 @@ def _case_ok(entry: Entry, words: Sequence[str]) -> bool:
 
 def _names(analysis: Analysis, lexicon: Lexicon, found: _Found, language: str) -> None:
     words, folded = analysis.words, analysis.folded
-    i = 0
-    while i < len(folded):
+    after = 0  # the first position not consumed by a name already found
+    # Only where a name can start: most words are known to start none (the same walk as
+    # trying every position, without a lookup per word).
+    for i in lexicon.candidates(folded, language):
+        if i < after:
+            continue
         n, entries = lexicon.lookup(folded, i, language)
         if not n:
-            i += 1
             continue
         hit = False
         if n == 1 and not counts(
@@ -283,7 +291,7 @@ def _names(analysis: Analysis, lexicon: Lexicon, found: _Found, language: str) -
                 owner = lexicon.brand_owner.get(entry.value)
                 if owner:
                     found.shops.add(owner)
-        i += n if hit else 1
+        after = i + (n if hit else 1)
 
 
 def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:

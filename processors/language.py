@@ -131,7 +131,12 @@ _NOISE = re.compile(
     r"|[^\w\s'’-]|\d|_",  # digits, emoji, punctuation and other symbols
     re.UNICODE,
 )
+# _NOISE's last branch alone, for runs: the text has nothing the other branches need.
+_SYMBOLS = re.compile(r"(?:[^\w\s'’-]|\d|_)+")
 _SPACES = re.compile(r"\s+")
+_ANY_SPACE = re.compile(r"\s")
+# Raw characters cleaned first (see clean_text): usually enough for DETECT_CHARS clean ones.
+_PREFIX_CHARS: Final = 180
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _NORWEGIAN_FILE: Final = Path(__file__).parent / "data" / "norwegian.json"
 _CLOSE_PAIRS_FILE: Final = Path(__file__).parent / "data" / "close_pairs.json"
@@ -153,9 +158,27 @@ class Detection:
     confidence: float
 
 
+def _strip_noise(text: str) -> str:
+    if "@" in text or "#" in text or "[" in text or "://" in text or "www." in text:
+        return _SPACES.sub(" ", _NOISE.sub(" ", text)).strip()
+    # Without these characters only the symbol branch of _NOISE can match; runs of symbols
+    # become one space, which the whitespace collapse makes the same text.
+    return _SPACES.sub(" ", _SYMBOLS.sub(" ", text)).strip()
+
+
 def clean_text(text: str) -> str:
     """Remove everything that carries no evidence of a language and collapse whitespace."""
-    cleaned = _SPACES.sub(" ", _NOISE.sub(" ", text[:MAX_CHARS])).strip()
+    text = text[:MAX_CHARS]
+    cleaned = ""
+    if len(text) > _PREFIX_CHARS:
+        # Only the first DETECT_CHARS cleaned characters are kept, so clean a prefix first. No
+        # _NOISE match spans whitespace, so the prefix up to a whitespace character cleans to a
+        # prefix of the whole text's cleaning; when that is long enough it decides alone.
+        space = _ANY_SPACE.search(text, _PREFIX_CHARS)
+        if space is not None:
+            cleaned = _strip_noise(text[: space.start()])
+    if len(cleaned) <= DETECT_CHARS:
+        cleaned = _strip_noise(text)
     if len(cleaned) > DETECT_CHARS:
         cut = cleaned.rfind(" ", 0, DETECT_CHARS)
         cleaned = cleaned[: cut if cut > DETECT_CHARS // 2 else DETECT_CHARS]

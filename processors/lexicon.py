@@ -38,7 +38,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -77,14 +77,34 @@ TOKEN = re.compile(r"[^\W_]+(?:&[^\W_]+)*")
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO"})
 
 
-@lru_cache(maxsize=1 << 16)
-def fold(token: str) -> str:
-    """Casefold and strip accents, so "Łódź", "lodz" and "ŁÓDŹ" are one key."""
+def _fold(token: str) -> str:
     folded = token.casefold()
     if folded.isascii():
         return folded
     decomposed = unicodedata.normalize("NFKD", folded.translate(_FOLD_EXTRA))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class _Folds(dict[str, str]):
+    """Memo of ``fold``: a plain dict lookup per token (an ``lru_cache`` hit cost several
+    times as much, and every stage folds every word); emptied when it holds _FOLD_MEMO_MAX."""
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= _FOLD_MEMO_MAX:
+            self.clear()
+        folded = self[token] = _fold(token)
+        return folded
+
+
+_FOLD_MEMO_MAX = 1 << 16
+_FOLDS = _Folds()
+# ``fold`` for many tokens at once: ``list(map(fold_each, words))`` stays in C on a memo hit.
+fold_each = _FOLDS.__getitem__
+
+
+def fold(token: str) -> str:
+    """Casefold and strip accents, so "Łódź", "lodz" and "ŁÓDŹ" are one key."""
+    return _FOLDS[token]
 
 
 def tokens(text: str) -> Iterator[re.Match[str]]:
@@ -133,6 +153,9 @@ class Lexicon:
     _memo: dict[str, tuple[int, tuple[Entry, ...]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Tokens of the memo that start no name at all (no one-token name, stem or multi-token
+    # name): ``candidates`` skips them without a lookup each. Cleared with the memo.
+    _plain: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def reach(self, kind: Kind, value: str) -> tuple[str, ...]:
         """The countries ``value`` points to, sorted; () when the lexicon does not say."""
@@ -169,8 +192,20 @@ class Lexicon:
         if found is None:
             if len(self._memo) >= _MEMO_MAX:
                 self._memo.clear()
+                self._plain.clear()
             found = self._memo[token] = self._single(token)
+            if not found[0] and token not in self.first_tokens:
+                self._plain.add(token)
         return found
+
+    def candidates(self, folded: Sequence[str], language: str = "und") -> list[int]:
+        """Positions where ``lookup`` can find a name: every other position gives (0, ()).
+        A token is skipped only once its lookup has been memoised as finding nothing."""
+        plain = self._plain
+        local = self.forms.get(language)
+        if local:
+            return [i for i, t in enumerate(folded) if t not in plain or t in local]
+        return [i for i, t in enumerate(folded) if t not in plain]
 
     def _single(self, token: str) -> tuple[int, tuple[Entry, ...]]:
         """A one-token name or a listed stem of ``token``: (1, entries), or (0, ())."""

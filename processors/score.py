@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from processors.activity import SenderActivity
 from processors.evidence import analyse
@@ -88,15 +89,21 @@ class WordList:
     def __post_init__(self) -> None:
         pattern = None
         if self.stems:
-            alternatives = "|".join(re.escape(s) for s in self.stems)
-            pattern = re.compile(rf"(?:^| )(?:{alternatives})")
+            # Searched in " " + the joined words: the leading literal space lets the regex
+            # engine jump from space to space, and the stems as a trie try each letter once.
+            pattern = re.compile(" " + _trie(self.stems))
         object.__setattr__(self, "_stem_start", pattern)
 
-    def hits(self, folded: Sequence[str], distinct: frozenset[str]) -> bool:
-        """Whether any word, stem or phrase occurs in ``folded`` (``distinct`` = its set)."""
+    def hits(
+        self, folded: Sequence[str], distinct: frozenset[str], spaced: str | None = None
+    ) -> bool:
+        """Whether any word, stem or phrase occurs in ``folded`` (``distinct`` = its set;
+        ``spaced``, if given, is ``" " + " ".join(distinct)``, built once for every list)."""
         if not self.words.isdisjoint(distinct):
             return True
-        if self._stem_start is not None and self._stem_start.search(" ".join(distinct)):
+        if self._stem_start is not None and self._stem_start.search(
+            " " + " ".join(distinct) if spaced is None else spaced
+        ):
             return True
         starts = self.phrases.keys() & distinct
         if not starts:
@@ -107,6 +114,25 @@ class WordList:
                 if tuple(folded[i : i + len(phrase)]) == phrase:
                     return True
         return False
+
+
+def _trie(stems: Iterable[str]) -> str:
+    """A regex matching where any of ``stems`` starts, one branch per letter (a stem's
+    continuations are dropped: the match only has to exist)."""
+    root: dict[str, Any] = {}
+    for stem in stems:
+        node = root
+        for c in stem:
+            node = node.setdefault(c, {})
+        node[""] = {}
+
+    def render(node: dict[str, Any]) -> str:
+        if "" in node:
+            return ""
+        branches = [re.escape(c) + render(child) for c, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return render(root)
 
 
 def _split(items: Iterable[str]) -> tuple[set[str], set[tuple[str, ...]]]:
@@ -162,7 +188,8 @@ def signals() -> Signals:
         firsthand=_word_list(data["firsthand"]),
         product=_word_list(data["product"]),
         # A whole word of laughter, searched in the space-joined words (no word holds a space).
-        laugh=re.compile(rf"(?:^| )(?:{syllables}){{2,}}h?(?= |$)"),
+        # Searched in " " + the words: a literal first character is found fast.
+        laugh=re.compile(rf" (?:{syllables}){{2,}}h?(?= |$)"),
         emoji=frozenset(data["joke"]["emoji"]),
     )
 
@@ -294,23 +321,24 @@ def _text_reasons(tip: ScoredTip) -> list[Reason]:
     if n >= REPEAT_MIN_WORDS and len(distinct) / n < REPEAT_MAX_DISTINCT:
         reasons.append(Reason(feature="repetitive", text="repetitive text", weight=W_REPETITIVE))
 
-    if sig.abuse.hits(folded, distinct):
+    # Once: the laugh pattern and every list's stems search the distinct words after a space.
+    words = " " + " ".join(distinct)
+    if sig.abuse.hits(folded, distinct, words):
         reasons.append(Reason(feature="abuse", text="abusive language", weight=W_ABUSE))
-    words = " ".join(distinct)
     laughing = sig.laugh.search(words) is not None or any(e in raw for e in sig.emoji)
-    if laughing or sig.joke.hits(folded, distinct):
+    if laughing or sig.joke.hits(folded, distinct, words):
         reasons.append(Reason(feature="joke", text="joke or mockery", weight=W_JOKE))
 
-    firsthand = sig.firsthand.hits(folded, distinct)
+    firsthand = sig.firsthand.hits(folded, distinct, words)
     if firsthand:
         reasons.append(
             Reason(
                 feature="firsthand", text="first-hand: bought, owns or sold it", weight=W_FIRSTHAND
             )
         )
-    elif sig.hedge.hits(folded, distinct):
+    elif sig.hedge.hits(folded, distinct, words):
         reasons.append(Reason(feature="hedge", text="a guess (looks like, maybe)", weight=W_HEDGE))
-    if n > 1 and ev.is_empty() and not firsthand and not sig.product.hits(folded, distinct):
+    if n > 1 and ev.is_empty() and not firsthand and not sig.product.hits(folded, distinct, words):
         reasons.append(
             Reason(
                 feature="unrelated", text="nothing specific about the object", weight=W_UNRELATED

@@ -13,11 +13,13 @@ looked for in every tip: a tipster does not always write in the language detecte
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from processors.lexicon import TOKEN, fold, tokens
+from processors.evidence import analyse
+from processors.lexicon import TOKEN, fold, fold_each, tokens
 from schemas import Reason, ScoredTip
 
 W_URGENT = 60
@@ -39,7 +41,19 @@ def _folded(text: str) -> list[str]:
 def _folded_words(text: str) -> list[str]:
     """``_folded`` for a whole tip: the same tokens (TOKEN has no groups), without a match
     object per word."""
-    return list(map(fold, TOKEN.findall(text)))
+    return list(map(fold_each, TOKEN.findall(text)))
+
+
+def _tip_words(tip: ScoredTip) -> Sequence[str]:
+    """The tip's folded words. Evidence and score have split the same text already (the
+    ``analyse`` cache): when it holds no placeholder and no link, their words are these."""
+    text = f"{tip.subject}\n{tip.body}" if tip.subject else tip.body
+    if "[" not in text:
+        analysis = analyse(text)
+        if not analysis.links:
+            return analysis.folded
+    # A leading "\n" adds no token: the words of the text flag_urgent has always read.
+    return _folded_words(text)
 
 
 @cache
@@ -77,7 +91,10 @@ def _by_first_word() -> dict[str, tuple[tuple[int, tuple[str, ...]], ...]]:
 
 def urgent_signals(text: str) -> list[str]:
     """The texts of every signal ``text`` matches, in the lexicon's order."""
-    words = _folded_words(text)
+    return _matches(_folded_words(text))
+
+
+def _matches(words: Sequence[str]) -> list[str]:
     starts = _by_first_word()
     # Most tips hold no word a phrase starts with: one set intersection decides that.
     present = starts.keys() & set(words)
@@ -96,7 +113,7 @@ def flag_urgent(tip: ScoredTip) -> ScoredTip:
     """``tip`` with an "urgent" reason (and the score raised by it) if a signal matches."""
     if any(r.feature == FEATURE for r in tip.reasons):
         return tip
-    hits = urgent_signals(f"{tip.subject}\n{tip.body}")
+    hits = _matches(_tip_words(tip))
     if not hits:
         return tip
     reason = Reason(feature=FEATURE, text="URGENT: " + "; ".join(hits), weight=W_URGENT)

@@ -178,7 +178,9 @@ def _is_card(text: str, start: int, raw: str, sep: str) -> bool:
 
 # --- IP addresses ---------------------------------------------------------------------------------
 
-_IPV4 = re.compile(r"(?=\d)(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)")
+# The lookbehind after the first digit, not before it: a pattern that starts with a digit
+# lets the regex engine skip to digits (half the cost on text with few of them).
+_IPV4 = re.compile(r"\d(?<![\d.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\d]|\.\d)")
 _IPV6 = re.compile(r"(?=[\dA-Fa-f:])(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _VERSION_CUE = re.compile(
     r"(?:\bv|version|versión|versione|wersja|firmware|build|release|ver\.?)\s*$", re.IGNORECASE
