@@ -126,14 +126,19 @@ def _is_form(token: str, entries: tuple[Entry, ...]) -> bool:
     return all(fold(e.surface) != token for e in entries)
 
 
+def _lemma(language: str, word: str) -> str | None:
+    """``word``'s lemma in L's simplemma dictionary (None: simplemma has none for L)."""
+    try:
+        return str(simplemma.lemmatize(word, lang=SIMPLEMMA.get(language, language)))
+    except ValueError:
+        return None
+
+
 def _own_form(language: str, word: str, entry: Entry, lexicon: Lexicon) -> bool:
     """Whether L's own dictionary reads ``word`` as a form of the entry's thing: Finnish
     "Madridissa" (in Madrid) is Finnish, English "same" is no form of Samoa."""
-    try:
-        lemma = simplemma.lemmatize(word, lang=SIMPLEMMA.get(language, language))
-    except ValueError:  # a language simplemma has no dictionary for
-        return False
-    if fold(lemma) == fold(word):  # not a form in L's dictionary, only the word itself
+    lemma = _lemma(language, word)
+    if lemma is None or fold(lemma) == fold(word):  # not a form in L's dictionary
         return False
     found = lexicon.ngrams.get(fold(lemma), ())
     return any(e.kind == entry.kind and e.value == entry.value for e in found)
@@ -154,9 +159,8 @@ def _other_word(language: str, word: str, entry: Entry, lexicon: Lexicon, zipf: 
     )
     if zipf - usual < OTHER_WORD_MARGIN:
         return False
-    try:
-        lemma = simplemma.lemmatize(word, lang=SIMPLEMMA.get(language, language))
-    except ValueError:  # a language simplemma has no dictionary for
+    lemma = _lemma(language, word)
+    if lemma is None:
         return False
     listed = WORDFREQ.get(language)  # Estonian's list has no lemmas to look up: not asked
     if (
