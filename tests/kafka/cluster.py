@@ -95,8 +95,13 @@ def collect_refused_sockets() -> None:
 
 
 def _cluster_id() -> str:
-    # Kafka's Uuid text form: 16 random bytes, url-safe base64 without padding.
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # Kafka's Uuid text form: 16 random bytes, url-safe base64 without padding. Like Kafka's own
+    # Uuid.randomUuid, never one that starts with "-": kafka-storage's argument parser reads
+    # "--cluster-id -5Xn..." as a missing value (one id in 64; it failed a CI run).
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 def java(main: str, *args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
@@ -211,8 +216,7 @@ class KafkaCluster:
                     f"{JARS}/*",
                     "kafka.tools.StorageTool",
                     "format",
-                    "--cluster-id",
-                    self.cluster_id,
+                    f"--cluster-id={self.cluster_id}",
                     "--config",
                     str(node.config),
                     "--ignore-formatted",
