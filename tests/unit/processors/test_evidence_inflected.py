@@ -80,6 +80,24 @@ def test_names_in_the_sites_other_languages(text: str, language: str, country: s
 
 
 @pytest.mark.parametrize(
+    ("text", "language", "country"),
+    [
+        # The colloquial names CLDR lacks, as "America" and "Англия" are listed.
+        ("Сега живее во Америка", "mk", "US"),
+        ("Работя в Америка от година", "bg", "US"),
+        ("Тој е од Англија", "mk", "GB"),
+    ],
+)
+def test_colloquial_cyrillic_names(text: str, language: str, country: str) -> None:
+    assert country in find_evidence(text, 2026, language=language).countries
+
+
+@pytest.mark.parametrize("text", ["Ми пукна крвен сад во окото.", "Сад у дома"])
+def test_sad_is_a_vessel_or_a_garden_not_the_us(text: str) -> None:
+    assert find_evidence(text, 2026, language="mk").countries == ()
+
+
+@pytest.mark.parametrize(
     ("text", "language", "countries"),
     [
         # Words that fold to a name only by losing marks the name never had.
