@@ -77,6 +77,8 @@ PER_LANGUAGE = [
 CLOSE_PAIRS = [
     ("sl", "Videla sem jo v trgovini."),
     ("hr", "Vidjela sam je u dućanu."),
+    # Read as sl before the sl-hr table ("crna" is Croatian, Slovenian "črna").
+    ("hr", "Torba je bila crna."),
     ("cs", "Viděl jsem to v obchodě."),
     ("sk", "Videl som to v obchode."),
     ("uk", "Я бачив це в магазині."),
@@ -192,6 +194,8 @@ def test_real_serbian_sentences_are_rarely_confident_croatian() -> None:
         ("sr-hr", "također sam vidio tijekom vremena", -1),
         ("da-no", "hvad har du gjort efter det", 1),
         ("da-no", "hva har du gjort etter det", -1),
+        ("sl-hr", "kupil sem kolo v trgovini", 1),
+        ("sl-hr", "kupio sam bicikl u dućanu", -1),
     ],
 )
 def test_close_pair_tables_point_the_right_way(pair: str, text: str, sign: int) -> None:
