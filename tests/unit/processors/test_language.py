@@ -196,6 +196,8 @@ def test_real_serbian_sentences_are_rarely_confident_croatian() -> None:
         ("da-no", "hva har du gjort etter det", -1),
         ("sl-hr", "kupil sem kolo v trgovini", 1),
         ("sl-hr", "kupio sam bicikl u dućanu", -1),
+        ("mk-bg", "го видов во продавницата минатата недела", 1),
+        ("mk-bg", "видях го в магазина миналата седмица", -1),
     ],
 )
 def test_close_pair_tables_point_the_right_way(pair: str, text: str, sign: int) -> None:
