@@ -198,6 +198,8 @@ def test_real_serbian_sentences_are_rarely_confident_croatian() -> None:
         ("sl-hr", "kupio sam bicikl u dućanu", -1),
         ("mk-bg", "го видов во продавницата минатата недела", 1),
         ("mk-bg", "видях го в магазина миналата седмица", -1),
+        ("cs-sk", "viděl jsem to v obchodě minulý týden", 1),
+        ("cs-sk", "videl som to v obchode minulý týždeň", -1),
     ],
 )
 def test_close_pair_tables_point_the_right_way(pair: str, text: str, sign: int) -> None:
