@@ -77,6 +77,8 @@ PER_LANGUAGE = [
 CLOSE_PAIRS = [
     ("sl", "Videla sem jo v trgovini."),
     ("hr", "Vidjela sam je u dućanu."),
+    # Read as sl before the sl-hr table ("crna" is Croatian, Slovenian "črna").
+    ("hr", "Torba je bila crna."),
     ("cs", "Viděl jsem to v obchodě."),
     ("sk", "Videl som to v obchode."),
     ("uk", "Я бачив це в магазині."),
@@ -171,7 +173,7 @@ def test_serbian_is_not_read_as_croatian(expected: str, body: str) -> None:
 
 def test_real_serbian_sentences_are_rarely_confident_croatian() -> None:
     """The 197 real Serbian sentences of foreign.tsv (UD Serbian-SET news): both models read
-    them as Croatian; the sr-hr word table makes 61 % ``und`` today and caps the confidence of
+    them as Croatian; the sr-hr word table makes 60 % ``und`` today and caps the confidence of
     most others (6 % confident hr, was 97 %). Many are also correct Croatian ("Međutim, prodaja
     nije išla glatko."), so they cannot all be und."""
     with FOREIGN.open(encoding="utf-8", newline="") as fh:
@@ -192,6 +194,12 @@ def test_real_serbian_sentences_are_rarely_confident_croatian() -> None:
         ("sr-hr", "također sam vidio tijekom vremena", -1),
         ("da-no", "hvad har du gjort efter det", 1),
         ("da-no", "hva har du gjort etter det", -1),
+        ("sl-hr", "kupil sem kolo v trgovini", 1),
+        ("sl-hr", "kupio sam bicikl u dućanu", -1),
+        ("mk-bg", "го видов во продавницата минатата недела", 1),
+        ("mk-bg", "видях го в магазина миналата седмица", -1),
+        ("cs-sk", "viděl jsem to v obchodě minulý týden", 1),
+        ("cs-sk", "videl som to v obchode minulý týždeň", -1),
     ],
 )
 def test_close_pair_tables_point_the_right_way(pair: str, text: str, sign: int) -> None:
@@ -317,8 +325,8 @@ def test_overall_goal_on_evaluation_set() -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="issue #12 goal per language not reached on the held-out split: lv 97.3 %, "
-    "sl 95.5 %, nb 97.2 % (one to three sentences each; da reached it with the da-no table); "
-    "strict, so reaching it fails this mark",
+    "sl 95.5 %, nb 97.2 % (one to three sentences each; unchanged by the sl-hr, mk-bg and cs-sk "
+    "tables; da reached it with the da-no table); strict, so reaching it fails this mark",
 )
 def test_per_language_goal_on_held_out_split() -> None:
     """Issue #12: every language >= 97.5 %, >= 96 % under 60 characters, on the split no
