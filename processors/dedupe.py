@@ -405,6 +405,29 @@ def dropped_words(rep: Sequence[str], words: set[str] | frozenset[str]) -> tuple
     return dropped, len(content)
 
 
+def shifted_window(rep: Sequence[str], words: Sequence[str]) -> bool:
+    """True when ``words`` is ``rep`` pushed along by new words in front and cut at the end.
+
+    A share card or a preview has room for so many characters: words put before the text
+    ("Retweeted Fox News ...") push its end out of the window, and the end of a headline or a
+    tip is often the claim itself ("... to paint Capitol portrait" / "... to paint Capitol",
+    "... accepts intel findings" / "... accepts intel"). Such a copy starts with words the
+    representative lacks, then its first word; it ends on one of its earlier words, and
+    lacks every word after that one, the last being a content word (not a short function
+    word). A reordered copy ("lol is that mc hammer at the game" for "mc hammer is at the
+    game aha"), one cut without new words in front, or with an ending of its own, is left to
+    the other rules.
+    """
+    if len(rep) < 2 or not words or words[0] in rep or _function_word(rep[-1]):
+        return False
+    start = next((w for w in words if w in rep), None)
+    if start != rep[0] or words[-1] not in rep:
+        return False
+    end = len(rep) - 1 - rep[::-1].index(words[-1])  # the last place the copy's end is in rep
+    present = set(words)
+    return end < len(rep) - 1 and all(w not in present for w in rep[end + 1 :])
+
+
 def shared_words(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
     """Dice coefficient of two word sets: 1.0 for the same words, 0.0 for none in common."""
     if not a or not b:
@@ -773,7 +796,10 @@ class DedupeIndex:
         dropped, content = dropped_words(rep_list, words)
         if dropped > 1 and dropped >= MAX_DROPPED_WORDS * content:
             return False
-        return not substitutes(rep_list, query.split())
+        query_list = query.split()
+        if dropped and shifted_window(rep_list, query_list):
+            return False
+        return not substitutes(rep_list, query_list)
 
     def _record(
         self,

@@ -13,6 +13,7 @@ from processors.dedupe import (
     DedupeIndex,
     dedupe,
     dropped_words,
+    shifted_window,
     similarity,
     substitutes,
     text_key,
@@ -755,6 +756,61 @@ def test_substitutes(a: str, b: str, expected: bool) -> None:
 def test_a_fragment_of_the_representative_stays_out(first: str, second: str) -> None:
     a, b = run(DedupeIndex(threshold=0.6, novelty=0.6), make_tip(first), make_tip(second))
     assert a.cluster and b.cluster and a.cluster.cluster_id != b.cluster.cluster_id
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # New words in front push the end of the text out of a share card's window.
+        (
+            "Harry Reid paid former staffer $ 7,000 from campaign funds to paint Capitol portrait",
+            "Retweeted Fox News Harry Reid paid former staffer $ 7,000 from campaign funds to "
+            "paint Capitol .",
+        ),
+        (
+            "I bought this exact blanket at the market in the old town square",
+            "Forwarded by my aunt: I bought this exact blanket at the market in the old town",
+        ),
+    ],
+)
+def test_a_copy_shifted_and_cut_at_the_end_stays_out(first: str, second: str) -> None:
+    a, b = run(DedupeIndex(), make_tip(first), make_tip(second))
+    assert a.cluster and b.cluster and a.cluster.cluster_id != b.cluster.cluster_id
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # Cut without new words in front, or new words in front and its own ending.
+        (
+            "Paul Ryan under growing pressure advocates for simultaneous Obamacare repeal and "
+            "replace",
+            "Paul Ryan under growing pressure advocates simultaneous Obamacare repeal",
+        ),
+        (
+            "I bought this exact blanket at the market in the old town square",
+            "Hello, I bought this exact blanket at the market in the old town square",
+        ),
+    ],
+)
+def test_a_cut_or_prefixed_copy_alone_joins(first: str, second: str) -> None:
+    a, b = run(DedupeIndex(), make_tip(first), make_tip(second))
+    assert a.cluster and b.cluster and a.cluster.cluster_id == b.cluster.cluster_id
+
+
+@pytest.mark.parametrize(
+    ("rep", "words", "expected"),
+    [
+        ("paint capitol portrait", "retweeted fox news paint capitol", True),
+        ("paint capitol portrait", "paint capitol", False),  # nothing in front
+        ("paint capitol portrait", "wow paint capitol portrait", False),  # the end is there
+        ("paint capitol portrait", "wow paint capitol oil", False),  # an ending of its own
+        ("mc hammer is at the game aha", "lol is that mc hammer at the game", False),  # reordered
+        ("sold at rossmann in", "wow sold at rossmann", False),  # the cut word is a function word
+    ],
+)
+def test_shifted_window(rep: str, words: str, expected: bool) -> None:
+    assert shifted_window(rep.split(), words.split()) is expected
 
 
 def test_a_repost_may_drop_one_word_or_misspell_many() -> None:
