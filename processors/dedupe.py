@@ -16,7 +16,9 @@ no-object bucket):
    against the member that found it: so A~B, B~C, C~D cannot chain A and D. A tip joins when
    its rapidfuzz similarity to the representative reaches ``threshold``, it shares at least
    half its words with it (``MIN_SHARED_WORDS``, Dice), drops at most one of its content
-   words or under a quarter of them (``MAX_DROPPED_WORDS``: a cut copy is a fragment), has the
+   words or under a quarter of them (``MAX_DROPPED_WORDS``: a cut copy is a fragment), is not
+   its text pushed along by new words in front and cut at the end (``shifted_window``), adds
+   no sentence of its own longer than a run of new words may be (``adds_sentence``), has the
    same negation words, names no evidence or number that conflicts with any member's
    (different countries, cities, shops/brands, product ids, shop URLs, years), and, if
    either text has fewer than
@@ -132,6 +134,11 @@ MAX_ADDED_WORDS = 4
 # ... "Hope it helps!"), not a new sentence at each end ("the new Asap Rocky Adidas commercial
 # is fresh as shit" / "AAP is in the Adidas commercial").
 MAX_ADDED_TOTAL = 6
+# ... and no sentence of its own longer than a run may be: a new sentence of more words is a
+# message of its own ("Then I will find it. Search for ..." for "The search for ..."), even
+# where the alignment reads one of its words as a typo ("then"/"the") and so counts a shorter
+# run. Shorter added sentences stay re-posts ("Hope it helps.", "Check their 2021 catalogue").
+MAX_ADDED_SENTENCE = MAX_ADDED_WORDS
 # Two differing words this alike are one word misspelt (rapidfuzz ratio, 0-100).
 TYPO_RATIO = 75.0
 # Differing words this short on both sides, and in a stop-word list, are function words, not
@@ -160,6 +167,8 @@ _COMBINING = re.compile(r"[\u0300-\u036f]")
 _APOSTROPHE = re.compile(r"['`´\u2018\u2019\u02bc]")
 _WORD = re.compile(r"[^\W_]+")  # a key's words: what is left between [\W_]+ runs
 _DIGITS = re.compile(r"\d")
+# Where one sentence ends and the next begins (in the text, before it becomes a key).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 # Perceptual hashes (64 bits) this close are one picture. Measured on the real photo in
 # tests/data/photos: resizing (1/4 to 2x), JPEG quality 10 and greyscale change 0 bits, cropping
@@ -216,6 +225,28 @@ def text_key(text: str) -> str:
 def tip_key(tip: Tip) -> str:
     """The key of a tip: its body, or its subject when the body says nothing."""
     return text_key(tip.body) or text_key(tip.subject)
+
+
+def _keyed_text(tip: Tip) -> str:
+    # The text ``tip_key`` read.
+    return tip.body if text_key(tip.body) else tip.subject
+
+
+def sentence_keys(text: str) -> list[list[str]]:
+    """The words of each sentence of ``text``, as its key has them (empty sentences left out)."""
+    parts = (text_key(part).split() for part in _SENTENCE_END.split(text))
+    return [words for words in parts if words]
+
+
+def adds_sentence(rep: set[str] | frozenset[str], sentences: Sequence[Sequence[str]]) -> bool:
+    """True when one of ``sentences`` (of a longer text) is new: none of its words in ``rep``.
+
+    A whole sentence the representative does not have, of more than ``MAX_ADDED_SENTENCE``
+    words, is a comment or a claim of its own, however short the runs ``substitutes`` counts.
+    """
+    return len(sentences) > 1 and any(
+        len(words) > MAX_ADDED_SENTENCE and rep.isdisjoint(words) for words in sentences
+    )
 
 
 def similarity(a: str, b: str, cutoff: float = 0.0) -> float:
@@ -607,7 +638,7 @@ class DedupeIndex:
         key = tip_key(tip)
         claims = _key_claims(key, tip.evidence)  # read by both the search and the record
         # Nothing to compare (an empty tip or only placeholders): a cluster of its own.
-        match, bands = self._find(state, key, claims) if key else (None, None)
+        match, bands = self._find(state, key, claims, tip) if key else (None, None)
         sequence = state.sequence + 1
         cluster = self._record(
             state,
@@ -700,7 +731,7 @@ class DedupeIndex:
         return state
 
     def _find(
-        self, state: _ObjectState, key: str, claims: Claims
+        self, state: _ObjectState, key: str, claims: Claims, tip: Tip
     ) -> tuple[_Match | None, list[int] | None]:
         """The best earlier cluster for ``key``, and the band keys if they were computed.
 
@@ -742,6 +773,10 @@ class DedupeIndex:
         best: tuple[float, int, int] | None = None
         found: _Cluster | None = None
         cut = self.threshold * 100.0
+        # The sentences only when the text has more than one, and only for a candidate that
+        # passes every other test (rarely more than one per tip).
+        text = _keyed_text(tip)
+        sentences: list[list[str]] | None = None if _SENTENCE_END.search(text) else []
         # Edit ratios against all candidate representatives in one call; the token view only
         # where needed.
         edits = process.cdist(
@@ -750,6 +785,10 @@ class DedupeIndex:
         for cluster, edit in zip(ranked, edits, strict=True):
             score = _similarity(query, words, cluster.rep_key, edit, cut)
             if score < self.threshold or not self._admits(cluster, query, words, claims):
+                continue
+            if sentences is None:
+                sentences = sentence_keys(text)
+            if adds_sentence(frozenset(cluster.rep_key.split()), sentences):
                 continue
             rank = (score, votes[cluster], -cluster.seq)
             if best is None or rank > best:

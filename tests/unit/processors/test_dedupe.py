@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from processors.dedupe import (
     DedupeIndex,
+    adds_sentence,
     dedupe,
     dropped_words,
+    sentence_keys,
     shifted_window,
     similarity,
     substitutes,
@@ -811,6 +813,34 @@ def test_a_cut_or_prefixed_copy_alone_joins(first: str, second: str) -> None:
 )
 def test_shifted_window(rep: str, words: str, expected: bool) -> None:
     assert shifted_window(rep.split(), words.split()) is expected
+
+
+def test_a_new_sentence_longer_than_a_run_stays_out_even_behind_a_typo() -> None:
+    # "then" reads as a typo of "the", so the run of new words looks one word shorter.
+    first = "The bag was sold at the Lidl in Graz last year"
+    a, b, c = run(
+        DedupeIndex(),
+        make_tip(first),
+        make_tip("Then I will find it. Bag was sold at the Lidl in Graz last year"),
+        make_tip(first + ". Hope it helps."),
+    )
+    assert a.cluster and b.cluster and c.cluster
+    assert b.cluster.cluster_id != a.cluster.cluster_id
+    assert c.cluster.cluster_id == a.cluster.cluster_id  # a short sign-off is a re-post
+
+
+@pytest.mark.parametrize(
+    ("rep", "text", "expected"),
+    [
+        ("search for flight 370", "Then I will find it. Search for flight 370", True),
+        ("search for flight 370", "Search for flight 370! Then I will find it!", True),
+        ("search for flight 370", "Search for flight 370. Hope it helps.", False),  # short
+        ("search for flight 370", "Then I will search it. Search for flight 370", False),
+        ("search for flight 370", "Then I will find it and search for flight 370", False),
+    ],
+)
+def test_adds_sentence(rep: str, text: str, expected: bool) -> None:
+    assert adds_sentence(frozenset(rep.split()), sentence_keys(text)) is expected
 
 
 def test_a_repost_may_drop_one_word_or_misspell_many() -> None:
