@@ -344,7 +344,8 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
             added += max(0, (j2 - j1) - (i2 - i1))
             if added > MAX_ADDED_TOTAL:
                 return True
-        if op == "replace" and _swapped(list(a[i1:i2]), list(b[j1:j2])):
+        swap = op == "replace" and not _prefixed(a, i1, i2, j1, j2)
+        if swap and _swapped(list(a[i1:i2]), list(b[j1:j2])):
             return True
         # "the search for ..." / "then I will find it. search for ...": a typo of one word
         # cannot hide a run of new words next to it.
@@ -353,6 +354,15 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
         if op == "insert" and j2 - j1 > MAX_ADDED_WORDS:
             return True
     return False
+
+
+def _prefixed(a: Sequence[str], i1: int, i2: int, j1: int, j2: int) -> bool:
+    # New words put in front of the text may take the place of its leading article or
+    # preposition ("The search for ..." / "Retweeted John Hudson Search for ..."): that is an
+    # addition (counted net of the lost word), not a swap. Only at the start, where
+    # re-posts put what they add ("Retweeted X", "BREAKING"), and only for one lost word and
+    # more than one new ("How s the Nets ..." / "Another amazing physical game ..." stays out).
+    return i1 == 0 and j1 == 0 and i2 == 1 and j2 > 1 and _function_word(a[0])
 
 
 def _swapped(old: list[str], new: list[str]) -> bool:

@@ -735,6 +735,16 @@ def test_a_candidate_naming_another_shop_does_not_hide_the_matching_cluster() ->
         ("i need more information", "i need more info", True),
         ("cheer for a guy like minnesota goalie josh", "cheer for a guy like ms goalie josh", True),
         ("the bag was made in 1990 last year", "the bag was made in 19 last year", True),
+        # New words in front may take the place of a leading article: an addition at the start.
+        (
+            "the search for flight 370 is called off",
+            "retweeted john hudson search for flight 370 is called off",
+            False,
+        ),
+        # ... but only there, only one article, and only for more than one new word.
+        ("sold at the shop in graz", "sold at lidl graz shop in graz", True),
+        ("how s the nets game", "another amazing game the nets game", True),
+        ("the shop sold it", "lidl shop sold it", True),
     ],
 )
 def test_substitutes(a: str, b: str, expected: bool) -> None:
