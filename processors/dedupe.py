@@ -796,10 +796,14 @@ class DedupeIndex:
             score = _similarity(query, words, cluster.rep_key, edit, cut)
             if score < self.threshold or not self._admits(cluster, query, words, claims):
                 continue
-            if sentences is None:
-                sentences = sentence_keys(text)
-            if adds_sentence(frozenset(cluster.rep_key.split()), sentences):
-                continue
+            # A new sentence needs more new words than MAX_ADDED_SENTENCE: most re-posts have
+            # fewer, and skip the sentence split.
+            rep = frozenset(cluster.rep_key.split())
+            if len(words - rep) > MAX_ADDED_SENTENCE:
+                if sentences is None:
+                    sentences = sentence_keys(text)
+                if adds_sentence(rep, sentences):
+                    continue
             rank = (score, votes[cluster], -cluster.seq)
             if best is None or rank > best:
                 best, found = rank, cluster
