@@ -785,8 +785,8 @@ class DedupeIndex:
         cut = self.threshold * 100.0
         # The sentences only when the text has more than one, and only for a candidate that
         # passes every other test (rarely more than one per tip).
-        text = _keyed_text(tip)
-        sentences: list[list[str]] | None = None if _SENTENCE_END.search(text) else []
+        several = _SENTENCE_END.search(tip.body) or _SENTENCE_END.search(tip.subject)
+        sentences: list[list[str]] | None = None if several else []
         # Edit ratios against all candidate representatives in one call; the token view only
         # where needed.
         edits = process.cdist(
@@ -796,14 +796,15 @@ class DedupeIndex:
             score = _similarity(query, words, cluster.rep_key, edit, cut)
             if score < self.threshold or not self._admits(cluster, query, words, claims):
                 continue
-            # A new sentence needs more new words than MAX_ADDED_SENTENCE: most re-posts have
-            # fewer, and skip the sentence split.
-            rep = frozenset(cluster.rep_key.split())
-            if len(words - rep) > MAX_ADDED_SENTENCE:
-                if sentences is None:
-                    sentences = sentence_keys(text)
-                if adds_sentence(rep, sentences):
-                    continue
+            # A new sentence needs a text of several and more new words than
+            # MAX_ADDED_SENTENCE: most re-posts have fewer, and skip the sentence split.
+            if sentences is None or sentences:
+                rep = frozenset(cluster.rep_key.split())
+                if len(words - rep) > MAX_ADDED_SENTENCE:
+                    if sentences is None:
+                        sentences = sentence_keys(_keyed_text(tip))
+                    if adds_sentence(rep, sentences):
+                        continue
             rank = (score, votes[cluster], -cluster.seq)
             if best is None or rank > best:
                 best, found = rank, cluster
