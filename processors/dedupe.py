@@ -826,6 +826,7 @@ class DedupeIndex:
 
         It must share at least ``MIN_SHARED_WORDS`` of its words with the representative,
         drop at most one of its content words or under ``MAX_DROPPED_WORDS`` of them,
+        not be the representative shifted by new words in front and cut (``shifted_window``),
         have the same negation words, put no other words in place of the representative's
         (``substitutes``: only additions and typos), name nothing that conflicts with any
         member, and, when either text is short, name some evidence the cluster names too.
