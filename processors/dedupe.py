@@ -16,7 +16,9 @@ no-object bucket):
    against the member that found it: so A~B, B~C, C~D cannot chain A and D. A tip joins when
    its rapidfuzz similarity to the representative reaches ``threshold``, it shares at least
    half its words with it (``MIN_SHARED_WORDS``, Dice), drops at most one of its content
-   words or under a quarter of them (``MAX_DROPPED_WORDS``: a cut copy is a fragment), has the
+   words or under a quarter of them (``MAX_DROPPED_WORDS``: a cut copy is a fragment), is not
+   its text pushed along by new words in front and cut at the end (``shifted_window``), adds
+   no sentence of its own longer than a run of new words may be (``adds_sentence``), has the
    same negation words, names no evidence or number that conflicts with any member's
    (different countries, cities, shops/brands, product ids, shop URLs, years), and, if
    either text has fewer than
@@ -132,6 +134,11 @@ MAX_ADDED_WORDS = 4
 # ... "Hope it helps!"), not a new sentence at each end ("the new Asap Rocky Adidas commercial
 # is fresh as shit" / "AAP is in the Adidas commercial").
 MAX_ADDED_TOTAL = 6
+# ... and no sentence of its own longer than a run may be: a new sentence of more words is a
+# message of its own ("Then I will find it. Search for ..." for "The search for ..."), even
+# where the alignment reads one of its words as a typo ("then"/"the") and so counts a shorter
+# run. Shorter added sentences stay re-posts ("Hope it helps.", "Check their 2021 catalogue").
+MAX_ADDED_SENTENCE = MAX_ADDED_WORDS
 # Two differing words this alike are one word misspelt (rapidfuzz ratio, 0-100).
 TYPO_RATIO = 75.0
 # Differing words this short on both sides, and in a stop-word list, are function words, not
@@ -160,6 +167,8 @@ _COMBINING = re.compile(r"[\u0300-\u036f]")
 _APOSTROPHE = re.compile(r"['`´\u2018\u2019\u02bc]")
 _WORD = re.compile(r"[^\W_]+")  # a key's words: what is left between [\W_]+ runs
 _DIGITS = re.compile(r"\d")
+# Where one sentence ends and the next begins (in the text, before it becomes a key).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 # Perceptual hashes (64 bits) this close are one picture. Measured on the real photo in
 # tests/data/photos: resizing (1/4 to 2x), JPEG quality 10 and greyscale change 0 bits, cropping
@@ -216,6 +225,28 @@ def text_key(text: str) -> str:
 def tip_key(tip: Tip) -> str:
     """The key of a tip: its body, or its subject when the body says nothing."""
     return text_key(tip.body) or text_key(tip.subject)
+
+
+def _keyed_text(tip: Tip) -> str:
+    # The text ``tip_key`` read.
+    return tip.body if text_key(tip.body) else tip.subject
+
+
+def sentence_keys(text: str) -> list[list[str]]:
+    """The words of each sentence of ``text``, as its key has them (empty sentences left out)."""
+    parts = (text_key(part).split() for part in _SENTENCE_END.split(text))
+    return [words for words in parts if words]
+
+
+def adds_sentence(rep: set[str] | frozenset[str], sentences: Sequence[Sequence[str]]) -> bool:
+    """True when one of ``sentences`` (of a longer text) is new: none of its words in ``rep``.
+
+    A whole sentence the representative does not have, of more than ``MAX_ADDED_SENTENCE``
+    words, is a comment or a claim of its own, however short the runs ``substitutes`` counts.
+    """
+    return len(sentences) > 1 and any(
+        len(words) > MAX_ADDED_SENTENCE and rep.isdisjoint(words) for words in sentences
+    )
 
 
 def similarity(a: str, b: str, cutoff: float = 0.0) -> float:
@@ -313,7 +344,8 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
             added += max(0, (j2 - j1) - (i2 - i1))
             if added > MAX_ADDED_TOTAL:
                 return True
-        if op == "replace" and _swapped(list(a[i1:i2]), list(b[j1:j2])):
+        swap = op == "replace" and not _prefixed(a, i1, i2, j1, j2)
+        if swap and _swapped(list(a[i1:i2]), list(b[j1:j2])):
             return True
         # "the search for ..." / "then I will find it. search for ...": a typo of one word
         # cannot hide a run of new words next to it.
@@ -322,6 +354,15 @@ def substitutes(a: Sequence[str], b: Sequence[str]) -> bool:
         if op == "insert" and j2 - j1 > MAX_ADDED_WORDS:
             return True
     return False
+
+
+def _prefixed(a: Sequence[str], i1: int, i2: int, j1: int, j2: int) -> bool:
+    # New words put in front of the text may take the place of its leading article or
+    # preposition ("The search for ..." / "Retweeted John Hudson Search for ..."): that is an
+    # addition (counted net of the lost word), not a swap. Only at the start, where
+    # re-posts put what they add ("Retweeted X", "BREAKING"), and only for one lost word and
+    # more than one new ("How s the Nets ..." / "Another amazing physical game ..." stays out).
+    return i1 == 0 and j1 == 0 and i2 == 1 and j2 > 1 and _function_word(a[0])
 
 
 def _swapped(old: list[str], new: list[str]) -> bool:
@@ -403,6 +444,29 @@ def dropped_words(rep: Sequence[str], words: set[str] | frozenset[str]) -> tuple
         else:
             spare.pop(hit[2])
     return dropped, len(content)
+
+
+def shifted_window(rep: Sequence[str], words: Sequence[str]) -> bool:
+    """True when ``words`` is ``rep`` pushed along by new words in front and cut at the end.
+
+    A share card or a preview has room for so many characters: words put before the text
+    ("Retweeted Fox News ...") push its end out of the window, and the end of a headline or a
+    tip is often the claim itself ("... to paint Capitol portrait" / "... to paint Capitol",
+    "... accepts intel findings" / "... accepts intel"). Such a copy starts with words the
+    representative lacks, then its first word; it ends on one of its earlier words, and
+    lacks every word after that one, the last being a content word (not a short function
+    word). A reordered copy ("lol is that mc hammer at the game" for "mc hammer is at the
+    game aha"), one cut without new words in front, or with an ending of its own, is left to
+    the other rules.
+    """
+    if len(rep) < 2 or not words or words[0] in rep or _function_word(rep[-1]):
+        return False
+    start = next((w for w in words if w in rep), None)
+    if start != rep[0] or words[-1] not in rep:
+        return False
+    end = len(rep) - 1 - rep[::-1].index(words[-1])  # the last place the copy's end is in rep
+    present = set(words)
+    return end < len(rep) - 1 and all(w not in present for w in rep[end + 1 :])
 
 
 def shared_words(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
@@ -584,7 +648,7 @@ class DedupeIndex:
         key = tip_key(tip)
         claims = _key_claims(key, tip.evidence)  # read by both the search and the record
         # Nothing to compare (an empty tip or only placeholders): a cluster of its own.
-        match, bands = self._find(state, key, claims) if key else (None, None)
+        match, bands = self._find(state, key, claims, tip) if key else (None, None)
         sequence = state.sequence + 1
         cluster = self._record(
             state,
@@ -677,7 +741,7 @@ class DedupeIndex:
         return state
 
     def _find(
-        self, state: _ObjectState, key: str, claims: Claims
+        self, state: _ObjectState, key: str, claims: Claims, tip: Tip
     ) -> tuple[_Match | None, list[int] | None]:
         """The best earlier cluster for ``key``, and the band keys if they were computed.
 
@@ -719,6 +783,10 @@ class DedupeIndex:
         best: tuple[float, int, int] | None = None
         found: _Cluster | None = None
         cut = self.threshold * 100.0
+        # The sentences only when the text has more than one, and only for a candidate that
+        # passes every other test (rarely more than one per tip).
+        several = _SENTENCE_END.search(tip.body) or _SENTENCE_END.search(tip.subject)
+        sentences: list[list[str]] | None = None if several else []
         # Edit ratios against all candidate representatives in one call; the token view only
         # where needed.
         edits = process.cdist(
@@ -728,6 +796,15 @@ class DedupeIndex:
             score = _similarity(query, words, cluster.rep_key, edit, cut)
             if score < self.threshold or not self._admits(cluster, query, words, claims):
                 continue
+            # A new sentence needs a text of several and more new words than
+            # MAX_ADDED_SENTENCE: most re-posts have fewer, and skip the sentence split.
+            if sentences is None or sentences:
+                rep = frozenset(cluster.rep_key.split())
+                if len(words - rep) > MAX_ADDED_SENTENCE:
+                    if sentences is None:
+                        sentences = sentence_keys(_keyed_text(tip))
+                    if adds_sentence(rep, sentences):
+                        continue
             rank = (score, votes[cluster], -cluster.seq)
             if best is None or rank > best:
                 best, found = rank, cluster
@@ -749,6 +826,7 @@ class DedupeIndex:
 
         It must share at least ``MIN_SHARED_WORDS`` of its words with the representative,
         drop at most one of its content words or under ``MAX_DROPPED_WORDS`` of them,
+        not be the representative shifted by new words in front and cut (``shifted_window``),
         have the same negation words, put no other words in place of the representative's
         (``substitutes``: only additions and typos), name nothing that conflicts with any
         member, and, when either text is short, name some evidence the cluster names too.
@@ -773,7 +851,10 @@ class DedupeIndex:
         dropped, content = dropped_words(rep_list, words)
         if dropped > 1 and dropped >= MAX_DROPPED_WORDS * content:
             return False
-        return not substitutes(rep_list, query.split())
+        query_list = query.split()
+        if dropped and shifted_window(rep_list, query_list):
+            return False
+        return not substitutes(rep_list, query_list)
 
     def _record(
         self,

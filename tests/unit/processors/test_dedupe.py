@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 
 from processors.dedupe import (
     DedupeIndex,
+    adds_sentence,
     dedupe,
     dropped_words,
+    sentence_keys,
+    shifted_window,
     similarity,
     substitutes,
     text_key,
@@ -732,6 +735,16 @@ def test_a_candidate_naming_another_shop_does_not_hide_the_matching_cluster() ->
         ("i need more information", "i need more info", True),
         ("cheer for a guy like minnesota goalie josh", "cheer for a guy like ms goalie josh", True),
         ("the bag was made in 1990 last year", "the bag was made in 19 last year", True),
+        # New words in front may take the place of a leading article: an addition at the start.
+        (
+            "the search for flight 370 is called off",
+            "retweeted john hudson search for flight 370 is called off",
+            False,
+        ),
+        # ... but only there, only one article, and only for more than one new word.
+        ("sold at the shop in graz", "sold at lidl graz shop in graz", True),
+        ("how s the nets game", "another amazing game the nets game", True),
+        ("the shop sold it", "lidl shop sold it", True),
     ],
 )
 def test_substitutes(a: str, b: str, expected: bool) -> None:
@@ -755,6 +768,89 @@ def test_substitutes(a: str, b: str, expected: bool) -> None:
 def test_a_fragment_of_the_representative_stays_out(first: str, second: str) -> None:
     a, b = run(DedupeIndex(threshold=0.6, novelty=0.6), make_tip(first), make_tip(second))
     assert a.cluster and b.cluster and a.cluster.cluster_id != b.cluster.cluster_id
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # New words in front push the end of the text out of a share card's window.
+        (
+            "Harry Reid paid former staffer $ 7,000 from campaign funds to paint Capitol portrait",
+            "Retweeted Fox News Harry Reid paid former staffer $ 7,000 from campaign funds to "
+            "paint Capitol .",
+        ),
+        (
+            "I bought this exact blanket at the market in the old town square",
+            "Forwarded by my aunt: I bought this exact blanket at the market in the old town",
+        ),
+    ],
+)
+def test_a_copy_shifted_and_cut_at_the_end_stays_out(first: str, second: str) -> None:
+    a, b = run(DedupeIndex(), make_tip(first), make_tip(second))
+    assert a.cluster and b.cluster and a.cluster.cluster_id != b.cluster.cluster_id
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # Cut without new words in front, or new words in front and its own ending.
+        (
+            "Paul Ryan under growing pressure advocates for simultaneous Obamacare repeal and "
+            "replace",
+            "Paul Ryan under growing pressure advocates simultaneous Obamacare repeal",
+        ),
+        (
+            "I bought this exact blanket at the market in the old town square",
+            "Hello, I bought this exact blanket at the market in the old town square",
+        ),
+    ],
+)
+def test_a_cut_or_prefixed_copy_alone_joins(first: str, second: str) -> None:
+    a, b = run(DedupeIndex(), make_tip(first), make_tip(second))
+    assert a.cluster and b.cluster and a.cluster.cluster_id == b.cluster.cluster_id
+
+
+@pytest.mark.parametrize(
+    ("rep", "words", "expected"),
+    [
+        ("paint capitol portrait", "retweeted fox news paint capitol", True),
+        ("paint capitol portrait", "paint capitol", False),  # nothing in front
+        ("paint capitol portrait", "wow paint capitol portrait", False),  # the end is there
+        ("paint capitol portrait", "wow paint capitol oil", False),  # an ending of its own
+        ("mc hammer is at the game aha", "lol is that mc hammer at the game", False),  # reordered
+        ("sold at rossmann in", "wow sold at rossmann", False),  # the cut word is a function word
+    ],
+)
+def test_shifted_window(rep: str, words: str, expected: bool) -> None:
+    assert shifted_window(rep.split(), words.split()) is expected
+
+
+def test_a_new_sentence_longer_than_a_run_stays_out_even_behind_a_typo() -> None:
+    # "then" reads as a typo of "the", so the run of new words looks one word shorter.
+    first = "The bag was sold at the Lidl in Graz last year"
+    a, b, c = run(
+        DedupeIndex(),
+        make_tip(first),
+        make_tip("Then I will find it. Bag was sold at the Lidl in Graz last year"),
+        make_tip(first + ". Hope it helps."),
+    )
+    assert a.cluster and b.cluster and c.cluster
+    assert b.cluster.cluster_id != a.cluster.cluster_id
+    assert c.cluster.cluster_id == a.cluster.cluster_id  # a short sign-off is a re-post
+
+
+@pytest.mark.parametrize(
+    ("rep", "text", "expected"),
+    [
+        ("search for flight 370", "Then I will find it. Search for flight 370", True),
+        ("search for flight 370", "Search for flight 370! Then I will find it!", True),
+        ("search for flight 370", "Search for flight 370. Hope it helps.", False),  # short
+        ("search for flight 370", "Then I will search it. Search for flight 370", False),
+        ("search for flight 370", "Then I will find it and search for flight 370", False),
+    ],
+)
+def test_adds_sentence(rep: str, text: str, expected: bool) -> None:
+    assert adds_sentence(frozenset(rep.split()), sentence_keys(text)) is expected
 
 
 def test_a_repost_may_drop_one_word_or_misspell_many() -> None:
