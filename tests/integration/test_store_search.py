@@ -65,15 +65,26 @@ def ilike(conn: psycopg.Connection, text: str) -> set[str]:
 
 # More tips than one chunk holds (256), so chunks of one batch are found apart.
 TIPS = [
-    tip(i, BODIES[i % len(BODIES)], subject="Objekt Graz" if i % 7 == 0 else "")
-    for i in range(300)
+    tip(i, BODIES[i % len(BODIES)], subject="Objekt Graz" if i % 7 == 0 else "") for i in range(300)
 ]
 
 
 @pytest.mark.parametrize(
     "text",
-    ["rossm", "GRAZ", "objekt g", "вене", "ул.", "περίπτερο", "100%_", "100%x", "gesehen\nВидел",
-     "gesehenвидел", "zzqx", "e"],
+    [
+        "rossm",
+        "GRAZ",
+        "objekt g",
+        "вене",
+        "ул.",
+        "περίπτερο",
+        "100%_",
+        "100%x",
+        "gesehen\nВидел",
+        "gesehenвидел",
+        "zzqx",
+        "e",
+    ],
 )
 def test_search_finds_exactly_the_matching_tips(database_url: str, text: str) -> None:
     store(database_url, TIPS)
