@@ -71,7 +71,7 @@ INSERT INTO status_changes (change_id, tip_id, from_status, to_status, analyst, 
 SELECT gen_random_uuid(), 't' || i, 'new', 'reviewing', 'bench', 'checked the shop list'
 FROM generate_series(1, %(n)s, 7) i
 """
-_LATE_INDEXES = ("tips_body_trgm", "tips_attachments")
+_LATE_INDEXES = ("tip_search_doc", "tips_attachments")
 
 
 def main() -> None:

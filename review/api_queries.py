@@ -162,6 +162,15 @@ _BETTER_IN_CLUSTER: Final = """
                       OR (b.score = t.score
                           AND (b.received_at, b.tip_id) < (t.received_at, t.tip_id))))))"""
 
+# Candidates for a text search: the tips of the chunks whose text matches (migration 110; the
+# chunks hold lower-cased text, and ILIKE is LIKE on lower() of both sides). ``IS TRUE`` keeps
+# the test a filter (one hashed set, probed as the queue's index is walked in order, stopping at
+# the page's end): as a join, every candidate of a common fragment was fetched and sorted
+# (≈ 2 s instead of ≈ 0.1 s for "und" over 100k tips).
+_IN_SEARCH_CHUNKS: Final = """
+  AND (t.tip_id IN (SELECT unnest(s.tip_ids) FROM tip_search s
+                    WHERE s.doc LIKE lower(%(search)s))) IS TRUE"""
+
 _AFTER_IN_GROUP: Final = """(t.score < %(after_score)s
        OR (t.score = %(after_score)s
            AND (t.received_at, t.tip_id) > (%(after_at)s, %(after_id)s)))"""
@@ -191,13 +200,17 @@ def queue_query(wanted: QueueFilter) -> tuple[str, dict[str, Any]]:
     if wanted.language is not None:
         params["language"] = wanted.language
         filters.append("{a}.language = %(language)s")
+    search = ""
     if wanted.search:
-        # A fragment in any script ("Rossm", "Graz", "ул."): the trigram index answers it.
+        # A fragment in any script ("Rossm", "Graz", "ул."): the trigram index of the search
+        # chunks (migration 110) finds the chunks that hold it, the ILIKE on each of their tips
+        # keeps exactly the tips that do.
         params["search"] = "%" + like_escape(wanted.search) + "%"
         filters.append("({a}.body ILIKE %(search)s OR {a}.subject ILIKE %(search)s)")
+        search = _IN_SEARCH_CHUNKS
     if wanted.photos:
         filters.append("{a}.attachments <> '[]'::jsonb")
-    sql = _QUEUE_SELECT + "".join("\n  AND " + f.format(a="t") for f in filters)
+    sql = _QUEUE_SELECT + "".join("\n  AND " + f.format(a="t") for f in filters) + search
     sql += _BETTER_IN_CLUSTER.format(
         same_filters="".join(" AND " + f.format(a="b") for f in filters)
     )
