@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -70,9 +70,9 @@ def stage_histogram(step: str) -> Callable[[float], None]:
     return STAGE_SECONDS.labels(step).observe
 
 
-@dataclass(frozen=True)
-class Message:
-    """A consumed record, as every backend hands it to the runner."""
+class Message(NamedTuple):
+    """A consumed record, as every backend hands it to the runner (a NamedTuple: one is built
+    per record per hop, at half a frozen dataclass's cost)."""
 
     topic: str
     partition: int
@@ -88,8 +88,7 @@ class _Undecodable:
     error: Exception
 
 
-@dataclass(frozen=True)
-class Produce:
+class Produce(NamedTuple):
     """A record the backend must make durable (acks=all) before committing the batch."""
 
     topic: str
